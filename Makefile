@@ -1,0 +1,40 @@
+# kefu: `make run` serves on http://127.0.0.1:3000, `make test` runs every check.
+# Both install what is missing first (scripts/setup.sh).
+
+SHELL := /bin/bash
+KEFU_DB ?= data/kefu.db
+export LEPTOS_SITE_ROOT ?= target/site
+
+.PHONY: setup setup-test build run test lint unit e2e fmt clean
+
+setup:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+build: setup
+	cargo leptos build --release
+
+run: build
+	./target/release/kefu --db $(KEFU_DB) serve
+
+fmt:
+	cargo fmt
+
+lint: setup
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit: setup
+	cargo test --features ssr
+
+e2e: setup-test build
+	cd end2end && npx playwright test
+
+test: setup-test lint unit e2e
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/test-results

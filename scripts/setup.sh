@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what kefu's build and tests need, each only when missing, at pinned
+# versions, from the package registries only (Debian, crates.io, npm).
+# Usage: scripts/setup.sh [build|test]   ("test" adds Chromium and Playwright)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10      # 0.3.11 needs rustc 1.96
+WASM_BINDGEN_VERSION=0.2.130     # must equal wasm-bindgen in Cargo.lock
+BINARYEN_VERSION=132.0.0         # Debian's wasm-opt 108 breaks hydration
+what=${1:-build}
+
+say() { echo "setup: $*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root for: $*" >&2; exit 1; fi
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+command -v cc >/dev/null || apt_install build-essential
+command -v pkg-config >/dev/null || apt_install pkg-config
+command -v npm >/dev/null || apt_install nodejs npm
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+  say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (takes 15-20 minutes on 2 cores)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+  say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # --locked fails: one locked dependency is no longer in the registry.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+  say "npm install -g binaryen@$BINARYEN_VERSION"
+  as_root npm install -g --no-fund --no-audit "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ "$what" = test ]; then
+  if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
+    apt_install chromium fonts-noto-cjk
+  fi
+  if [ ! -x end2end/node_modules/.bin/playwright ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "npm ci in end2end/ (no browser download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit)
+  fi
+fi

@@ -1,0 +1,93 @@
+//! Server functions: the request/response half of kefu (availability,
+//! history, sign-in, agent management). Each checks who is asking, then makes
+//! one call into `server::*`. Live traffic goes over the WebSocket instead.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::protocol::{AgentInfo, ChatMessage, ConversationId, ConversationSummary};
+
+/// What `/console` should show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConsoleView {
+    /// No account exists yet: offer the one-time setup form.
+    NeedsSetup,
+    /// Show the sign-in form.
+    SignedOut,
+    /// Show the console.
+    SignedIn(AgentInfo),
+}
+
+/// A visitor's newest conversation and its messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorThread {
+    /// The conversation.
+    pub conversation: ConversationSummary,
+    /// Its messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+}
+
+/// Whether any agent is online now (drawn on the widget's launcher).
+#[server]
+pub async fn agent_availability() -> Result<bool, AppError> {
+    Ok(crate::server::state().hub.agents_online())
+}
+
+/// The newest conversation of the visitor holding `token`, with its messages.
+#[server]
+pub async fn visitor_history(token: String) -> Result<Option<VisitorThread>, AppError> {
+    crate::server::api::visitor_history(&token).await
+}
+
+/// The messages of a conversation the signed-in agent serves.
+#[server]
+pub async fn conversation_history(
+    conversation: ConversationId,
+) -> Result<Vec<ChatMessage>, AppError> {
+    let agent = crate::server::api::signed_in().await?;
+    crate::server::api::conversation_history(&agent, conversation).await
+}
+
+/// What `/console` should show for this browser.
+#[server]
+pub async fn console_session() -> Result<ConsoleView, AppError> {
+    crate::server::api::console_session().await
+}
+
+/// Creates the first admin (only while no account exists) and signs them in.
+#[server]
+pub async fn setup_admin(name: String, password: String) -> Result<AgentInfo, AppError> {
+    crate::server::api::setup_admin(&name, password).await
+}
+
+/// Signs an agent in: sets the HttpOnly session cookie.
+#[server]
+pub async fn sign_in(name: String, password: String) -> Result<AgentInfo, AppError> {
+    crate::server::api::sign_in(&name, password).await
+}
+
+/// Ends this browser's session.
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    crate::server::api::sign_out().await
+}
+
+/// Admins: every agent account.
+#[server]
+pub async fn list_agents() -> Result<Vec<AgentInfo>, AppError> {
+    let agent = crate::server::api::signed_in().await?;
+    crate::server::api::list_agents(&agent).await
+}
+
+/// Admins: adds an agent. `admin` is a checkbox ("on" when ticked).
+#[server]
+pub async fn add_agent(
+    name: String,
+    password: String,
+    capacity: u32,
+    #[server(default)] admin: Option<String>,
+) -> Result<AgentInfo, AppError> {
+    let agent = crate::server::api::signed_in().await?;
+    crate::server::api::add_agent(&agent, &name, password, capacity, admin.is_some()).await
+}

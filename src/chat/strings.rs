@@ -1,0 +1,26 @@
+//! The words the shared chat pieces need; each UI tree passes its own set
+//! (and, later, its own language).
+
+use crate::chat::Notice;
+use crate::protocol::SystemEvent;
+
+/// Texts for the message list and composer.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatStrings {
+    /// Composer placeholder.
+    pub placeholder: &'static str,
+    /// Send button.
+    pub send: &'static str,
+    /// Under a message not yet acknowledged.
+    pub pending: &'static str,
+    /// Under a message stored by the server.
+    pub sent: &'static str,
+    /// Over the list when the reader scrolled up and new messages came.
+    pub new_messages: &'static str,
+    /// Shown when the text is over the length limit.
+    pub too_long: &'static str,
+    /// Words for a stored system event.
+    pub event: fn(&SystemEvent) -> String,
+    /// Words for a presence notice.
+    pub notice: fn(Notice) -> &'static str,
+}

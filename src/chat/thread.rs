@@ -1,0 +1,301 @@
+//! One conversation as a client holds it: stored messages in seq order,
+//! own messages still pending, and transient notices, merged so that the
+//! same message arriving twice (replay, history and live) shows once.
+
+use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+
+/// A presence change shown in the list but not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The visitor's last connection closed.
+    VisitorLeft,
+    /// The visitor is connected again.
+    VisitorBack,
+    /// The serving agent went offline.
+    AgentOffline,
+    /// The serving agent is back.
+    AgentBack,
+}
+
+/// Where one of our own messages stands.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// Sent, not yet acknowledged (or waiting for the connection).
+    Pending,
+    /// Stored by the server.
+    Sent,
+    /// Refused by the server, with the reason to show.
+    Failed(String),
+}
+
+/// One line of the message list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Stable key for the list: the message id, or `notice-N`.
+    pub key: String,
+    /// Server order; `None` while pending, and for notices.
+    pub seq: Option<i64>,
+    /// Who wrote it; notices are `System`.
+    pub author: Author,
+    /// The agent's name for agent messages.
+    pub author_name: Option<String>,
+    /// The text (shown as text, never as HTML).
+    pub text: String,
+    /// A stored system event.
+    pub event: Option<SystemEvent>,
+    /// A transient notice.
+    pub notice: Option<Notice>,
+    /// Delivery state (own messages).
+    pub delivery: Delivery,
+    /// Whether this client wrote it.
+    pub own: bool,
+    /// Where notices and pending messages sort: after this seq.
+    anchor: i64,
+    /// Tie-breaker among entries with the same anchor.
+    local: u64,
+}
+
+impl Entry {
+    fn sort_key(&self) -> (i64, u8, u64) {
+        match self.seq {
+            Some(seq) => (seq, 0, 0),
+            None => (self.anchor, 1, self.local),
+        }
+    }
+
+    /// The message id for messages (not notices).
+    pub fn id(&self) -> &str {
+        &self.key
+    }
+}
+
+/// A conversation's lines, always in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Thread {
+    /// The conversation these lines belong to, once known.
+    pub conversation: Option<ConversationId>,
+    entries: Vec<Entry>,
+    next_local: u64,
+}
+
+impl Thread {
+    /// An empty thread for `conversation`.
+    pub fn new(conversation: Option<ConversationId>) -> Self {
+        Self {
+            conversation,
+            ..Self::default()
+        }
+    }
+
+    /// The lines, in display order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The highest stored seq held.
+    pub fn last_seq(&self) -> i64 {
+        self.entries.iter().filter_map(|e| e.seq).max().unwrap_or(0)
+    }
+
+    /// Own messages not yet acknowledged, oldest first: (id, text).
+    pub fn pending(&self) -> Vec<(MessageId, String)> {
+        self.entries
+            .iter()
+            .filter(|e| e.own && e.delivery == Delivery::Pending)
+            .map(|e| (MessageId(e.key.clone()), e.text.clone()))
+            .collect()
+    }
+
+    /// Stored messages by `author` after `seq`.
+    pub fn count_after(&self, author: Author, seq: i64) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.author == author && e.seq.is_some_and(|s| s > seq))
+            .count()
+    }
+
+    /// The newest message's text or event, for previews.
+    pub fn last_message(&self) -> Option<&Entry> {
+        self.entries.iter().rev().find(|e| e.notice.is_none())
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.next_local += 1;
+        self.next_local
+    }
+
+    fn sort(&mut self) {
+        self.entries.sort_by_key(Entry::sort_key);
+    }
+
+    /// Adds a stored message; returns false if it was already there.
+    pub fn merge(&mut self, message: ChatMessage) -> bool {
+        if let Some(existing) = self.entries.iter_mut().find(|e| e.key == message.id.0) {
+            if existing.seq.is_some() {
+                return false;
+            }
+            existing.seq = Some(message.seq);
+            existing.delivery = Delivery::Sent;
+            self.sort();
+            return false;
+        }
+        if self.entries.iter().any(|e| e.seq == Some(message.seq)) {
+            return false;
+        }
+        let local = self.bump();
+        self.entries.push(Entry {
+            key: message.id.0,
+            seq: Some(message.seq),
+            author: message.author,
+            author_name: message.author_name,
+            text: message.text,
+            event: message.event,
+            notice: None,
+            delivery: Delivery::Sent,
+            own: false,
+            anchor: message.seq,
+            local,
+        });
+        self.sort();
+        true
+    }
+
+    /// Adds one of our own messages, pending until acknowledged.
+    pub fn push_pending(&mut self, id: &MessageId, author: Author, text: &str) {
+        let local = self.bump();
+        self.entries.push(Entry {
+            key: id.0.clone(),
+            seq: None,
+            author,
+            author_name: None,
+            text: text.to_owned(),
+            event: None,
+            notice: None,
+            delivery: Delivery::Pending,
+            own: true,
+            anchor: i64::MAX,
+            local,
+        });
+        self.sort();
+    }
+
+    /// Our message `id` is stored as `seq`.
+    pub fn ack(&mut self, id: &MessageId, seq: i64) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key == id.0) {
+            e.seq = Some(seq);
+            e.delivery = Delivery::Sent;
+            self.sort();
+        }
+    }
+
+    /// Our message `id` was refused.
+    pub fn fail(&mut self, id: &MessageId, reason: String) -> bool {
+        match self
+            .entries
+            .iter_mut()
+            .find(|e| e.key == id.0 && e.seq.is_none())
+        {
+            Some(e) => {
+                e.delivery = Delivery::Failed(reason);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Shows a presence notice after the newest stored message.
+    pub fn notice(&mut self, notice: Notice) {
+        let local = self.bump();
+        let anchor = self.last_seq();
+        self.entries.push(Entry {
+            key: format!("notice-{local}"),
+            seq: None,
+            author: Author::System,
+            author_name: None,
+            text: String::new(),
+            event: None,
+            notice: Some(notice),
+            delivery: Delivery::Sent,
+            own: false,
+            anchor,
+            local,
+        });
+        self.sort();
+    }
+
+    /// Starts over for another conversation, keeping own pending messages.
+    pub fn switch_to(&mut self, conversation: ConversationId) {
+        if self.conversation != Some(conversation) {
+            self.conversation = Some(conversation);
+            self.entries
+                .retain(|e| e.own && e.delivery == Delivery::Pending);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: &str, seq: i64, author: Author) -> ChatMessage {
+        ChatMessage {
+            id: MessageId(id.into()),
+            conversation: ConversationId(1),
+            seq,
+            author,
+            author_name: None,
+            text: id.into(),
+            event: None,
+            sent_at: 0,
+        }
+    }
+
+    fn texts(t: &Thread) -> Vec<String> {
+        t.entries().iter().map(|e| e.key.clone()).collect()
+    }
+
+    #[test]
+    fn out_of_order_and_repeated_messages_show_once_in_seq_order() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        assert!(t.merge(msg("b", 2, Author::Agent)));
+        assert!(t.merge(msg("a", 1, Author::Visitor)));
+        assert!(!t.merge(msg("b", 2, Author::Agent)));
+        assert_eq!(texts(&t), ["a", "b"]);
+        assert_eq!(t.last_seq(), 2);
+    }
+
+    #[test]
+    fn pending_messages_sit_last_until_acked_then_take_their_place() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        t.merge(msg("a", 1, Author::Agent));
+        t.push_pending(&MessageId("mine".into()), Author::Visitor, "mine");
+        t.merge(msg("c", 2, Author::Agent));
+        assert_eq!(texts(&t), ["a", "c", "mine"]);
+        assert_eq!(t.pending().len(), 1);
+        t.ack(&MessageId("mine".into()), 3);
+        assert!(t.pending().is_empty());
+        // The echo of our own message does not duplicate it.
+        assert!(!t.merge(msg("mine", 3, Author::Visitor)));
+        assert_eq!(texts(&t), ["a", "c", "mine"]);
+    }
+
+    #[test]
+    fn notices_stay_after_the_message_they_followed() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        t.merge(msg("a", 1, Author::Agent));
+        t.notice(Notice::VisitorLeft);
+        t.merge(msg("b", 2, Author::Agent));
+        assert_eq!(t.entries()[1].notice, Some(Notice::VisitorLeft));
+        assert_eq!(t.entries()[2].key, "b");
+        assert_eq!(t.count_after(Author::Agent, 1), 1);
+    }
+
+    #[test]
+    fn switching_conversation_keeps_only_pending() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        t.merge(msg("a", 1, Author::Agent));
+        t.push_pending(&MessageId("p".into()), Author::Visitor, "p");
+        t.switch_to(ConversationId(2));
+        assert_eq!(texts(&t), ["p"]);
+    }
+}

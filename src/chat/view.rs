@@ -1,0 +1,179 @@
+//! The message list and the composer, used by both the widget and the console.
+//!
+//! Every user string is rendered as a text node: nothing is ever inserted as HTML.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::{ChatStrings, Delivery, Entry, Thread};
+use crate::protocol::{check_text, Author, TextProblem};
+
+/// Distance from the bottom, in pixels, that still counts as "at the bottom".
+const AT_BOTTOM_SLACK: i32 = 40;
+
+fn author_attr(author: Author) -> &'static str {
+    author.as_str()
+}
+
+fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoView {
+    let text = match (&entry.event, entry.notice) {
+        (Some(event), _) => (strings.event)(event),
+        (None, Some(notice)) => (strings.notice)(notice).to_owned(),
+        (None, None) => entry.text.clone(),
+    };
+    let side = match entry.author {
+        Author::System => "system",
+        author if author == mine => "mine",
+        _ => "theirs",
+    };
+    let state = match &entry.delivery {
+        _ if !entry.own => None,
+        Delivery::Pending => Some(("pending", strings.pending.to_owned())),
+        Delivery::Sent => Some(("sent", strings.sent.to_owned())),
+        Delivery::Failed(reason) => Some(("failed", reason.clone())),
+    };
+    view! {
+        <div
+            class=format!("message {side}")
+            data-testid="message"
+            data-author=author_attr(entry.author)
+            data-seq=entry.seq.map(|s| s.to_string()).unwrap_or_default()
+            data-state=state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned()
+        >
+            {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
+            <p class="text">{text}</p>
+            {state.clone().map(|(class, label)| view! { <span class=format!("delivery {class}")>{label}</span> })}
+        </div>
+    }
+}
+
+fn at_bottom(el: &leptos::web_sys::HtmlDivElement) -> bool {
+    el.scroll_height() - el.scroll_top() - el.client_height() <= AT_BOTTOM_SLACK
+}
+
+/// The list of a thread's lines. Keeps the newest in view while the reader
+/// is at the bottom; scrolled up, shows a "new messages" pill instead.
+#[component]
+pub fn MessageList(
+    /// The thread to show.
+    thread: Signal<Thread>,
+    /// Words.
+    strings: ChatStrings,
+    /// Whose messages are drawn on the right (the reader's side).
+    mine: Author,
+) -> impl IntoView {
+    let list = NodeRef::<html::Div>::new();
+    let stuck = RwSignal::new(true);
+    let pill = RwSignal::new(false);
+    let count = Memo::new(move |_| thread.with(|t| t.entries().len()));
+
+    let scroll_down = move || {
+        if let Some(el) = list.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    };
+    Effect::new(move |prev: Option<usize>| {
+        let n = count.get();
+        if stuck.get_untracked() {
+            request_animation_frame(scroll_down);
+        } else if prev.is_some_and(|p| n > p) {
+            pill.set(true);
+        }
+        n
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = list.get_untracked() {
+            let bottom = at_bottom(&el);
+            stuck.set(bottom);
+            if bottom {
+                pill.set(false);
+            }
+        }
+    };
+    view! {
+        <div class="message-list-wrap">
+            <div class="message-list" data-testid="message-list" node_ref=list on:scroll=on_scroll>
+                <For
+                    each=move || thread.with(|t| t.entries().to_vec())
+                    key=|e| (e.key.clone(), e.seq, e.delivery.clone())
+                    children=move |e| message_view(e, strings, mine)
+                />
+            </div>
+            <Show when=move || pill.get()>
+                <button
+                    class="new-messages"
+                    data-testid="new-messages"
+                    on:click=move |_| {
+                        stuck.set(true);
+                        pill.set(false);
+                        scroll_down();
+                    }
+                >
+                    {strings.new_messages}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+/// A text box and a send button. Enter sends, Shift+Enter is a new line;
+/// blank texts are not sent; over-long ones are refused with a message and kept.
+#[component]
+pub fn Composer(
+    /// Words.
+    strings: ChatStrings,
+    /// Called with a text that passed the checks.
+    on_send: Callback<String>,
+    /// Greys the composer out.
+    #[prop(into, optional)]
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<&'static str>);
+    let submit = move || {
+        let value = text.get_untracked();
+        match check_text(&value) {
+            Ok(()) => {
+                problem.set(None);
+                on_send.run(value);
+                text.set(String::new());
+            }
+            Err(TextProblem::Blank) => problem.set(None),
+            Err(TextProblem::TooLong) => problem.set(Some(strings.too_long)),
+        }
+    };
+    view! {
+        <form class="composer" on:submit=move |ev| {
+            ev.prevent_default();
+            submit();
+        }>
+            <textarea
+                data-testid="composer"
+                rows="2"
+                placeholder=strings.placeholder
+                prop:value=move || text.get()
+                prop:disabled=move || disabled.get()
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    if problem.get_untracked().is_some() && check_text(&text.get_untracked()).is_ok() {
+                        problem.set(None);
+                    }
+                }
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        submit();
+                    }
+                }
+            ></textarea>
+            <button type="submit" data-testid="send" prop:disabled=move || disabled.get()>
+                {strings.send}
+            </button>
+            <Show when=move || problem.get().is_some()>
+                <p class="composer-error" data-testid="composer-error" role="alert">
+                    {move || problem.get().unwrap_or_default()}
+                </p>
+            </Show>
+        </form>
+    }
+}

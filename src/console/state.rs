@@ -1,0 +1,264 @@
+//! The console's reactive state: one handle per open conversation, the
+//! selected tab, and how each server message changes them.
+
+use leptos::prelude::*;
+
+use crate::chat::{Notice, Outbox, Thread};
+use crate::protocol::{
+    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
+    ConversationSummary, Party, Resume, ServerMsg,
+};
+
+/// One conversation tab.
+#[derive(Clone, Copy)]
+pub struct ConvHandle {
+    /// Which conversation.
+    pub id: ConversationId,
+    /// Its header data.
+    pub summary: RwSignal<ConversationSummary>,
+    /// Its lines.
+    pub thread: RwSignal<Thread>,
+    /// The agent has read up to here.
+    pub read_seq: RwSignal<i64>,
+}
+
+impl ConvHandle {
+    /// Visitor messages the agent has not read.
+    pub fn unread(&self) -> usize {
+        let read = self.read_seq.get();
+        self.thread.with(|t| t.count_after(Author::Visitor, read))
+    }
+}
+
+/// Everything the console shows once signed in.
+#[derive(Clone, Copy)]
+pub struct ConsoleState {
+    /// The signed-in agent.
+    pub me: StoredValue<AgentInfo>,
+    /// Open conversations, oldest first.
+    pub convs: RwSignal<Vec<ConvHandle>>,
+    /// The tab in front.
+    pub selected: RwSignal<Option<ConversationId>>,
+    /// A refusal to show that belongs to no message.
+    pub error: RwSignal<Option<String>>,
+    /// To the socket.
+    pub outbox: Outbox,
+}
+
+impl ConsoleState {
+    /// Empty state for `me`.
+    pub fn new(me: AgentInfo) -> Self {
+        Self {
+            me: StoredValue::new(me),
+            convs: RwSignal::new(Vec::new()),
+            selected: RwSignal::new(None),
+            error: RwSignal::new(None),
+            outbox: Outbox::new(),
+        }
+    }
+
+    /// The handle of conversation `id`.
+    pub fn find(&self, id: ConversationId) -> Option<ConvHandle> {
+        self.convs
+            .with_untracked(|cs| cs.iter().find(|c| c.id == id).copied())
+    }
+
+    /// The `hello` for a (re)connect, with what we already hold.
+    pub fn hello(&self) -> ClientMsg {
+        let resume = self.convs.with_untracked(|cs| {
+            cs.iter()
+                .map(|c| Resume {
+                    conversation: c.id,
+                    after: c.thread.with_untracked(Thread::last_seq),
+                })
+                .collect()
+        });
+        ClientMsg::Hello {
+            version: crate::protocol::PROTOCOL_VERSION,
+            token: None,
+            resume,
+        }
+    }
+
+    /// Brings a tab to the front and marks it read.
+    pub fn select(&self, id: ConversationId) {
+        self.selected.set(Some(id));
+        self.mark_read(id);
+    }
+
+    /// Tells the server (and so every tab of ours) that `id` is read.
+    pub fn mark_read(&self, id: ConversationId) {
+        if let Some(c) = self.find(id) {
+            let last = c.thread.with_untracked(Thread::last_seq);
+            if last > c.read_seq.get_untracked() {
+                c.read_seq.set(last);
+                self.outbox.send(ClientMsg::Read {
+                    conversation: id,
+                    seq: last,
+                });
+            }
+        }
+    }
+
+    /// Queues a reply in conversation `id`.
+    pub fn send_text(&self, id: ConversationId, text: String) {
+        let Some(c) = self.find(id) else { return };
+        let msg_id = crate::chat::link::new_message_id();
+        c.thread
+            .update(|t| t.push_pending(&msg_id, Author::Agent, &text));
+        self.outbox.send(ClientMsg::Send {
+            id: msg_id,
+            conversation: Some(id),
+            text,
+        });
+    }
+
+    /// Asks the server to close conversation `id`.
+    pub fn close(&self, id: ConversationId) {
+        self.outbox.send(ClientMsg::Close { conversation: id });
+    }
+
+    /// Merges fetched history into a conversation.
+    pub fn merge_history(&self, id: ConversationId, messages: Vec<ChatMessage>) {
+        if let Some(c) = self.find(id) {
+            c.thread.update(|t| {
+                for m in messages {
+                    t.merge(m);
+                }
+            });
+            if self.selected.get_untracked() == Some(id) && crate::chat::link::page_visible() {
+                self.mark_read(id);
+            }
+        }
+    }
+
+    /// Applies one server message. Returns a conversation whose history
+    /// should be fetched (new to this page and not empty).
+    pub fn apply(&self, msg: ServerMsg) -> Option<ConversationId> {
+        match msg {
+            ServerMsg::Welcome { conversations, .. } => {
+                if let Some(current) = conversations {
+                    let stale: Vec<ConversationId> = self.convs.with_untracked(|cs| {
+                        cs.iter()
+                            .map(|c| c.id)
+                            .filter(|id| !current.contains(id))
+                            .collect()
+                    });
+                    for id in stale {
+                        self.remove(id);
+                    }
+                }
+                for c in self.convs.get_untracked() {
+                    for (id, text) in c.thread.with_untracked(Thread::pending) {
+                        self.outbox.send(ClientMsg::Send {
+                            id,
+                            conversation: Some(c.id),
+                            text,
+                        });
+                    }
+                }
+            }
+            ServerMsg::Conversation { conversation } => return self.upsert(conversation),
+            ServerMsg::Message { message } => {
+                let id = message.conversation;
+                let from_visitor = message.author == Author::Visitor;
+                if let Some(c) = self.find(id) {
+                    c.thread.update(|t| {
+                        t.merge(message);
+                    });
+                    if from_visitor
+                        && self.selected.get_untracked() == Some(id)
+                        && crate::chat::link::page_visible()
+                    {
+                        self.mark_read(id);
+                    }
+                }
+            }
+            ServerMsg::Ack {
+                id,
+                conversation,
+                seq,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.thread.update(|t| t.ack(&id, seq));
+                }
+            }
+            ServerMsg::Presence {
+                conversation,
+                party: Party::Visitor,
+                online,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.thread.update(|t| {
+                        t.notice(if online {
+                            Notice::VisitorBack
+                        } else {
+                            Notice::VisitorLeft
+                        })
+                    });
+                }
+            }
+            ServerMsg::ReadUpTo { conversation, seq } => {
+                if let Some(c) = self.find(conversation) {
+                    c.read_seq.update(|r| *r = (*r).max(seq));
+                }
+            }
+            ServerMsg::Error { message, id, .. } => {
+                let placed = id.is_some_and(|id| {
+                    self.convs.get_untracked().iter().any(|c| {
+                        c.thread
+                            .try_update(|t| t.fail(&id, message.clone()))
+                            .unwrap_or(false)
+                    })
+                });
+                if !placed {
+                    self.error.set(Some(message));
+                }
+            }
+            ServerMsg::Presence { .. }
+            | ServerMsg::Availability { .. }
+            | ServerMsg::Pong
+            | ServerMsg::Unknown => {}
+        }
+        None
+    }
+
+    fn upsert(&self, summary: ConversationSummary) -> Option<ConversationId> {
+        let id = summary.id;
+        if summary.status == ConversationStatus::Closed {
+            self.remove(id);
+            return None;
+        }
+        if let Some(c) = self.find(id) {
+            c.read_seq.update(|r| *r = (*r).max(summary.agent_read_seq));
+            c.summary.set(summary);
+            return None;
+        }
+        let fetch = summary.last_seq > 0;
+        let handle = ConvHandle {
+            id,
+            read_seq: RwSignal::new(summary.agent_read_seq),
+            summary: RwSignal::new(summary),
+            thread: RwSignal::new(Thread::new(Some(id))),
+        };
+        self.convs.update(|cs| cs.push(handle));
+        if self.selected.get_untracked().is_none() {
+            self.selected.set(Some(id));
+        }
+        fetch.then_some(id)
+    }
+
+    fn remove(&self, id: ConversationId) {
+        self.convs.update(|cs| cs.retain(|c| c.id != id));
+        if self.selected.get_untracked() == Some(id) {
+            let next = self.convs.with_untracked(|cs| cs.first().map(|c| c.id));
+            self.selected.set(next);
+        }
+    }
+
+    /// Unread visitor messages over all tabs.
+    pub fn total_unread(&self) -> usize {
+        self.convs
+            .with(|cs| cs.iter().map(ConvHandle::unread).sum())
+    }
+}

@@ -1,0 +1,133 @@
+//! Every word the agent console shows, in one place (zh-CN will sit beside `EN`).
+
+use crate::chat::{ChatStrings, Notice};
+use crate::error::{AppError, Invalid};
+use crate::protocol::SystemEvent;
+
+/// The console's texts.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleStrings {
+    /// Shared chat pieces.
+    pub chat: ChatStrings,
+    /// Page title without unread count.
+    pub title: &'static str,
+    /// Setup form heading.
+    pub setup_title: &'static str,
+    /// Setup form explanation.
+    pub setup_hint: &'static str,
+    /// Setup form button.
+    pub create_admin: &'static str,
+    /// Sign-in heading.
+    pub sign_in_title: &'static str,
+    /// Name field.
+    pub name: &'static str,
+    /// Password field.
+    pub password: &'static str,
+    /// Capacity field.
+    pub capacity: &'static str,
+    /// Admin checkbox.
+    pub admin: &'static str,
+    /// Sign-in button.
+    pub sign_in: &'static str,
+    /// Sign-out button.
+    pub sign_out: &'static str,
+    /// While the page loads.
+    pub loading: &'static str,
+    /// Banner while the connection is down.
+    pub reconnecting: &'static str,
+    /// No conversation yet.
+    pub no_conversations: &'static str,
+    /// Pick a tab.
+    pub pick_conversation: &'static str,
+    /// Close-conversation button.
+    pub close: &'static str,
+    /// Visitor online marker.
+    pub visitor_online: &'static str,
+    /// Visitor offline marker.
+    pub visitor_offline: &'static str,
+    /// Agents panel toggle and heading.
+    pub agents: &'static str,
+    /// Add-agent button.
+    pub add_agent: &'static str,
+    /// After an agent was added: "{name} was added".
+    pub agent_added: fn(&str) -> String,
+    /// A conversation's capacity summary: "{n} of {cap} conversations".
+    pub load: fn(usize, u32) -> String,
+}
+
+fn event_en(event: &SystemEvent) -> String {
+    match event {
+        SystemEvent::Assigned { agent } => format!("Assigned to {agent}"),
+        SystemEvent::Closed { agent } => format!("{agent} closed the conversation"),
+        SystemEvent::Requeued { agent } => {
+            format!("{agent} was away too long; the conversation went back to the queue")
+        }
+        SystemEvent::Unknown => String::new(),
+    }
+}
+
+fn notice_en(notice: Notice) -> &'static str {
+    match notice {
+        Notice::VisitorLeft => "Visitor left",
+        Notice::VisitorBack => "Visitor is back",
+        Notice::AgentOffline | Notice::AgentBack => "",
+    }
+}
+
+/// English.
+pub const EN: ConsoleStrings = ConsoleStrings {
+    chat: ChatStrings {
+        placeholder: "Reply…  (Enter sends, Shift+Enter for a new line)",
+        send: "Send",
+        pending: "Sending…",
+        sent: "Sent",
+        new_messages: "New messages ↓",
+        too_long: "Messages are limited to 4,000 characters.",
+        event: event_en,
+        notice: notice_en,
+    },
+    title: "kefu",
+    setup_title: "Welcome to kefu",
+    setup_hint: "Create the first admin account. You can add more agents afterwards.",
+    create_admin: "Create admin",
+    sign_in_title: "Agent sign-in",
+    name: "Name",
+    password: "Password",
+    capacity: "Capacity",
+    admin: "Admin",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    loading: "Loading…",
+    reconnecting: "Reconnecting…",
+    no_conversations: "No conversations yet. New visitors will appear here.",
+    pick_conversation: "Pick a conversation on the left.",
+    close: "Close conversation",
+    visitor_online: "online",
+    visitor_offline: "left",
+    agents: "Agents",
+    add_agent: "Add agent",
+    agent_added: |name| format!("{name} was added."),
+    load: |n, cap| format!("{n} of {cap} conversations"),
+};
+
+/// Words for a server function's error.
+pub fn error_text(error: &AppError) -> String {
+    match error {
+        AppError::Unauthorized => "Your session ended. Please sign in again.".into(),
+        AppError::Forbidden => "Only admins can do that.".into(),
+        AppError::NotFound => "Not found.".into(),
+        AppError::WrongCredentials => "Wrong name or password.".into(),
+        AppError::AlreadySetUp => "Setup is already done. Please sign in.".into(),
+        AppError::Invalid(invalid) => match invalid {
+            Invalid::NameEmpty => "Please enter a name.".into(),
+            Invalid::NameTooLong => "Names are limited to 40 characters.".into(),
+            Invalid::NameControl => "Names cannot contain control characters.".into(),
+            Invalid::PasswordLength => "Passwords are 8 to 256 characters.".into(),
+            Invalid::Capacity => "Capacity is a number from 1 to 100.".into(),
+            Invalid::NameTaken => "An agent with that name already exists.".into(),
+            Invalid::Form => "Please fill in every field correctly.".into(),
+        },
+        AppError::Internal => "Something went wrong on the server. Please try again.".into(),
+        AppError::Transport(_) => "The server could not be reached. Please try again.".into(),
+    }
+}

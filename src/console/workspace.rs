@@ -1,0 +1,165 @@
+//! The signed-in console: header, conversation tabs, and the conversation in front.
+
+use leptos::prelude::*;
+
+use super::admin::AgentsPanel;
+use super::state::{ConsoleState, ConvHandle};
+use super::strings::EN;
+use crate::api::SignOut;
+use crate::chat::view::{Composer, MessageList};
+use crate::chat::LinkStatus;
+use crate::protocol::{AgentInfo, Author};
+
+/// The console once signed in.
+#[component]
+pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView {
+    let s = EN;
+    let state = ConsoleState::new(me.clone());
+    let admin_open = RwSignal::new(false);
+
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        connect(state);
+    });
+    Effect::new(move |_| {
+        let n = state.total_unread();
+        let title = if n > 0 {
+            format!("({n}) {}", s.title)
+        } else {
+            s.title.to_owned()
+        };
+        #[cfg(feature = "hydrate")]
+        crate::client::set_title(&title);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = title;
+    });
+
+    let load = move || (s.load)(state.convs.with(Vec::len), me.capacity);
+    view! {
+        <header class="console-header">
+            <strong class="brand">"kefu"</strong>
+            <span class="me" data-testid="me">{me.name.clone()}</span>
+            <span class="muted">{load}</span>
+            <span class="spacer"></span>
+            {me.is_admin.then(|| view! {
+                <button class="link" data-testid="agents-toggle" on:click=move |_| admin_open.update(|o| *o = !*o)>
+                    {s.agents}
+                </button>
+            })}
+            <ActionForm action=logout attr:class="inline">
+                <button type="submit" class="link" data-testid="sign-out">{s.sign_out}</button>
+            </ActionForm>
+        </header>
+        <Show when=move || state.outbox.status.get() == LinkStatus::Reconnecting>
+            <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
+        </Show>
+        {move || state.error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+        <Show when=move || admin_open.get()>
+            <AgentsPanel />
+        </Show>
+        <div class="console-body">
+            <nav class="tabs" aria-label="Conversations">
+                <Show when=move || state.convs.with(Vec::is_empty)>
+                    <p class="muted empty">{s.no_conversations}</p>
+                </Show>
+                <For
+                    each=move || state.convs.get()
+                    key=|c| c.id
+                    children=move |c| view! { <ConversationTab state handle=c /> }
+                />
+            </nav>
+            <section class="conversation">
+                {move || match state.selected.get().and_then(|id| state.find(id)) {
+                    Some(handle) => view! { <ConversationPane state handle /> }.into_any(),
+                    None => view! { <p class="muted empty">{s.pick_conversation}</p> }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// One tab: visitor label, presence, last message, unread badge.
+#[component]
+fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
+    let s = EN;
+    let id = handle.id;
+    let unread = move || handle.unread();
+    let preview = move || {
+        handle.thread.with(|t| {
+            t.last_message()
+                .map(|e| match &e.event {
+                    Some(event) => (s.chat.event)(event),
+                    None => e.text.clone(),
+                })
+                .unwrap_or_default()
+        })
+    };
+    let online = move || handle.summary.with(|c| c.visitor_online);
+    view! {
+        <button
+            class=move || {
+                match (state.selected.get() == Some(id), handle.unread() > 0) {
+                    (true, _) => "tab active",
+                    (false, true) => "tab lit",
+                    (false, false) => "tab",
+                }
+            }
+            data-testid="conversation-tab"
+            data-conversation=id.0.to_string()
+            data-unread=move || unread().to_string()
+            on:click=move |_| state.select(id)
+        >
+            <span class="tab-top">
+                <span class="label">{move || handle.summary.with(|c| c.visitor_label.clone())}</span>
+                <span class="presence" class:online=online title=move || if online() { s.visitor_online } else { s.visitor_offline }></span>
+                <Show when=move || { unread() > 0 }>
+                    <span class="badge" data-testid="unread-badge">{unread}</span>
+                </Show>
+            </span>
+            <span class="preview">{preview}</span>
+        </button>
+    }
+}
+
+/// The conversation in front: header, messages, composer.
+#[component]
+fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
+    let s = EN;
+    let id = handle.id;
+    let online = move || handle.summary.with(|c| c.visitor_online);
+    view! {
+        <header class="conversation-header">
+            <h2>{move || handle.summary.with(|c| c.visitor_label.clone())}</h2>
+            <span class="muted" data-testid="visitor-presence">
+                {move || if online() { s.visitor_online } else { s.visitor_offline }}
+            </span>
+            <span class="spacer"></span>
+            <button class="danger" data-testid="close-conversation" on:click=move |_| state.close(id)>
+                {s.close}
+            </button>
+        </header>
+        <MessageList thread=handle.thread.into() strings=s.chat mine=Author::Agent />
+        <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(id, text)) />
+    }
+}
+
+/// Opens the agent socket and wires it to the state (browser only).
+#[cfg(feature = "hydrate")]
+fn connect(state: ConsoleState) {
+    use crate::client::socket;
+    socket::start(
+        state.outbox,
+        "/ws/agent",
+        move || state.hello(),
+        move |msg| {
+            if let Some(id) = state.apply(msg) {
+                leptos::task::spawn_local(async move {
+                    match crate::api::conversation_history(id).await {
+                        Ok(messages) => state.merge_history(id, messages),
+                        Err(e) => state.error.set(Some(super::strings::error_text(&e))),
+                    }
+                });
+            }
+        },
+    );
+}

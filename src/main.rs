@@ -1,0 +1,144 @@
+//! kefu's binary: `kefu serve` (the default) and `kefu agent …`.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use kefu::server::config::{AgentCommand, Cli, Command, ServeArgs};
+use kefu::server::{app, auth, storage::Storage, AppState};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(&cli.db, ServeArgs::default_from_env()?).await,
+        Some(Command::Serve(args)) => serve(&cli.db, args).await,
+        Some(Command::Agent(cmd)) => agent(&cli.db, cmd).await,
+    }
+}
+
+trait FromEnv: Sized {
+    fn default_from_env() -> anyhow::Result<Self>;
+}
+
+impl FromEnv for ServeArgs {
+    /// `kefu` alone means `kefu serve`, with the same flags' env variables.
+    fn default_from_env() -> anyhow::Result<Self> {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Ok(Only::try_parse_from(["kefu"])?.args)
+    }
+}
+
+async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
+    let mut leptos_options = leptos::prelude::get_configuration(None)
+        .context("reading the Leptos configuration")?
+        .leptos_options;
+    leptos_options.site_addr = args.addr;
+    let state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
+        .await
+        .with_context(|| format!("opening the database at {}", db.display()))?;
+    let hub = state.hub.clone();
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("listening on {}", args.addr))?;
+    tracing::info!(
+        "kefu is serving on http://{} (database {})",
+        listener.local_addr()?,
+        db.display()
+    );
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing every socket");
+            hub.close_all();
+        })
+        .await
+        .context("serving")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
+    let storage = Storage::open(db)
+        .await
+        .with_context(|| format!("opening the database at {}", db.display()))?;
+    match cmd {
+        AgentCommand::Add {
+            name,
+            password,
+            capacity,
+            admin,
+        } => {
+            let name = kefu::accounts::clean_name(&name)
+                .map_err(|e| anyhow::anyhow!("the name is refused: {e:?}"))?;
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    eprintln!("password for {name}:");
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            kefu::accounts::check_password(&password).map_err(|_| {
+                anyhow::anyhow!(
+                    "passwords are {} to {} characters",
+                    kefu::accounts::MIN_PASSWORD_CHARS,
+                    kefu::accounts::MAX_PASSWORD_CHARS
+                )
+            })?;
+            kefu::accounts::check_capacity(capacity).map_err(|_| {
+                anyhow::anyhow!("capacity is 1 to {}", kefu::accounts::MAX_CAPACITY)
+            })?;
+            let hash = auth::hash_password(password).await?;
+            let agent = storage
+                .create_agent(&name, &hash, capacity, admin, false)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .context("the agent was not created")?;
+            println!(
+                "added agent {} (capacity {}{})",
+                agent.name,
+                agent.capacity,
+                if agent.is_admin { ", admin" } else { "" }
+            );
+        }
+        AgentCommand::List => {
+            for a in storage.list_agents().await? {
+                println!(
+                    "{}\tcapacity {}\t{}{}",
+                    a.name,
+                    a.capacity,
+                    if a.is_admin { "admin" } else { "agent" },
+                    if a.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,949 @@
+//! The live switchboard: who is connected, which agent serves which
+//! conversation, the queue, and delivery of every event to the right sockets.
+//!
+//! Rules kept here:
+//! - storage first, then announce: a message is delivered only after it is stored;
+//! - lifecycle changes (start, assign, close, requeue, presence) run one at a
+//!   time under an async lock, so their storage writes cannot interleave;
+//! - the routing tables sit behind a std `Mutex` that is never held across an
+//!   `.await`; sends into sockets never block (a socket whose queue is full is
+//!   closed and resumes from storage when it reconnects).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, Notify};
+
+use super::auth::new_token;
+use super::storage::{Appended, NewMessage, Storage, VisitorId};
+use crate::protocol::{
+    AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
+    ConversationSummary, ErrorCode, MessageId, Party, Resume, ServerMsg, SystemEvent,
+};
+
+/// How many frames may wait for a slow socket before it is closed.
+pub const OUTBOX_FRAMES: usize = 1024;
+/// Most messages replayed per conversation on resume.
+const REPLAY_LIMIT: i64 = 100_000;
+
+/// What the hub hands a connection's writer task.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A serialized [`ServerMsg`].
+    Frame(Utf8Bytes),
+    /// Close the socket with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// The hub's handle on one open socket.
+#[derive(Clone, Debug)]
+pub struct Conn {
+    id: u64,
+    tx: mpsc::Sender<Outbound>,
+    overflow: Arc<Notify>,
+}
+
+impl Conn {
+    /// Wraps a socket's outbox; `overflow` fires when the outbox is full.
+    pub fn new(id: u64, tx: mpsc::Sender<Outbound>, overflow: Arc<Notify>) -> Self {
+        Self { id, tx, overflow }
+    }
+
+    /// This socket's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Asks the writer to close the socket with `code` and `reason`.
+    pub async fn close(&self, code: u16, reason: &'static str) {
+        let _ = self.tx.send(Outbound::Close(code, reason)).await;
+    }
+
+    /// Queues a frame without waiting; a full outbox marks the socket for closing.
+    fn push(&self, frame: &Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) =
+            self.tx.try_send(Outbound::Frame(frame.clone()))
+        {
+            self.overflow.notify_one();
+        }
+    }
+
+    /// Queues a message, waiting for room (for replies and replay on the socket's own task).
+    pub async fn send(&self, msg: &ServerMsg) {
+        let _ = self.tx.send(Outbound::Frame(encode(msg))).await;
+    }
+}
+
+/// Serializes a server message once; the result is shared by every recipient.
+pub fn encode(msg: &ServerMsg) -> Utf8Bytes {
+    serde_json::to_string(msg)
+        .map(Utf8Bytes::from)
+        .unwrap_or_else(|_| Utf8Bytes::from_static(r#"{"type":"unknown"}"#))
+}
+
+fn error_msg(code: ErrorCode, message: &str, id: Option<MessageId>) -> ServerMsg {
+    ServerMsg::Error {
+        code,
+        message: message.to_owned(),
+        id,
+    }
+}
+
+struct AgentLive {
+    name: String,
+    capacity: u32,
+    conns: Vec<Conn>,
+    convs: BTreeSet<ConversationId>,
+    idle_since: Instant,
+    /// Bumped on every online/offline change; a grace timer acts only if it still matches.
+    epoch: u64,
+}
+
+impl AgentLive {
+    fn new(name: String, capacity: u32) -> Self {
+        Self {
+            name,
+            capacity,
+            conns: Vec::new(),
+            convs: BTreeSet::new(),
+            idle_since: Instant::now(),
+            epoch: 0,
+        }
+    }
+
+    fn online(&self) -> bool {
+        !self.conns.is_empty()
+    }
+
+    fn free(&self) -> u32 {
+        self.capacity.saturating_sub(self.convs.len() as u32)
+    }
+}
+
+struct ConvLive {
+    visitor: VisitorId,
+    agent: Option<AgentId>,
+    last_seq: i64,
+    agent_read_seq: i64,
+}
+
+#[derive(Default)]
+struct State {
+    agents: HashMap<AgentId, AgentLive>,
+    visitors: HashMap<VisitorId, Vec<Conn>>,
+    convs: HashMap<ConversationId, ConvLive>,
+    by_visitor: HashMap<VisitorId, ConversationId>,
+    queue: VecDeque<ConversationId>,
+}
+
+impl State {
+    fn agents_online(&self) -> bool {
+        self.agents.values().any(AgentLive::online)
+    }
+
+    fn summary(&self, id: ConversationId) -> Option<ConversationSummary> {
+        let conv = self.convs.get(&id)?;
+        let agent = conv.agent.and_then(|a| self.agents.get(&a));
+        Some(ConversationSummary {
+            id,
+            status: if conv.agent.is_some() {
+                ConversationStatus::Assigned
+            } else {
+                ConversationStatus::Queued
+            },
+            visitor_label: conv.visitor.label(),
+            agent_name: agent.map(|a| a.name.clone()),
+            visitor_online: self.visitors.contains_key(&conv.visitor),
+            agent_online: agent.is_some_and(AgentLive::online),
+            last_seq: conv.last_seq,
+            agent_read_seq: conv.agent_read_seq,
+            queue_position: self
+                .queue
+                .iter()
+                .position(|c| *c == id)
+                .map(|p| p as u32 + 1),
+        })
+    }
+
+    fn to_visitor(&self, visitor: VisitorId, frame: &Utf8Bytes) {
+        for conn in self.visitors.get(&visitor).into_iter().flatten() {
+            conn.push(frame);
+        }
+    }
+
+    fn to_agent(&self, agent: AgentId, frame: &Utf8Bytes) {
+        for conn in self.agents.get(&agent).into_iter().flat_map(|a| &a.conns) {
+            conn.push(frame);
+        }
+    }
+
+    /// Sends a conversation's event to both sides.
+    fn to_both(&self, id: ConversationId, frame: &Utf8Bytes) {
+        if let Some(conv) = self.convs.get(&id) {
+            self.to_visitor(conv.visitor, frame);
+            if let Some(agent) = conv.agent {
+                self.to_agent(agent, frame);
+            }
+        }
+    }
+
+    /// Sends the conversation's fresh summary to both sides.
+    fn announce(&self, id: ConversationId) {
+        if let Some(summary) = self.summary(id) {
+            self.to_both(
+                id,
+                &encode(&ServerMsg::Conversation {
+                    conversation: summary,
+                }),
+            );
+        }
+    }
+
+    fn broadcast_availability(&self) {
+        let frame = encode(&ServerMsg::Availability {
+            agents_online: self.agents_online(),
+        });
+        for conns in self.visitors.values() {
+            for conn in conns {
+                conn.push(&frame);
+            }
+        }
+    }
+
+    /// The online agent with the most free capacity; ties go to the one idle longest.
+    fn pick_agent(&self) -> Option<AgentId> {
+        self.agents
+            .iter()
+            .filter(|(_, a)| a.online() && a.free() > 0)
+            .max_by(|(_, a), (_, b)| {
+                a.free()
+                    .cmp(&b.free())
+                    .then(b.idle_since.cmp(&a.idle_since))
+            })
+            .map(|(id, _)| *id)
+    }
+}
+
+/// Who is on the other end of a socket.
+#[derive(Clone, Debug)]
+pub enum Peer {
+    /// A visitor.
+    Visitor(VisitorId),
+    /// A signed-in agent.
+    Agent(AgentInfo),
+}
+
+struct Inner {
+    storage: Storage,
+    grace: Duration,
+    state: Mutex<State>,
+    lifecycle: tokio::sync::Mutex<()>,
+    next_conn: AtomicU64,
+}
+
+/// The switchboard; cheap to clone.
+#[derive(Clone)]
+pub struct Hub(Arc<Inner>);
+
+impl Hub {
+    /// Builds the hub from what storage holds: queued conversations wait, and
+    /// agents who had conversations get their grace period to come back.
+    pub async fn load(storage: Storage, grace: Duration) -> sqlx::Result<Self> {
+        let hub = Hub(Arc::new(Inner {
+            storage: storage.clone(),
+            grace,
+            state: Mutex::new(State::default()),
+            lifecycle: tokio::sync::Mutex::new(()),
+            next_conn: AtomicU64::new(1),
+        }));
+        let agents = storage.list_agents().await?;
+        let open = storage.open_conversations().await?;
+        let mut away = BTreeSet::new();
+        {
+            let mut st = hub.state();
+            for row in open {
+                if let Some(agent) = row.agent_id {
+                    let Some(info) = agents.iter().find(|a| a.id == agent) else {
+                        continue;
+                    };
+                    st.agents
+                        .entry(agent)
+                        .or_insert_with(|| AgentLive::new(info.name.clone(), info.capacity as u32))
+                        .convs
+                        .insert(row.id);
+                    away.insert(agent);
+                } else {
+                    st.queue.push_back(row.id);
+                }
+                st.by_visitor.insert(row.visitor_id, row.id);
+                st.convs.insert(
+                    row.id,
+                    ConvLive {
+                        visitor: row.visitor_id,
+                        agent: row.agent_id,
+                        last_seq: row.last_seq,
+                        agent_read_seq: row.agent_read_seq,
+                    },
+                );
+            }
+        }
+        for agent in away {
+            hub.start_grace(agent, 0);
+        }
+        Ok(hub)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The storage this hub writes to.
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> u64 {
+        self.0.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether any agent has a socket open.
+    pub fn agents_online(&self) -> bool {
+        self.state().agents_online()
+    }
+
+    /// The open conversations `agent` serves.
+    pub fn conversations_of(&self, agent: AgentId) -> Vec<ConversationId> {
+        self.state()
+            .agents
+            .get(&agent)
+            .map(|a| a.convs.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `agent` serves the open conversation `id`.
+    pub fn serves(&self, agent: AgentId, id: ConversationId) -> bool {
+        self.state()
+            .convs
+            .get(&id)
+            .is_some_and(|c| c.agent == Some(agent))
+    }
+
+    /// The summary a visitor sees of their conversation `row`.
+    pub fn summary_for_visitor(
+        &self,
+        row: &super::storage::ConversationRow,
+    ) -> ConversationSummary {
+        self.state()
+            .summary(row.id)
+            .unwrap_or_else(|| closed_summary(row))
+    }
+
+    /// Closes every socket with "restarting" (on shutdown).
+    pub fn close_all(&self) {
+        let st = self.state();
+        let conns = st
+            .visitors
+            .values()
+            .flatten()
+            .chain(st.agents.values().flat_map(|a| &a.conns));
+        for conn in conns {
+            let _ = conn.tx.try_send(Outbound::Close(1012, "server restarting"));
+        }
+    }
+
+    // ---- connections ----
+
+    /// Registers a visitor socket; tells the agent the visitor is (back) online;
+    /// sends this socket the visitor's newest conversation and what it missed.
+    pub async fn visitor_connected(&self, visitor: VisitorId, conn: &Conn, resume: &[Resume]) {
+        let _guard = self.0.lifecycle.lock().await;
+        let open = {
+            let mut st = self.state();
+            let conns = st.visitors.entry(visitor).or_default();
+            conns.push(conn.clone());
+            let first = conns.len() == 1;
+            let open = st.by_visitor.get(&visitor).copied();
+            if let (true, Some(id)) = (first, open) {
+                if let Some(agent) = st.convs.get(&id).and_then(|c| c.agent) {
+                    st.to_agent(
+                        agent,
+                        &encode(&ServerMsg::Presence {
+                            conversation: id,
+                            party: Party::Visitor,
+                            online: true,
+                        }),
+                    );
+                    st.announce(id);
+                }
+            }
+            open.and_then(|id| st.summary(id))
+        };
+        let summary = match open {
+            Some(summary) => Some(summary),
+            None => match self.storage().latest_conversation(visitor).await {
+                Ok(row) => row.map(|row| closed_summary(&row)),
+                Err(e) => {
+                    tracing::error!(error = %e, "loading a visitor's conversation failed");
+                    None
+                }
+            },
+        };
+        if let Some(summary) = summary {
+            let id = summary.id;
+            conn.send(&ServerMsg::Conversation {
+                conversation: summary,
+            })
+            .await;
+            if let Some(r) = resume.iter().find(|r| r.conversation == id) {
+                self.replay(conn, id, r.after).await;
+            }
+        }
+    }
+
+    /// Forgets a visitor socket; the last one gone tells the agent the visitor left.
+    pub async fn visitor_disconnected(&self, visitor: VisitorId, conn_id: u64) {
+        let _guard = self.0.lifecycle.lock().await;
+        let mut st = self.state();
+        let Some(conns) = st.visitors.get_mut(&visitor) else {
+            return;
+        };
+        conns.retain(|c| c.id != conn_id);
+        if !conns.is_empty() {
+            return;
+        }
+        st.visitors.remove(&visitor);
+        if let Some(&id) = st.by_visitor.get(&visitor) {
+            if let Some(agent) = st.convs.get(&id).and_then(|c| c.agent) {
+                st.to_agent(
+                    agent,
+                    &encode(&ServerMsg::Presence {
+                        conversation: id,
+                        party: Party::Visitor,
+                        online: false,
+                    }),
+                );
+                st.announce(id);
+            }
+        }
+    }
+
+    /// Registers an agent socket, sends it every conversation the agent
+    /// serves (replaying what it missed), and hands out queued conversations.
+    pub async fn agent_connected(&self, agent: &AgentInfo, conn: &Conn, resume: &[Resume]) {
+        let _guard = self.0.lifecycle.lock().await;
+        let (summaries, resumable) = {
+            let mut st = self.state();
+            let was_any_online = st.agents_online();
+            let live = st
+                .agents
+                .entry(agent.id)
+                .or_insert_with(|| AgentLive::new(agent.name.clone(), agent.capacity));
+            live.name = agent.name.clone();
+            live.capacity = agent.capacity;
+            live.conns.push(conn.clone());
+            let back = live.conns.len() == 1;
+            if back {
+                live.epoch += 1;
+                live.idle_since = Instant::now();
+            }
+            let convs: Vec<ConversationId> = live.convs.iter().copied().collect();
+            if back {
+                let frame_for = |id| {
+                    encode(&ServerMsg::Presence {
+                        conversation: id,
+                        party: Party::Agent,
+                        online: true,
+                    })
+                };
+                for &id in &convs {
+                    if let Some(c) = st.convs.get(&id) {
+                        st.to_visitor(c.visitor, &frame_for(id));
+                    }
+                }
+                if !was_any_online {
+                    st.broadcast_availability();
+                }
+            }
+            let summaries: Vec<ConversationSummary> =
+                convs.iter().filter_map(|id| st.summary(*id)).collect();
+            if back {
+                for &id in &convs {
+                    if let Some(c) = st.convs.get(&id) {
+                        if let Some(s) = st.summary(id) {
+                            st.to_visitor(
+                                c.visitor,
+                                &encode(&ServerMsg::Conversation { conversation: s }),
+                            );
+                        }
+                    }
+                }
+            }
+            (summaries, convs)
+        };
+        for summary in summaries {
+            conn.send(&ServerMsg::Conversation {
+                conversation: summary,
+            })
+            .await;
+        }
+        for r in resume {
+            if resumable.contains(&r.conversation) {
+                self.replay(conn, r.conversation, r.after).await;
+            }
+        }
+        self.dispatch().await;
+    }
+
+    /// Forgets an agent socket; the last one gone starts the grace period.
+    pub async fn agent_disconnected(&self, agent: AgentId, conn_id: u64) {
+        let _guard = self.0.lifecycle.lock().await;
+        let epoch = {
+            let mut st = self.state();
+            let Some(live) = st.agents.get_mut(&agent) else {
+                return;
+            };
+            live.conns.retain(|c| c.id != conn_id);
+            if live.online() {
+                return;
+            }
+            live.epoch += 1;
+            let epoch = live.epoch;
+            let convs: Vec<ConversationId> = live.convs.iter().copied().collect();
+            for id in convs {
+                if let Some(c) = st.convs.get(&id) {
+                    st.to_visitor(
+                        c.visitor,
+                        &encode(&ServerMsg::Presence {
+                            conversation: id,
+                            party: Party::Agent,
+                            online: false,
+                        }),
+                    );
+                }
+                st.announce(id);
+            }
+            if !st.agents_online() {
+                st.broadcast_availability();
+            }
+            epoch
+        };
+        self.start_grace(agent, epoch);
+    }
+
+    fn start_grace(&self, agent: AgentId, epoch: u64) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(hub.0.grace).await;
+            hub.grace_expired(agent, epoch).await;
+        });
+    }
+
+    /// After the grace period: an agent still away loses their conversations to the queue.
+    async fn grace_expired(&self, agent: AgentId, epoch: u64) {
+        let _guard = self.0.lifecycle.lock().await;
+        let (name, convs) = {
+            let mut st = self.state();
+            let Some(live) = st.agents.get_mut(&agent) else {
+                return;
+            };
+            if live.online() || live.epoch != epoch {
+                return;
+            }
+            (live.name.clone(), std::mem::take(&mut live.convs))
+        };
+        // Oldest first, ahead of conversations that queued later.
+        for &id in convs.iter().rev() {
+            if let Err(e) = self.storage().requeue(id).await {
+                tracing::error!(error = %e, "requeueing a conversation failed");
+            }
+            {
+                let mut st = self.state();
+                if let Some(c) = st.convs.get_mut(&id) {
+                    c.agent = None;
+                }
+                st.queue.push_front(id);
+            }
+        }
+        for &id in &convs {
+            self.post_system(
+                id,
+                SystemEvent::Requeued {
+                    agent: name.clone(),
+                },
+            )
+            .await;
+            self.state().announce(id);
+        }
+        self.dispatch().await;
+    }
+
+    // ---- lifecycle ----
+
+    /// The visitor opened the chat: open a conversation if none is open and an agent is online.
+    pub async fn visitor_start(&self, visitor: VisitorId, conn: &Conn) {
+        let _guard = self.0.lifecycle.lock().await;
+        let (open, online) = {
+            let st = self.state();
+            (st.by_visitor.get(&visitor).copied(), st.agents_online())
+        };
+        if let Some(id) = open {
+            let summary = self.state().summary(id);
+            if let Some(summary) = summary {
+                conn.send(&ServerMsg::Conversation {
+                    conversation: summary,
+                })
+                .await;
+            }
+            return;
+        }
+        if !online {
+            conn.send(&ServerMsg::Availability {
+                agents_online: false,
+            })
+            .await;
+            return;
+        }
+        if self.open_conversation(visitor, conn).await.is_some() {
+            self.dispatch().await;
+        }
+    }
+
+    /// Creates and queues a conversation (lifecycle lock held by the caller).
+    async fn open_conversation(&self, visitor: VisitorId, conn: &Conn) -> Option<ConversationId> {
+        match self.storage().create_conversation(visitor).await {
+            Ok(id) => {
+                let mut st = self.state();
+                st.convs.insert(
+                    id,
+                    ConvLive {
+                        visitor,
+                        agent: None,
+                        last_seq: 0,
+                        agent_read_seq: 0,
+                    },
+                );
+                st.by_visitor.insert(visitor, id);
+                st.queue.push_back(id);
+                st.announce(id);
+                Some(id)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "creating a conversation failed");
+                conn.send(&error_msg(
+                    ErrorCode::Storage,
+                    "the conversation could not be opened; try again",
+                    None,
+                ))
+                .await;
+                None
+            }
+        }
+    }
+
+    /// Hands queued conversations to online agents with free capacity, in
+    /// queue order, then tells every waiting visitor their place.
+    async fn dispatch(&self) {
+        loop {
+            let next = {
+                let st = self.state();
+                st.queue
+                    .front()
+                    .copied()
+                    .zip(st.pick_agent())
+                    .map(|(id, agent)| (id, agent, st.agents[&agent].name.clone()))
+            };
+            let Some((id, agent, name)) = next else {
+                break;
+            };
+            if let Err(e) = self.storage().assign(id, agent).await {
+                tracing::error!(error = %e, "assigning a conversation failed");
+                break;
+            }
+            {
+                let mut st = self.state();
+                st.queue.retain(|c| *c != id);
+                if let Some(c) = st.convs.get_mut(&id) {
+                    c.agent = Some(agent);
+                }
+                if let Some(a) = st.agents.get_mut(&agent) {
+                    a.convs.insert(id);
+                    a.idle_since = Instant::now();
+                }
+                st.announce(id);
+            }
+            self.post_system(id, SystemEvent::Assigned { agent: name })
+                .await;
+        }
+        let st = self.state();
+        for &id in &st.queue {
+            st.announce(id);
+        }
+    }
+
+    /// The agent ends a conversation; the visitor is told, and capacity frees.
+    pub async fn close(&self, agent: &AgentInfo, id: ConversationId, conn: &Conn) {
+        let _guard = self.0.lifecycle.lock().await;
+        if !self.serves(agent.id, id) {
+            conn.send(&error_msg(
+                ErrorCode::Forbidden,
+                "that conversation is not yours to close",
+                None,
+            ))
+            .await;
+            return;
+        }
+        self.post_system(
+            id,
+            SystemEvent::Closed {
+                agent: agent.name.clone(),
+            },
+        )
+        .await;
+        if let Err(e) = self.storage().close(id).await {
+            tracing::error!(error = %e, "closing a conversation failed");
+            conn.send(&error_msg(
+                ErrorCode::Storage,
+                "the conversation could not be closed; try again",
+                None,
+            ))
+            .await;
+            return;
+        }
+        {
+            let mut st = self.state();
+            let Some(mut summary) = st.summary(id) else {
+                return;
+            };
+            summary.status = ConversationStatus::Closed;
+            st.to_both(
+                id,
+                &encode(&ServerMsg::Conversation {
+                    conversation: summary,
+                }),
+            );
+            if let Some(c) = st.convs.remove(&id) {
+                st.by_visitor.remove(&c.visitor);
+            }
+            if let Some(a) = st.agents.get_mut(&agent.id) {
+                a.convs.remove(&id);
+            }
+        }
+        self.dispatch().await;
+    }
+
+    /// An admin changed an agent's name or capacity.
+    pub async fn agent_updated(&self, agent: &AgentInfo) {
+        let _guard = self.0.lifecycle.lock().await;
+        if let Some(live) = self.state().agents.get_mut(&agent.id) {
+            live.name = agent.name.clone();
+            live.capacity = agent.capacity;
+        }
+        self.dispatch().await;
+    }
+
+    // ---- messages ----
+
+    /// A visitor's message: into their open conversation, or a new one (which
+    /// waits in the queue when no agent is online: "leave a message").
+    pub async fn visitor_send(&self, visitor: VisitorId, conn: &Conn, id: MessageId, text: &str) {
+        let open = self.state().by_visitor.get(&visitor).copied();
+        let conversation = match open {
+            Some(c) => c,
+            None => {
+                let _guard = self.0.lifecycle.lock().await;
+                let open = self.state().by_visitor.get(&visitor).copied();
+                let c = match open {
+                    Some(c) => c,
+                    None => match self.open_conversation(visitor, conn).await {
+                        Some(c) => c,
+                        None => return,
+                    },
+                };
+                self.post(c, conn, &id, Author::Visitor, None, text).await;
+                self.dispatch().await;
+                return;
+            }
+        };
+        self.post(conversation, conn, &id, Author::Visitor, None, text)
+            .await;
+    }
+
+    /// An agent's message into a conversation they serve.
+    pub async fn agent_send(
+        &self,
+        agent: &AgentInfo,
+        conn: &Conn,
+        conversation: ConversationId,
+        id: MessageId,
+        text: &str,
+    ) {
+        if !self.serves(agent.id, conversation) {
+            conn.send(&error_msg(
+                ErrorCode::Forbidden,
+                "that conversation is not yours",
+                Some(id),
+            ))
+            .await;
+            return;
+        }
+        self.post(
+            conversation,
+            conn,
+            &id,
+            Author::Agent,
+            Some(&agent.name),
+            text,
+        )
+        .await;
+    }
+
+    /// Stores, then delivers to both sides, then acknowledges to the sender.
+    async fn post(
+        &self,
+        conversation: ConversationId,
+        conn: &Conn,
+        id: &MessageId,
+        author: Author,
+        author_name: Option<&str>,
+        text: &str,
+    ) {
+        let new = NewMessage {
+            id,
+            author,
+            author_name,
+            text,
+            event: None,
+        };
+        match self.storage().append(conversation, new).await {
+            Ok(Appended::New(message)) => {
+                let seq = message.seq;
+                self.deliver(message);
+                conn.send(&ServerMsg::Ack {
+                    id: id.clone(),
+                    conversation,
+                    seq,
+                })
+                .await;
+            }
+            Ok(Appended::Duplicate(message)) => {
+                conn.send(&ServerMsg::Ack {
+                    id: id.clone(),
+                    conversation,
+                    seq: message.seq,
+                })
+                .await;
+            }
+            Ok(Appended::Closed) => {
+                conn.send(&error_msg(
+                    ErrorCode::ConversationClosed,
+                    "this conversation is closed",
+                    Some(id.clone()),
+                ))
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing a message failed");
+                conn.send(&error_msg(
+                    ErrorCode::Storage,
+                    "the message could not be stored; it will be retried",
+                    Some(id.clone()),
+                ))
+                .await;
+            }
+        }
+    }
+
+    /// Stores and delivers a system event.
+    async fn post_system(&self, conversation: ConversationId, event: SystemEvent) {
+        let id = MessageId(format!("sys-{}", &new_token()[..32]));
+        let new = NewMessage {
+            id: &id,
+            author: Author::System,
+            author_name: None,
+            text: "",
+            event: Some(&event),
+        };
+        match self.storage().append(conversation, new).await {
+            Ok(Appended::New(message)) => self.deliver(message),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "storing a system message failed"),
+        }
+    }
+
+    fn deliver(&self, message: ChatMessage) {
+        let id = message.conversation;
+        let seq = message.seq;
+        let frame = encode(&ServerMsg::Message { message });
+        let mut st = self.state();
+        if let Some(c) = st.convs.get_mut(&id) {
+            c.last_seq = c.last_seq.max(seq);
+        }
+        st.to_both(id, &frame);
+    }
+
+    /// The agent read up to `seq`: remembered, and every tab of theirs is told.
+    pub async fn read(&self, agent: &AgentInfo, conversation: ConversationId, seq: i64) {
+        if !self.serves(agent.id, conversation) {
+            return;
+        }
+        if let Err(e) = self.storage().set_agent_read(conversation, seq).await {
+            tracing::warn!(error = %e, "storing a read mark failed");
+            return;
+        }
+        let mut st = self.state();
+        if let Some(c) = st.convs.get_mut(&conversation) {
+            c.agent_read_seq = c.agent_read_seq.max(seq.min(c.last_seq));
+        }
+        st.to_agent(
+            agent.id,
+            &encode(&ServerMsg::ReadUpTo { conversation, seq }),
+        );
+    }
+
+    async fn replay(&self, conn: &Conn, conversation: ConversationId, after: i64) {
+        match self
+            .storage()
+            .messages_after(conversation, after, REPLAY_LIMIT)
+            .await
+        {
+            Ok(messages) => {
+                for message in messages {
+                    conn.send(&ServerMsg::Message { message }).await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "replaying messages failed"),
+        }
+    }
+
+    /// Whether `peer` may read conversation `id` (its visitor, or its agent).
+    pub async fn may_read(&self, peer: &Peer, id: ConversationId) -> sqlx::Result<bool> {
+        match peer {
+            Peer::Agent(agent) => Ok(self.serves(agent.id, id)),
+            Peer::Visitor(visitor) => Ok(self
+                .storage()
+                .conversation(id)
+                .await?
+                .is_some_and(|c| c.visitor_id == *visitor)),
+        }
+    }
+}
+
+/// A summary of a conversation the hub no longer tracks (closed).
+fn closed_summary(row: &super::storage::ConversationRow) -> ConversationSummary {
+    ConversationSummary {
+        id: row.id,
+        status: row.status(),
+        visitor_label: row.visitor_id.label(),
+        agent_name: row.agent_name.clone(),
+        visitor_online: true,
+        agent_online: false,
+        last_seq: row.last_seq,
+        agent_read_seq: row.agent_read_seq,
+        queue_position: None,
+    }
+}

@@ -1,0 +1,64 @@
+//! The server (ssr feature only): state, routes, and the pieces behind them.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod hub;
+pub mod storage;
+pub mod ws;
+
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::app::{shell, App};
+use hub::Hub;
+use storage::Storage;
+
+/// What every handler and server function can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos' own settings (site root, output name).
+    pub leptos_options: LeptosOptions,
+    /// The live switchboard (which also holds storage).
+    pub hub: Hub,
+}
+
+impl AppState {
+    /// Opens storage at `db`, migrates it, and loads the hub from it.
+    pub async fn open(
+        leptos_options: LeptosOptions,
+        db: &std::path::Path,
+        grace: Duration,
+    ) -> anyhow::Result<Self> {
+        let storage = Storage::open(db).await?;
+        let hub = Hub::load(storage, grace).await?;
+        Ok(Self {
+            leptos_options,
+            hub,
+        })
+    }
+}
+
+/// The app state inside a server function.
+pub fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// Every route: pages, server functions, sockets, static files.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/ws/visitor", get(ws::visitor_socket))
+        .route("/ws/agent", get(ws::agent_socket))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}

@@ -1,0 +1,605 @@
+//! Everything kefu keeps on disk, in one SQLite file (WAL mode).
+//!
+//! The hub and the server functions call these methods; no SQL lives anywhere else.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, SqlitePool};
+
+use crate::protocol::{
+    AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus, MessageId,
+    SystemEvent,
+};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A visitor's row id (never sent to browsers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct VisitorId(pub i64);
+
+impl VisitorId {
+    /// The label agents see, e.g. "Visitor 12".
+    pub fn label(self) -> String {
+        format!("Visitor {}", self.0)
+    }
+}
+
+/// An agent account as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct AgentRow {
+    /// Row id.
+    pub id: AgentId,
+    /// Unique, case-insensitive.
+    pub name: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Admins manage agents.
+    pub is_admin: bool,
+    /// Concurrent conversations.
+    pub capacity: i64,
+    /// Disabled agents cannot sign in.
+    pub disabled: bool,
+}
+
+impl AgentRow {
+    /// What the browser may know of this agent.
+    pub fn info(&self) -> AgentInfo {
+        AgentInfo {
+            id: self.id,
+            name: self.name.clone(),
+            is_admin: self.is_admin,
+            capacity: self.capacity.max(0) as u32,
+        }
+    }
+}
+
+/// A conversation as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConversationRow {
+    /// Row id.
+    pub id: ConversationId,
+    /// Whose.
+    pub visitor_id: VisitorId,
+    /// Serving agent while assigned.
+    pub agent_id: Option<AgentId>,
+    /// The serving agent's name while assigned.
+    pub agent_name: Option<String>,
+    /// queued | assigned | closed.
+    pub status: String,
+    /// Newest seq.
+    pub last_seq: i64,
+    /// Agent has read up to here.
+    pub agent_read_seq: i64,
+}
+
+impl ConversationRow {
+    /// Parsed status.
+    pub fn status(&self) -> ConversationStatus {
+        ConversationStatus::parse(&self.status)
+    }
+}
+
+#[derive(FromRow)]
+struct MessageRow {
+    conversation_id: ConversationId,
+    seq: i64,
+    client_id: MessageId,
+    author: String,
+    author_name: Option<String>,
+    body: String,
+    event: Option<String>,
+    sent_at: i64,
+}
+
+impl MessageRow {
+    fn into_message(self) -> ChatMessage {
+        ChatMessage {
+            id: self.client_id,
+            conversation: self.conversation_id,
+            seq: self.seq,
+            author: Author::parse(&self.author).unwrap_or(Author::System),
+            author_name: self.author_name,
+            text: self.body,
+            event: self
+                .event
+                .and_then(|e| serde_json::from_str::<SystemEvent>(&e).ok()),
+            sent_at: self.sent_at,
+        }
+    }
+}
+
+/// What to append to a conversation.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Client's id (or a server-made one for system messages).
+    pub id: &'a MessageId,
+    /// Who.
+    pub author: Author,
+    /// Agent's display name for agent messages.
+    pub author_name: Option<&'a str>,
+    /// Text (empty for system messages).
+    pub text: &'a str,
+    /// For system messages.
+    pub event: Option<&'a SystemEvent>,
+}
+
+/// Outcome of [`Storage::append`].
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored now.
+    New(ChatMessage),
+    /// This id was stored before; nothing changed.
+    Duplicate(ChatMessage),
+    /// The conversation is closed (or does not exist); nothing stored.
+    Closed,
+}
+
+/// Why an account could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAgentError {
+    /// The name is taken (names are case-insensitive).
+    #[error("an agent with that name already exists")]
+    NameTaken,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The SQLite database.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pool: SqlitePool,
+}
+
+impl Storage {
+    /// Opens (creating it and its folder if needed) and migrates the database at `path`.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    // ---- agents ----
+
+    /// How many agent accounts exist.
+    pub async fn agent_count(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM agents")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Creates an account. With `only_if_none`, fails unless no account exists
+    /// yet (first-run setup), atomically.
+    pub async fn create_agent(
+        &self,
+        name: &str,
+        password_hash: &str,
+        capacity: u32,
+        is_admin: bool,
+        only_if_none: bool,
+    ) -> Result<Option<AgentRow>, CreateAgentError> {
+        let sql = if only_if_none {
+            "INSERT INTO agents (name, password_hash, is_admin, capacity, created_at)
+             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM agents)
+             RETURNING id, name, password_hash, is_admin, capacity, disabled"
+        } else {
+            "INSERT INTO agents (name, password_hash, is_admin, capacity, created_at)
+             VALUES (?, ?, ?, ?, ?)
+             RETURNING id, name, password_hash, is_admin, capacity, disabled"
+        };
+        let row = sqlx::query_as::<_, AgentRow>(sql)
+            .bind(name)
+            .bind(password_hash)
+            .bind(is_admin)
+            .bind(capacity as i64)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await;
+        match row {
+            Ok(row) => Ok(row),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(CreateAgentError::NameTaken)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Looks an account up by name (case-insensitive).
+    pub async fn agent_by_name(&self, name: &str) -> sqlx::Result<Option<AgentRow>> {
+        sqlx::query_as(
+            "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Every account, by name.
+    pub async fn list_agents(&self) -> sqlx::Result<Vec<AgentRow>> {
+        sqlx::query_as(
+            "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    // ---- sessions ----
+
+    /// Stores a session for `agent` that ends at `expires_at` (ms).
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        agent: AgentId,
+        expires_at: i64,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(agent)
+        .bind(now_ms())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The enabled agent behind an unexpired session.
+    pub async fn session_agent(&self, token_hash: &[u8]) -> sqlx::Result<Option<AgentRow>> {
+        sqlx::query_as(
+            "SELECT a.id, a.name, a.password_hash, a.is_admin, a.capacity, a.disabled
+             FROM sessions s JOIN agents a ON a.id = s.agent_id
+             WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &[u8]) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- visitors ----
+
+    /// The visitor with this token hash.
+    pub async fn visitor_by_token(&self, token_hash: &[u8]) -> sqlx::Result<Option<VisitorId>> {
+        sqlx::query_scalar("SELECT id FROM visitors WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Creates a visitor known by this token hash.
+    pub async fn create_visitor(&self, token_hash: &[u8]) -> sqlx::Result<VisitorId> {
+        sqlx::query_scalar(
+            "INSERT INTO visitors (token_hash, created_at) VALUES (?, ?) RETURNING id",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    // ---- conversations ----
+
+    const CONVERSATION_COLUMNS: &'static str =
+        "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq
+         FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id";
+
+    /// Opens a new, queued conversation for `visitor`.
+    pub async fn create_conversation(&self, visitor: VisitorId) -> sqlx::Result<ConversationId> {
+        let now = now_ms();
+        sqlx::query_scalar(
+            "INSERT INTO conversations (visitor_id, status, created_at, queued_at)
+             VALUES (?, 'queued', ?, ?) RETURNING id",
+        )
+        .bind(visitor)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// Every conversation not yet closed, oldest queued first.
+    pub async fn open_conversations(&self) -> sqlx::Result<Vec<ConversationRow>> {
+        sqlx::query_as(&format!(
+            "SELECT {} WHERE c.status != 'closed' ORDER BY c.queued_at, c.id",
+            Self::CONVERSATION_COLUMNS
+        ))
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The visitor's newest conversation, open or closed.
+    pub async fn latest_conversation(
+        &self,
+        visitor: VisitorId,
+    ) -> sqlx::Result<Option<ConversationRow>> {
+        sqlx::query_as(&format!(
+            "SELECT {} WHERE c.visitor_id = ? ORDER BY c.id DESC LIMIT 1",
+            Self::CONVERSATION_COLUMNS
+        ))
+        .bind(visitor)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// One conversation.
+    pub async fn conversation(&self, id: ConversationId) -> sqlx::Result<Option<ConversationRow>> {
+        sqlx::query_as(&format!(
+            "SELECT {} WHERE c.id = ?",
+            Self::CONVERSATION_COLUMNS
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Gives a conversation to an agent.
+    pub async fn assign(&self, id: ConversationId, agent: AgentId) -> sqlx::Result<()> {
+        sqlx::query("UPDATE conversations SET agent_id = ?, status = 'assigned' WHERE id = ?")
+            .bind(agent)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a conversation back in the queue.
+    pub async fn requeue(&self, id: ConversationId) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET agent_id = NULL, status = 'queued' WHERE id = ? AND status != 'closed'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Closes a conversation.
+    pub async fn close(&self, id: ConversationId) -> sqlx::Result<()> {
+        sqlx::query("UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records how far the agent has read.
+    pub async fn set_agent_read(&self, id: ConversationId, seq: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE conversations SET agent_read_seq = MAX(agent_read_seq, MIN(?, last_seq)) WHERE id = ?",
+        )
+        .bind(seq)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // ---- messages ----
+
+    /// Stores a message as the conversation's next seq, in one transaction,
+    /// unless a message with the same id is already there.
+    pub async fn append(
+        &self,
+        conversation: ConversationId,
+        msg: NewMessage<'_>,
+    ) -> sqlx::Result<Appended> {
+        if let Some(existing) = self.message_by_id(conversation, msg.id).await? {
+            return Ok(Appended::Duplicate(existing));
+        }
+        let event = msg
+            .event
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let sent_at = now_ms();
+        let mut tx = self.pool.begin().await?;
+        // The write lock is taken by this first statement, so the seq cannot race.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE conversations SET last_seq = last_seq + 1
+             WHERE id = ? AND status != 'closed' RETURNING last_seq",
+        )
+        .bind(conversation)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(seq) = seq else {
+            return Ok(Appended::Closed);
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO messages (conversation_id, seq, client_id, author, author_name, body, event, sent_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (conversation_id, client_id) DO NOTHING",
+        )
+        .bind(conversation)
+        .bind(seq)
+        .bind(msg.id)
+        .bind(msg.author.as_str())
+        .bind(msg.author_name)
+        .bind(msg.text)
+        .bind(event.as_deref())
+        .bind(sent_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            // Stored meanwhile by a concurrent resend of the same id.
+            drop(tx);
+            return Ok(match self.message_by_id(conversation, msg.id).await? {
+                Some(existing) => Appended::Duplicate(existing),
+                None => Appended::Closed,
+            });
+        }
+        tx.commit().await?;
+        Ok(Appended::New(ChatMessage {
+            id: msg.id.clone(),
+            conversation,
+            seq,
+            author: msg.author,
+            author_name: msg.author_name.map(str::to_owned),
+            text: msg.text.to_owned(),
+            event: msg.event.cloned(),
+            sent_at,
+        }))
+    }
+
+    async fn message_by_id(
+        &self,
+        conversation: ConversationId,
+        id: &MessageId,
+    ) -> sqlx::Result<Option<ChatMessage>> {
+        let row: Option<MessageRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
+             FROM messages WHERE conversation_id = ? AND client_id = ?",
+        )
+        .bind(conversation)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(MessageRow::into_message))
+    }
+
+    /// Messages with seq > `after`, oldest first, at most `limit`.
+    pub async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ChatMessage>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
+             FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(conversation)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(MessageRow::into_message).collect())
+    }
+
+    /// The newest `limit` messages with seq < `before`, oldest first.
+    pub async fn messages_before(
+        &self,
+        conversation: ConversationId,
+        before: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ChatMessage>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
+             FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(conversation)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .rev()
+            .map(MessageRow::into_message)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temp() -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(&dir.path().join("sub/kefu.db"))
+            .await
+            .expect("opens");
+        (dir, storage)
+    }
+
+    fn text<'a>(id: &'a MessageId, text: &'a str) -> NewMessage<'a> {
+        NewMessage {
+            id,
+            author: Author::Visitor,
+            author_name: None,
+            text,
+            event: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn seq_is_gapless_and_resends_are_stored_once() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c = s.create_conversation(v).await.expect("conversation");
+        let a = MessageId("a".into());
+        let b = MessageId("b".into());
+        let Appended::New(first) = s.append(c, text(&a, "one")).await.expect("append") else {
+            panic!("first append must be new");
+        };
+        assert_eq!(first.seq, 1);
+        let Appended::Duplicate(again) = s.append(c, text(&a, "one")).await.expect("append") else {
+            panic!("a resend must be a duplicate");
+        };
+        assert_eq!(again.seq, 1);
+        let Appended::New(second) = s.append(c, text(&b, "two")).await.expect("append") else {
+            panic!("second append must be new");
+        };
+        assert_eq!(second.seq, 2);
+        let all = s.messages_after(c, 0, 100).await.expect("history");
+        assert_eq!(
+            all.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        s.close(c).await.expect("close");
+        let c_id = MessageId("c".into());
+        assert!(matches!(
+            s.append(c, text(&c_id, "late")).await.expect("append"),
+            Appended::Closed
+        ));
+    }
+
+    #[tokio::test]
+    async fn first_admin_can_be_created_only_once() {
+        let (_dir, s) = temp().await;
+        let first = s.create_agent("Ann", "h", 5, true, true).await.expect("ok");
+        assert!(first.is_some());
+        let second = s.create_agent("Bob", "h", 5, true, true).await.expect("ok");
+        assert!(second.is_none());
+        assert!(matches!(
+            s.create_agent("ann", "h", 5, false, false).await,
+            Err(CreateAgentError::NameTaken)
+        ));
+    }
+}

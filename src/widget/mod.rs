@@ -1,0 +1,168 @@
+//! The visitor's chat widget: a floating launcher and a chat panel.
+//!
+//! Server-rendered (the launcher shows whether an agent is online before any
+//! script runs), then hydrated; the socket opens in the browser only.
+
+pub mod state;
+pub mod strings;
+
+use leptos::prelude::*;
+
+use crate::api::agent_availability;
+use crate::chat::view::{Composer, MessageList};
+use crate::chat::LinkStatus;
+use crate::protocol::{Author, ConversationStatus};
+use state::WidgetState;
+use strings::{WidgetStrings, EN};
+
+/// The widget: launcher button plus panel.
+#[component]
+pub fn Widget() -> impl IntoView {
+    let s: WidgetStrings = EN;
+    let state = WidgetState::new();
+    let hydrated = RwSignal::new(false);
+    let availability = Resource::new(|| (), |_| agent_availability());
+
+    Effect::new(move |_| {
+        hydrated.set(true);
+        #[cfg(feature = "hydrate")]
+        connect(state);
+    });
+
+    let online = move || {
+        state
+            .agents_online
+            .get()
+            .or_else(|| availability.get().and_then(Result::ok))
+            .unwrap_or(false)
+    };
+    let status_text = move || -> String {
+        if state.outbox.status.get() == LinkStatus::Connecting {
+            return s.connecting.to_owned();
+        }
+        match state.conversation.get() {
+            Some(c) if c.status == ConversationStatus::Assigned => {
+                match (c.agent_online, c.agent_name) {
+                    (true, Some(name)) => (s.serving)(&name),
+                    _ => s.agent_away.to_owned(),
+                }
+            }
+            Some(c) if c.status == ConversationStatus::Queued => {
+                if online() {
+                    s.waiting.to_owned()
+                } else {
+                    s.message_left.to_owned()
+                }
+            }
+            Some(c) if c.status == ConversationStatus::Closed && !online() => s.no_agent.to_owned(),
+            Some(c) if c.status == ConversationStatus::Closed => s.closed.to_owned(),
+            _ if online() => s.waiting.to_owned(),
+            _ => s.no_agent.to_owned(),
+        }
+    };
+    let offline_form = move || !online() && !state.has_open_conversation();
+    let queue_position = move || {
+        state
+            .conversation
+            .get()
+            .filter(|c| c.status == ConversationStatus::Queued && online())
+            .and_then(|c| c.queue_position)
+    };
+
+    view! {
+        <div class="kefu-widget" data-hydrated=move || hydrated.get().to_string()>
+            <Show when=move || state.open.get()>
+                <section class="widget-panel" data-testid="widget-panel" aria-label=s.title>
+                    <header>
+                        <div>
+                            <h2>{s.title}</h2>
+                            <p class="widget-status" data-testid="widget-status">{status_text}</p>
+                        </div>
+                        <button class="minimize" aria-label=s.minimize on:click=move |_| state.open.set(false)>
+                            "×"
+                        </button>
+                    </header>
+                    <Show when=move || state.outbox.status.get() == LinkStatus::Reconnecting>
+                        <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
+                    </Show>
+                    <Show when=offline_form>
+                        <div class="offline-form" data-testid="offline-form">
+                            <p>{s.no_agent}</p>
+                            <p>{s.leave_message}</p>
+                        </div>
+                    </Show>
+                    {move || queue_position().map(|n| view! {
+                        <p class="queue-position" data-testid="queue-position" data-position=n.to_string()>
+                            {(s.queue_position)(n)}
+                        </p>
+                    })}
+                    {move || state.error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+                    <MessageList thread=state.thread.into() strings=s.chat mine=Author::Visitor />
+                    <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(text)) />
+                </section>
+            </Show>
+            <button
+                class="widget-launcher"
+                class:online=online
+                data-testid="widget-launcher"
+                data-online=move || online().to_string()
+                aria-label=s.open_chat
+                title=move || if online() { s.online } else { s.offline }
+                on:click=move |_| {
+                    if state.open.get_untracked() {
+                        state.open.set(false);
+                    } else {
+                        state.open_panel();
+                    }
+                }
+            >
+                <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
+                    <path fill="currentColor" d="M4 4h16v12H7l-3 3z"/>
+                </svg>
+                <span class="presence-dot"></span>
+                <Show when=move || { state.unread.get() > 0 }>
+                    <span class="widget-unread" data-testid="widget-unread">{move || state.unread.get()}</span>
+                </Show>
+            </button>
+        </div>
+    }
+}
+
+/// Opens the visitor socket and wires it to the state (browser only).
+#[cfg(feature = "hydrate")]
+fn connect(state: WidgetState) {
+    use crate::client::{local_storage, socket};
+    use crate::protocol::ServerMsg;
+
+    let token = move || local_storage().and_then(|s| s.get_item(state::TOKEN_KEY).ok().flatten());
+    socket::start(
+        state.outbox,
+        "/ws/visitor",
+        move || state.hello(token()),
+        move |msg| {
+            if let ServerMsg::Welcome {
+                visitor: Some(crate::protocol::VisitorInfo { token: Some(t), .. }),
+                ..
+            } = &msg
+            {
+                if let Some(storage) = local_storage() {
+                    let _ = storage.set_item(state::TOKEN_KEY, t);
+                }
+            }
+            if let Some(conversation) = state.apply(msg) {
+                let Some(token) = token() else { return };
+                leptos::task::spawn_local(async move {
+                    if let Ok(Some(history)) = crate::api::visitor_history(token).await {
+                        if history.conversation.id == conversation {
+                            state.thread.update(|t| {
+                                for m in history.messages {
+                                    t.merge(m);
+                                }
+                            });
+                        }
+                    }
+                });
+            }
+        },
+    );
+}

@@ -1,0 +1,189 @@
+//! The widget's reactive state and how each server message changes it.
+
+use leptos::prelude::*;
+
+use crate::chat::{Notice, Outbox, Thread};
+use crate::protocol::{
+    Author, ClientMsg, ConversationStatus, ConversationSummary, Party, Resume, ServerMsg,
+};
+
+/// Where the visitor's token is kept in localStorage.
+pub const TOKEN_KEY: &str = "kefu.visitor_token";
+
+/// Everything the widget shows.
+#[derive(Clone, Copy)]
+pub struct WidgetState {
+    /// Whether the panel is open.
+    pub open: RwSignal<bool>,
+    /// Agent messages that came while the panel was closed.
+    pub unread: RwSignal<u32>,
+    /// Whether any agent is online (None until known).
+    pub agents_online: RwSignal<Option<bool>>,
+    /// The visitor's current (or last) conversation.
+    pub conversation: RwSignal<Option<ConversationSummary>>,
+    /// Its lines.
+    pub thread: RwSignal<Thread>,
+    /// A refusal to show that belongs to no message.
+    pub error: RwSignal<Option<String>>,
+    /// To the socket.
+    pub outbox: Outbox,
+}
+
+impl WidgetState {
+    /// Empty state.
+    pub fn new() -> Self {
+        Self {
+            open: RwSignal::new(false),
+            unread: RwSignal::new(0),
+            agents_online: RwSignal::new(None),
+            conversation: RwSignal::new(None),
+            thread: RwSignal::new(Thread::default()),
+            error: RwSignal::new(None),
+            outbox: Outbox::new(),
+        }
+    }
+
+    /// Whether a conversation is open (queued or assigned).
+    pub fn has_open_conversation(&self) -> bool {
+        self.conversation.with(|c| {
+            c.as_ref().is_some_and(|c| {
+                matches!(
+                    c.status,
+                    ConversationStatus::Queued | ConversationStatus::Assigned
+                )
+            })
+        })
+    }
+
+    /// The `hello` for a (re)connect: our token and what we already hold.
+    pub fn hello(&self, token: Option<String>) -> ClientMsg {
+        let resume = self.thread.with_untracked(|t| {
+            t.conversation
+                .map(|conversation| Resume {
+                    conversation,
+                    after: t.last_seq(),
+                })
+                .into_iter()
+                .collect()
+        });
+        ClientMsg::Hello {
+            version: crate::protocol::PROTOCOL_VERSION,
+            token,
+            resume,
+        }
+    }
+
+    /// Opens the panel; asks for a conversation when none is open.
+    pub fn open_panel(&self) {
+        self.open.set(true);
+        self.unread.set(0);
+        if !self.has_open_conversation() && self.agents_online.get_untracked() == Some(true) {
+            self.outbox.send(ClientMsg::Start);
+        }
+    }
+
+    /// Queues a message typed by the visitor.
+    pub fn send_text(&self, text: String) {
+        let id = crate::chat::link::new_message_id();
+        self.thread
+            .update(|t| t.push_pending(&id, Author::Visitor, &text));
+        self.outbox.send(ClientMsg::Send {
+            id,
+            conversation: None,
+            text,
+        });
+    }
+
+    /// Sends again every message not yet acknowledged (after a reconnect).
+    pub fn resend_pending(&self) {
+        for (id, text) in self.thread.with_untracked(Thread::pending) {
+            self.outbox.send(ClientMsg::Send {
+                id,
+                conversation: None,
+                text,
+            });
+        }
+    }
+
+    /// Applies one server message. Returns a conversation whose history
+    /// should be fetched (we switched to it and it already has messages).
+    pub fn apply(&self, msg: ServerMsg) -> Option<crate::protocol::ConversationId> {
+        match msg {
+            ServerMsg::Welcome { agents_online, .. } => {
+                self.agents_online.set(Some(agents_online));
+                self.resend_pending();
+                if self.open.get_untracked() && !self.has_open_conversation() && agents_online {
+                    self.outbox.send(ClientMsg::Start);
+                }
+            }
+            ServerMsg::Availability { agents_online } => {
+                self.agents_online.set(Some(agents_online));
+                if agents_online && self.open.get_untracked() && !self.has_open_conversation() {
+                    self.outbox.send(ClientMsg::Start);
+                }
+            }
+            ServerMsg::Conversation { conversation } => {
+                let id = conversation.id;
+                let known = self.thread.with_untracked(|t| t.conversation == Some(id));
+                let fetch = !known && conversation.last_seq > 0;
+                if !known {
+                    self.thread.update(|t| t.switch_to(id));
+                }
+                self.conversation.set(Some(conversation));
+                return fetch.then_some(id);
+            }
+            ServerMsg::Message { message } => {
+                let current = self.thread.with_untracked(|t| t.conversation);
+                if current.is_some() && current != Some(message.conversation) {
+                    return None;
+                }
+                let from_agent = message.author == Author::Agent;
+                let added = self
+                    .thread
+                    .try_update(|t| {
+                        if t.conversation.is_none() {
+                            t.switch_to(message.conversation);
+                        }
+                        t.merge(message)
+                    })
+                    .unwrap_or(false);
+                if added && from_agent && !self.open.get_untracked() {
+                    self.unread.update(|n| *n += 1);
+                }
+            }
+            ServerMsg::Ack { id, seq, .. } => self.thread.update(|t| t.ack(&id, seq)),
+            ServerMsg::Presence {
+                party: Party::Agent,
+                online,
+                ..
+            } => self.thread.update(|t| {
+                t.notice(if online {
+                    Notice::AgentBack
+                } else {
+                    Notice::AgentOffline
+                })
+            }),
+            ServerMsg::Error { message, id, .. } => {
+                let placed = id.is_some_and(|id| {
+                    self.thread
+                        .try_update(|t| t.fail(&id, message.clone()))
+                        .unwrap_or(false)
+                });
+                if !placed {
+                    self.error.set(Some(message));
+                }
+            }
+            ServerMsg::Presence { .. }
+            | ServerMsg::ReadUpTo { .. }
+            | ServerMsg::Pong
+            | ServerMsg::Unknown => {}
+        }
+        None
+    }
+}
+
+impl Default for WidgetState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,92 @@
+//! Every word the visitor widget shows, in one place (zh-CN will sit beside `EN`).
+
+use crate::chat::{ChatStrings, Notice};
+use crate::protocol::SystemEvent;
+
+/// The widget's texts.
+#[derive(Debug, Clone, Copy)]
+pub struct WidgetStrings {
+    /// Shared chat pieces.
+    pub chat: ChatStrings,
+    /// Launcher's accessible label.
+    pub open_chat: &'static str,
+    /// Launcher tooltip when someone is online.
+    pub online: &'static str,
+    /// Launcher tooltip when nobody is.
+    pub offline: &'static str,
+    /// Panel title.
+    pub title: &'static str,
+    /// Close button of the panel.
+    pub minimize: &'static str,
+    /// Status while connecting.
+    pub connecting: &'static str,
+    /// Banner while the connection is down.
+    pub reconnecting: &'static str,
+    /// Status when no agent is online and nothing is open.
+    pub no_agent: &'static str,
+    /// The leave-a-message invitation.
+    pub leave_message: &'static str,
+    /// After a message was left while nobody was online.
+    pub message_left: &'static str,
+    /// Waiting for the first agent.
+    pub waiting: &'static str,
+    /// Status when the serving agent is offline.
+    pub agent_away: &'static str,
+    /// Status after the conversation was closed.
+    pub closed: &'static str,
+    /// Status while an agent serves: "{agent} is serving you".
+    pub serving: fn(&str) -> String,
+    /// Queue position: "You are number {n} in the queue".
+    pub queue_position: fn(u32) -> String,
+    /// Any other server refusal.
+    pub error: &'static str,
+}
+
+fn event_en(event: &SystemEvent) -> String {
+    match event {
+        SystemEvent::Assigned { agent } => format!("{agent} will serve you"),
+        SystemEvent::Closed { agent } => format!("{agent} closed the conversation"),
+        SystemEvent::Requeued { agent } => {
+            format!("{agent} is no longer available; another agent will be with you shortly")
+        }
+        SystemEvent::Unknown => String::new(),
+    }
+}
+
+fn notice_en(notice: Notice) -> &'static str {
+    match notice {
+        Notice::AgentOffline => "The agent went offline",
+        Notice::AgentBack => "The agent is back",
+        Notice::VisitorLeft | Notice::VisitorBack => "",
+    }
+}
+
+/// English.
+pub const EN: WidgetStrings = WidgetStrings {
+    chat: ChatStrings {
+        placeholder: "Type your message…",
+        send: "Send",
+        pending: "Sending…",
+        sent: "Sent",
+        new_messages: "New messages ↓",
+        too_long: "Messages are limited to 4,000 characters.",
+        event: event_en,
+        notice: notice_en,
+    },
+    open_chat: "Chat with us",
+    online: "We are online",
+    offline: "We are offline — leave a message",
+    title: "Support",
+    minimize: "Minimize",
+    connecting: "Connecting…",
+    reconnecting: "Reconnecting…",
+    no_agent: "No agent is online right now.",
+    leave_message: "Leave a message and we will answer as soon as an agent is back.",
+    message_left: "Thanks — your message is saved. An agent will answer here.",
+    waiting: "Waiting for an agent…",
+    agent_away: "The agent is offline for a moment…",
+    closed: "This conversation is closed. Write to start a new one.",
+    serving: |agent| format!("{agent} is serving you"),
+    queue_position: |n| format!("All agents are busy. You are number {n} in the queue."),
+    error: "Something went wrong; please try again.",
+};
