@@ -5,7 +5,7 @@ SHELL := /bin/bash
 KEFU_DB ?= data/kefu.db
 export LEPTOS_SITE_ROOT ?= target/site
 
-.PHONY: setup setup-test build run test lint unit e2e fmt clean
+.PHONY: setup setup-test build run test lint unit e2e fmt clean screenshot
 
 setup:
 	@scripts/setup.sh build
@@ -38,3 +38,7 @@ test: setup-test lint unit e2e
 clean:
 	cargo clean
 	rm -rf end2end/node_modules end2end/test-results
+
+# Renews docs/screenshot.png (the README's picture) from a real session.
+screenshot: setup-test build
+	cd end2end && npx playwright test --config playwright.docs.config.ts

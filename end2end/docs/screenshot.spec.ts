@@ -1,0 +1,33 @@
+// Not a test: makes docs/screenshot.png (widget and console side by side)
+// for the README. Run with `make screenshot`.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test, openWidget, signIn, say, newPage, messages, expect } from "../tests/fixtures";
+
+test("README screenshot", async ({ browser, kefu }) => {
+  kefu.addAgent("Ann");
+  const agent = await newPage(browser);
+  await agent.page.setViewportSize({ width: 1000, height: 640 });
+  await signIn(agent.page, kefu, "Ann");
+  const other = await newPage(browser);
+  await openWidget(other.page, kefu);
+  await say(other.page, "Do you ship to Lyon?");
+  const visitor = await newPage(browser);
+  await visitor.page.setViewportSize({ width: 480, height: 640 });
+  await openWidget(visitor.page, kefu);
+  await say(visitor.page, "Hi! My order #1042 hasn't arrived yet.");
+  await agent.page.getByTestId("conversation-tab").nth(1).click();
+  await say(agent.page, "Sorry about that! Let me check the tracking for you.");
+  await expect(messages(visitor.page, "agent")).toHaveCount(1);
+  await say(visitor.page, "Thank you <3");
+  await expect(messages(agent.page, "visitor")).toHaveCount(2);
+  await agent.page.getByTestId("conversation-tab").nth(0).evaluate(() => undefined);
+
+  const left = (await visitor.page.screenshot()).toString("base64");
+  const right = (await agent.page.screenshot()).toString("base64");
+  const sheet = await browser.newPage({ viewport: { width: 1500, height: 660 } });
+  await sheet.setContent(`<body style="margin:0;background:#d1d5db;display:flex;gap:10px;padding:10px">
+    <img src="data:image/png;base64,${left}"><img src="data:image/png;base64,${right}"></body>`);
+  const out = path.resolve(__dirname, "..", "..", "docs", "screenshot.png");
+  fs.writeFileSync(out, await sheet.screenshot());
+});
