@@ -18,26 +18,20 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => serve(&cli.db, ServeArgs::default_from_env()?).await,
+        None => serve(&cli.db, default_serve_args()?).await,
         Some(Command::Serve(args)) => serve(&cli.db, args).await,
         Some(Command::Agent(cmd)) => agent(&cli.db, cmd).await,
     }
 }
 
-trait FromEnv: Sized {
-    fn default_from_env() -> anyhow::Result<Self>;
-}
-
-impl FromEnv for ServeArgs {
-    /// `kefu` alone means `kefu serve`, with the same flags' env variables.
-    fn default_from_env() -> anyhow::Result<Self> {
-        #[derive(Parser)]
-        struct Only {
-            #[command(flatten)]
-            args: ServeArgs,
-        }
-        Ok(Only::try_parse_from(["kefu"])?.args)
+/// `kefu` alone means `kefu serve`, with the serve flags' environment variables.
+fn default_serve_args() -> anyhow::Result<ServeArgs> {
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        args: ServeArgs,
     }
+    Ok(Only::try_parse_from(["kefu"])?.args)
 }
 
 async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {

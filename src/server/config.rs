@@ -38,15 +38,6 @@ pub struct ServeArgs {
     pub grace_secs: u64,
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            grace_secs: 30,
-        }
-    }
-}
-
 /// `kefu agent …`
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
