@@ -1,6 +1,9 @@
 //! Server functions: the request/response half of kefu (availability,
 //! history, sign-in, agent management). Each checks who is asking, then makes
 //! one call into `server::*`. Live traffic goes over the WebSocket instead.
+//!
+//! Endpoints are fixed (`POST /api/<name>`, form-encoded arguments, JSON
+//! answers) so that other clients and load generators can call them.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -29,19 +32,19 @@ pub struct VisitorThread {
 }
 
 /// Whether any agent is online now (drawn on the widget's launcher).
-#[server]
+#[server(endpoint = "agent_availability")]
 pub async fn agent_availability() -> Result<bool, AppError> {
     Ok(crate::server::state().hub.agents_online())
 }
 
 /// The newest conversation of the visitor holding `token`, with its messages.
-#[server]
+#[server(endpoint = "visitor_history")]
 pub async fn visitor_history(token: String) -> Result<Option<VisitorThread>, AppError> {
     crate::server::api::visitor_history(&token).await
 }
 
 /// The messages of a conversation the signed-in agent serves.
-#[server]
+#[server(endpoint = "conversation_history")]
 pub async fn conversation_history(
     conversation: ConversationId,
 ) -> Result<Vec<ChatMessage>, AppError> {
@@ -50,38 +53,38 @@ pub async fn conversation_history(
 }
 
 /// What `/console` should show for this browser.
-#[server]
+#[server(endpoint = "console_session")]
 pub async fn console_session() -> Result<ConsoleView, AppError> {
     crate::server::api::console_session().await
 }
 
 /// Creates the first admin (only while no account exists) and signs them in.
-#[server]
+#[server(endpoint = "setup_admin")]
 pub async fn setup_admin(name: String, password: String) -> Result<AgentInfo, AppError> {
     crate::server::api::setup_admin(&name, password).await
 }
 
 /// Signs an agent in: sets the HttpOnly session cookie.
-#[server]
+#[server(endpoint = "sign_in")]
 pub async fn sign_in(name: String, password: String) -> Result<AgentInfo, AppError> {
     crate::server::api::sign_in(&name, password).await
 }
 
 /// Ends this browser's session.
-#[server]
+#[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     crate::server::api::sign_out().await
 }
 
 /// Admins: every agent account.
-#[server]
+#[server(endpoint = "list_agents")]
 pub async fn list_agents() -> Result<Vec<AgentInfo>, AppError> {
     let agent = crate::server::api::signed_in().await?;
     crate::server::api::list_agents(&agent).await
 }
 
 /// Admins: adds an agent. `admin` is a checkbox ("on" when ticked).
-#[server]
+#[server(endpoint = "add_agent")]
 pub async fn add_agent(
     name: String,
     password: String,

@@ -42,7 +42,7 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
         .await
         .with_context(|| format!("opening the database at {}", db.display()))?;
-    let hub = state.hub.clone();
+    let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("listening on {}", args.addr))?;
@@ -52,13 +52,23 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         db.display()
     );
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: closing every socket");
-            hub.close_all();
+        .with_graceful_shutdown({
+            let shutdown = shutdown.clone();
+            async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: telling every socket the server restarts");
+                shutdown.begin();
+            }
         })
         .await
         .context("serving")?;
+    if !shutdown.drained(Duration::from_secs(10)).await {
+        tracing::warn!(
+            open = shutdown.live(),
+            "sockets still open after 10 s; exiting anyway"
+        );
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

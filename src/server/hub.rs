@@ -343,19 +343,6 @@ impl Hub {
             .unwrap_or_else(|| closed_summary(row))
     }
 
-    /// Closes every socket with "restarting" (on shutdown).
-    pub fn close_all(&self) {
-        let st = self.state();
-        let conns = st
-            .visitors
-            .values()
-            .flatten()
-            .chain(st.agents.values().flat_map(|a| &a.conns));
-        for conn in conns {
-            let _ = conn.tx.try_send(Outbound::Close(1012, "server restarting"));
-        }
-    }
-
     // ---- connections ----
 
     /// Registers a visitor socket; tells the agent the visitor is (back) online;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod hub;
+pub mod shutdown;
 pub mod storage;
 pub mod ws;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The live switchboard (which also holds storage).
     pub hub: Hub,
+    /// Winds sockets down on SIGTERM.
+    pub shutdown: shutdown::Shutdown,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
         Ok(Self {
             leptos_options,
             hub,
+            shutdown: shutdown::Shutdown::new(),
         })
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, Notify};
 
 use super::auth;
 use super::hub::{Conn, Hub, Outbound, Peer, OUTBOX_FRAMES};
+use super::shutdown::Shutdown;
 use super::AppState;
 use crate::protocol::{
     check_text, ClientMsg, ErrorCode, MessageId, Resume, ServerMsg, TextProblem, VisitorInfo,
@@ -48,7 +49,14 @@ fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 
 /// `GET /ws/visitor`: anyone may connect; identity comes from the token in `hello`.
 pub async fn visitor_socket(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    upgrade(ws).on_upgrade(move |socket| run(socket, state.hub, None))
+    if state.shutdown.is_shutting_down() {
+        return restarting();
+    }
+    upgrade(ws).on_upgrade(move |socket| run(socket, state, None))
+}
+
+fn restarting() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "restarting; try again").into_response()
 }
 
 /// `GET /ws/agent`: needs a valid session cookie; 401 otherwise.
@@ -57,10 +65,13 @@ pub async fn agent_socket(
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
+    if state.shutdown.is_shutting_down() {
+        return restarting();
+    }
     match auth::current_agent(state.hub.storage(), &headers).await {
         Ok(Some(agent)) => {
             let info = agent.info();
-            upgrade(ws).on_upgrade(move |socket| run(socket, state.hub, Some(info)))
+            upgrade(ws).on_upgrade(move |socket| run(socket, state, Some(info)))
         }
         Ok(None) => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
         Err(e) => {
@@ -121,7 +132,10 @@ async fn next_msg(
     }
 }
 
-async fn run(socket: WebSocket, hub: Hub, agent: Option<crate::protocol::AgentInfo>) {
+async fn run(socket: WebSocket, state: AppState, agent: Option<crate::protocol::AgentInfo>) {
+    let _open = state.shutdown.guard();
+    let hub = state.hub;
+    let shutdown = state.shutdown;
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Outbound>(OUTBOX_FRAMES);
     let overflow = Arc::new(Notify::new());
@@ -154,16 +168,15 @@ async fn run(socket: WebSocket, hub: Hub, agent: Option<crate::protocol::AgentIn
         .flatten();
     if let Some(hello) = hello {
         if let Some(peer) = register(hello, &conn, &hub, agent).await {
-            tokio::select! {
-                _ = serve(&mut stream, &conn, &hub, &peer) => {}
-                _ = overflow.notified() => {
-                    tracing::debug!("closing a socket that could not keep up");
-                    overflowed = true;
+            overflowed = serve(&mut stream, &conn, &hub, &peer, &shutdown, &overflow).await;
+            if shutdown.is_shutting_down() {
+                // The process is going away: no presence notices, clients reconnect to the next one.
+                conn.close(1012, "server restarting").await;
+            } else {
+                match &peer {
+                    Peer::Visitor(v) => hub.visitor_disconnected(*v, conn.id()).await,
+                    Peer::Agent(a) => hub.agent_disconnected(a.id, conn.id()).await,
                 }
-            }
-            match &peer {
-                Peer::Visitor(v) => hub.visitor_disconnected(*v, conn.id()).await,
-                Peer::Agent(a) => hub.agent_disconnected(a.id, conn.id()).await,
             }
         }
     }
@@ -310,15 +323,37 @@ async fn checked_send(conn: &Conn, id: &MessageId, text: &str) -> bool {
     }
 }
 
-/// The reader loop after `hello`.
+/// The reader loop after `hello`. Each frame is handled to the end before
+/// the next is read, so a shutdown never cuts a frame's handling in half.
+/// Returns true when the socket is dropped for not keeping up.
 async fn serve(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
-) {
+    shutdown: &Shutdown,
+    overflow: &Notify,
+) -> bool {
+    loop {
+        let msg = tokio::select! {
+            msg = next_msg(stream, conn) => match msg {
+                Ok(msg) => msg,
+                Err(()) => return false,
+            },
+            _ = shutdown.wait_begun() => return false,
+            _ = overflow.notified() => {
+                tracing::debug!("closing a socket that could not keep up");
+                return true;
+            }
+        };
+        handle(msg, conn, hub, peer).await;
+    }
+}
+
+/// Acts on one decoded frame.
+async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
     let wrong_role = || error(ErrorCode::WrongRole, "not available on this socket", None);
-    while let Ok(msg) = next_msg(stream, conn).await {
+    {
         match (msg, peer) {
             (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
             (ClientMsg::Hello { .. }, _) => {
