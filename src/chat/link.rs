@@ -72,6 +72,18 @@ pub fn new_message_id() -> crate::protocol::MessageId {
     }
 }
 
+/// Milliseconds since the epoch (0 while rendering on the server).
+pub fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
 /// Whether the page is visible (always true while rendering on the server).
 pub fn page_visible() -> bool {
     #[cfg(feature = "hydrate")]

@@ -29,7 +29,7 @@ pub enum Delivery {
 }
 
 /// One line of the message list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Stable key for the list: the message id, or `notice-N`.
     pub key: String,
@@ -53,6 +53,8 @@ pub struct Entry {
     anchor: i64,
     /// Tie-breaker among entries with the same anchor.
     local: u64,
+    /// When we last sent it (ms since the epoch; own pending messages).
+    tried_at: f64,
 }
 
 impl Entry {
@@ -70,7 +72,7 @@ impl Entry {
 }
 
 /// A conversation's lines, always in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Thread {
     /// The conversation these lines belong to, once known.
     pub conversation: Option<ConversationId>,
@@ -103,6 +105,20 @@ impl Thread {
             .iter()
             .filter(|e| e.own && e.delivery == Delivery::Pending)
             .map(|e| (MessageId(e.key.clone()), e.text.clone()))
+            .collect()
+    }
+
+    /// Own messages still unacknowledged that were last sent at least
+    /// `min_age` ms before `now`, oldest first; they count as sent again now.
+    pub fn take_due(&mut self, now: f64, min_age: f64) -> Vec<(MessageId, String)> {
+        self.entries
+            .iter_mut()
+            .filter(|e| e.own && e.delivery == Delivery::Pending)
+            .filter(|e| e.tried_at == f64::MAX || now - e.tried_at >= min_age)
+            .map(|e| {
+                e.tried_at = now;
+                (MessageId(e.key.clone()), e.text.clone())
+            })
             .collect()
     }
 
@@ -155,13 +171,15 @@ impl Thread {
             own: false,
             anchor: message.seq,
             local,
+            tried_at: 0.0,
         });
         self.sort();
         true
     }
 
-    /// Adds one of our own messages, pending until acknowledged.
-    pub fn push_pending(&mut self, id: &MessageId, author: Author, text: &str) {
+    /// Adds one of our own messages, pending until acknowledged; `now` is
+    /// when it is first sent (ms since the epoch).
+    pub fn push_pending(&mut self, id: &MessageId, author: Author, text: &str, now: f64) {
         let local = self.bump();
         self.entries.push(Entry {
             key: id.0.clone(),
@@ -175,6 +193,7 @@ impl Thread {
             own: true,
             anchor: i64::MAX,
             local,
+            tried_at: now,
         });
         self.sort();
     }
@@ -219,6 +238,7 @@ impl Thread {
             own: false,
             anchor,
             local,
+            tried_at: 0.0,
         });
         self.sort();
     }
@@ -268,7 +288,7 @@ mod tests {
     fn pending_messages_sit_last_until_acked_then_take_their_place() {
         let mut t = Thread::new(Some(ConversationId(1)));
         t.merge(msg("a", 1, Author::Agent));
-        t.push_pending(&MessageId("mine".into()), Author::Visitor, "mine");
+        t.push_pending(&MessageId("mine".into()), Author::Visitor, "mine", 0.0);
         t.merge(msg("c", 2, Author::Agent));
         assert_eq!(texts(&t), ["a", "c", "mine"]);
         assert_eq!(t.pending().len(), 1);
@@ -277,6 +297,28 @@ mod tests {
         // The echo of our own message does not duplicate it.
         assert!(!t.merge(msg("mine", 3, Author::Visitor)));
         assert_eq!(texts(&t), ["a", "c", "mine"]);
+    }
+
+    #[test]
+    fn unacknowledged_messages_come_due_for_retry_in_order() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        t.push_pending(&MessageId("a".into()), Author::Visitor, "a", 1_000.0);
+        t.push_pending(&MessageId("b".into()), Author::Visitor, "b", 2_500.0);
+        assert!(t.take_due(3_000.0, 3_000.0).is_empty());
+        let due: Vec<String> = t
+            .take_due(4_000.0, 3_000.0)
+            .into_iter()
+            .map(|(_, x)| x)
+            .collect();
+        assert_eq!(due, ["a"]);
+        let all: Vec<String> = t
+            .take_due(4_000.0, 0.0)
+            .into_iter()
+            .map(|(_, x)| x)
+            .collect();
+        assert_eq!(all, ["a", "b"]);
+        t.ack(&MessageId("a".into()), 1);
+        assert_eq!(t.take_due(100_000.0, 0.0).len(), 1);
     }
 
     #[test]
@@ -294,7 +336,7 @@ mod tests {
     fn switching_conversation_keeps_only_pending() {
         let mut t = Thread::new(Some(ConversationId(1)));
         t.merge(msg("a", 1, Author::Agent));
-        t.push_pending(&MessageId("p".into()), Author::Visitor, "p");
+        t.push_pending(&MessageId("p".into()), Author::Visitor, "p", 0.0);
         t.switch_to(ConversationId(2));
         assert_eq!(texts(&t), ["p"]);
     }

@@ -1,9 +1,13 @@
 //! The browser's WebSocket driver: connects, says hello, feeds every server
 //! message to a handler, sends what the UI queues, pings every 20 s, and
 //! reconnects with exponential backoff and jitter (capped at 30 s).
+//!
+//! Dead links are noticed three ways: the socket closes; the browser says
+//! it went offline (then it reconnects as soon as the browser is back
+//! online); or nothing, not even a pong, arrived for 45 s.
 
 use futures::channel::mpsc::{unbounded, UnboundedReceiver};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use gloo_timers::future::{IntervalStream, TimeoutFuture};
 use leptos::prelude::*;
@@ -17,36 +21,69 @@ const MAX_BACKOFF_MS: u32 = 30_000;
 const PING_MS: u32 = 20_000;
 /// A link that said nothing (not even a pong) for this long is dead.
 const DEAD_AFTER_MS: u32 = 2 * PING_MS + 5_000;
+/// How often unacknowledged messages are looked at for a resend.
+pub const RETRY_MS: u32 = 3_000;
 
-/// Starts the driver for the socket at `path` (e.g. `/ws/visitor`).
-/// `hello` builds the first frame at every (re)connect; `on_message` gets
-/// every server message, `welcome` included.
-pub fn start(
-    outbox: Outbox,
-    path: &'static str,
-    hello: impl Fn() -> ClientMsg + 'static,
-    on_message: impl Fn(ServerMsg) + 'static,
-) {
-    let (tx, rx) = unbounded::<ClientMsg>();
-    outbox.attach(tx);
-    leptos::task::spawn_local(drive(outbox, path, hello, on_message, rx));
+/// What the page tells the driver about the network.
+enum Net {
+    Offline,
+    Online,
 }
 
-async fn drive(
+/// What the UI plugs into the driver.
+pub struct Handlers<H, M, R> {
+    /// Builds `hello` at every (re)connect.
+    pub hello: H,
+    /// Gets every server message, `welcome` included.
+    pub on_message: M,
+    /// Called every [`RETRY_MS`] while connected: resend what is still unacknowledged.
+    pub retry: R,
+}
+
+/// Starts the driver for the socket at `path` (e.g. `/ws/visitor`).
+pub fn start<H, M, R>(outbox: Outbox, path: &'static str, handlers: Handlers<H, M, R>)
+where
+    H: Fn() -> ClientMsg + 'static,
+    M: Fn(ServerMsg) + 'static,
+    R: Fn() + 'static,
+{
+    let (tx, rx) = unbounded::<ClientMsg>();
+    outbox.attach(tx);
+    let (net_tx, net_rx) = unbounded::<Net>();
+    let offline_tx = net_tx.clone();
+    // The listeners live as long as the page: never removed.
+    std::mem::forget(window_event_listener(leptos::ev::offline, move |_| {
+        let _ = offline_tx.unbounded_send(Net::Offline);
+    }));
+    std::mem::forget(window_event_listener(leptos::ev::online, move |_| {
+        let _ = net_tx.unbounded_send(Net::Online);
+    }));
+    leptos::task::spawn_local(drive(outbox, path, handlers, rx, net_rx));
+}
+
+fn frame(msg: &ClientMsg) -> Message {
+    Message::Text(serde_json::to_string(msg).unwrap_or_default())
+}
+
+async fn drive<H, M, R>(
     outbox: Outbox,
     path: &'static str,
-    hello: impl Fn() -> ClientMsg + 'static,
-    on_message: impl Fn(ServerMsg) + 'static,
+    handlers: Handlers<H, M, R>,
     mut rx: UnboundedReceiver<ClientMsg>,
-) {
+    mut net: UnboundedReceiver<Net>,
+) where
+    H: Fn() -> ClientMsg + 'static,
+    M: Fn(ServerMsg) + 'static,
+    R: Fn() + 'static,
+{
     let mut failures: u32 = 0;
     loop {
         if let Ok(ws) = WebSocket::open(&super::socket_url(path)) {
             let (mut sink, stream) = ws.split();
             let mut stream = stream.fuse();
-            let hello_frame = serde_json::to_string(&hello()).unwrap_or_default();
-            if sink.send(Message::Text(hello_frame)).await.is_ok() {
-                let mut ticks = IntervalStream::new(PING_MS).fuse();
+            if sink.send(frame(&(handlers.hello)())).await.is_ok() {
+                let mut pings = IntervalStream::new(PING_MS).fuse();
+                let mut retries = IntervalStream::new(RETRY_MS).fuse();
                 let mut last_heard = js_sys::Date::now();
                 loop {
                     futures::select! {
@@ -58,7 +95,7 @@ async fn drive(
                                         failures = 0;
                                         outbox.status.set(LinkStatus::Online);
                                     }
-                                    on_message(msg);
+                                    (handlers.on_message)(msg);
                                 }
                             }
                             Some(Ok(Message::Bytes(_))) => {}
@@ -66,20 +103,27 @@ async fn drive(
                         },
                         outgoing = rx.next() => match outgoing {
                             Some(msg) => {
-                                let frame = serde_json::to_string(&msg).unwrap_or_default();
-                                if sink.send(Message::Text(frame)).await.is_err() {
+                                if sink.send(frame(&msg)).await.is_err() {
                                     break;
                                 }
                             }
                             None => return,
                         },
-                        _ = ticks.next() => {
+                        _ = pings.next() => {
                             // Pongs come back within a ping period: silence means a dead link.
-                            if js_sys::Date::now() - last_heard > f64::from(DEAD_AFTER_MS) {
+                            if js_sys::Date::now() - last_heard > f64::from(DEAD_AFTER_MS)
+                                || sink.send(frame(&ClientMsg::Ping)).await.is_err()
+                            {
                                 break;
                             }
-                            let frame = serde_json::to_string(&ClientMsg::Ping).unwrap_or_default();
-                            if sink.send(Message::Text(frame)).await.is_err() {
+                        }
+                        _ = retries.next() => {
+                            if outbox.status.get_untracked() == LinkStatus::Online {
+                                (handlers.retry)();
+                            }
+                        }
+                        event = net.next() => {
+                            if matches!(event, Some(Net::Offline)) {
                                 break;
                             }
                         }
@@ -91,7 +135,19 @@ async fn drive(
         // Frames queued for the dead socket are dropped: pending messages are resent on welcome.
         while rx.try_recv().is_ok() {}
         failures = failures.saturating_add(1);
-        TimeoutFuture::new(backoff_ms(failures)).await;
+        // Wait out the backoff, or less if the browser says the network is back.
+        let mut wait = TimeoutFuture::new(backoff_ms(failures)).fuse();
+        loop {
+            futures::select! {
+                _ = wait => break,
+                event = net.next() => {
+                    if matches!(event, Some(Net::Online)) {
+                        failures = 0;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::chat::{Notice, Outbox, Thread};
 use crate::protocol::{
     AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
-    ConversationSummary, Party, Resume, ServerMsg,
+    ConversationSummary, ErrorCode, Party, Resume, ServerMsg,
 };
 
 /// One conversation tab.
@@ -104,8 +104,9 @@ impl ConsoleState {
     pub fn send_text(&self, id: ConversationId, text: String) {
         let Some(c) = self.find(id) else { return };
         let msg_id = crate::chat::link::new_message_id();
+        let now = crate::chat::link::now_ms();
         c.thread
-            .update(|t| t.push_pending(&msg_id, Author::Agent, &text));
+            .update(|t| t.push_pending(&msg_id, Author::Agent, &text, now));
         self.outbox.send(ClientMsg::Send {
             id: msg_id,
             conversation: Some(id),
@@ -116,6 +117,25 @@ impl ConsoleState {
     /// Asks the server to close conversation `id`.
     pub fn close(&self, id: ConversationId) {
         self.outbox.send(ClientMsg::Close { conversation: id });
+    }
+
+    /// Sends again, in order, the messages not acknowledged within `min_age`
+    /// ms (0: all of them, after a reconnect).
+    pub fn resend_pending(&self, min_age: f64) {
+        let now = crate::chat::link::now_ms();
+        for c in self.convs.get_untracked() {
+            let due = c
+                .thread
+                .try_update(|t| t.take_due(now, min_age))
+                .unwrap_or_default();
+            for (id, text) in due {
+                self.outbox.send(ClientMsg::Send {
+                    id,
+                    conversation: Some(c.id),
+                    text,
+                });
+            }
+        }
     }
 
     /// Merges fetched history into a conversation.
@@ -148,15 +168,7 @@ impl ConsoleState {
                         self.remove(id);
                     }
                 }
-                for c in self.convs.get_untracked() {
-                    for (id, text) in c.thread.with_untracked(Thread::pending) {
-                        self.outbox.send(ClientMsg::Send {
-                            id,
-                            conversation: Some(c.id),
-                            text,
-                        });
-                    }
-                }
+                self.resend_pending(0.0);
             }
             ServerMsg::Conversation { conversation } => return self.upsert(conversation),
             ServerMsg::Message { message } => {
@@ -203,6 +215,12 @@ impl ConsoleState {
                     c.read_seq.update(|r| *r = (*r).max(seq));
                 }
             }
+            // Not stored this time: it stays pending and is retried.
+            ServerMsg::Error {
+                code: ErrorCode::Storage,
+                id: Some(_),
+                ..
+            } => {}
             ServerMsg::Error { message, id, .. } => {
                 let placed = id.is_some_and(|id| {
                     self.convs.get_untracked().iter().any(|c| {

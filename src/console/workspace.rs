@@ -150,16 +150,19 @@ fn connect(state: ConsoleState) {
     socket::start(
         state.outbox,
         "/ws/agent",
-        move || state.hello(),
-        move |msg| {
-            if let Some(id) = state.apply(msg) {
-                leptos::task::spawn_local(async move {
-                    match crate::api::conversation_history(id).await {
-                        Ok(messages) => state.merge_history(id, messages),
-                        Err(e) => state.error.set(Some(super::strings::error_text(&e))),
-                    }
-                });
-            }
+        socket::Handlers {
+            hello: move || state.hello(),
+            on_message: move |msg| {
+                if let Some(id) = state.apply(msg) {
+                    leptos::task::spawn_local(async move {
+                        match crate::api::conversation_history(id).await {
+                            Ok(messages) => state.merge_history(id, messages),
+                            Err(e) => state.error.set(Some(super::strings::error_text(&e))),
+                        }
+                    });
+                }
+            },
+            retry: move || state.resend_pending(f64::from(socket::RETRY_MS)),
         },
     );
 }

@@ -135,34 +135,38 @@ fn connect(state: WidgetState) {
     use crate::protocol::ServerMsg;
 
     let token = move || local_storage().and_then(|s| s.get_item(state::TOKEN_KEY).ok().flatten());
+    let on_message = move |msg: ServerMsg| {
+        if let ServerMsg::Welcome {
+            visitor: Some(crate::protocol::VisitorInfo { token: Some(t), .. }),
+            ..
+        } = &msg
+        {
+            if let Some(storage) = local_storage() {
+                let _ = storage.set_item(state::TOKEN_KEY, t);
+            }
+        }
+        if let Some(conversation) = state.apply(msg) {
+            let Some(token) = token() else { return };
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(history)) = crate::api::visitor_history(token).await {
+                    if history.conversation.id == conversation {
+                        state.thread.update(|t| {
+                            for m in history.messages {
+                                t.merge(m);
+                            }
+                        });
+                    }
+                }
+            });
+        }
+    };
     socket::start(
         state.outbox,
         "/ws/visitor",
-        move || state.hello(token()),
-        move |msg| {
-            if let ServerMsg::Welcome {
-                visitor: Some(crate::protocol::VisitorInfo { token: Some(t), .. }),
-                ..
-            } = &msg
-            {
-                if let Some(storage) = local_storage() {
-                    let _ = storage.set_item(state::TOKEN_KEY, t);
-                }
-            }
-            if let Some(conversation) = state.apply(msg) {
-                let Some(token) = token() else { return };
-                leptos::task::spawn_local(async move {
-                    if let Ok(Some(history)) = crate::api::visitor_history(token).await {
-                        if history.conversation.id == conversation {
-                            state.thread.update(|t| {
-                                for m in history.messages {
-                                    t.merge(m);
-                                }
-                            });
-                        }
-                    }
-                });
-            }
+        socket::Handlers {
+            hello: move || state.hello(token()),
+            on_message,
+            retry: move || state.resend_pending(f64::from(socket::RETRY_MS)),
         },
     );
 }

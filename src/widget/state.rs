@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::chat::{Notice, Outbox, Thread};
 use crate::protocol::{
-    Author, ClientMsg, ConversationStatus, ConversationSummary, Party, Resume, ServerMsg,
+    Author, ClientMsg, ConversationStatus, ConversationSummary, ErrorCode, Party, Resume, ServerMsg,
 };
 
 /// Where the visitor's token is kept in localStorage.
@@ -85,8 +85,9 @@ impl WidgetState {
     /// Queues a message typed by the visitor.
     pub fn send_text(&self, text: String) {
         let id = crate::chat::link::new_message_id();
+        let now = crate::chat::link::now_ms();
         self.thread
-            .update(|t| t.push_pending(&id, Author::Visitor, &text));
+            .update(|t| t.push_pending(&id, Author::Visitor, &text, now));
         self.outbox.send(ClientMsg::Send {
             id,
             conversation: None,
@@ -94,9 +95,15 @@ impl WidgetState {
         });
     }
 
-    /// Sends again every message not yet acknowledged (after a reconnect).
-    pub fn resend_pending(&self) {
-        for (id, text) in self.thread.with_untracked(Thread::pending) {
+    /// Sends again, in order, the messages not acknowledged within `min_age`
+    /// ms (0: all of them, after a reconnect).
+    pub fn resend_pending(&self, min_age: f64) {
+        let now = crate::chat::link::now_ms();
+        let due = self
+            .thread
+            .try_update(|t| t.take_due(now, min_age))
+            .unwrap_or_default();
+        for (id, text) in due {
             self.outbox.send(ClientMsg::Send {
                 id,
                 conversation: None,
@@ -111,7 +118,7 @@ impl WidgetState {
         match msg {
             ServerMsg::Welcome { agents_online, .. } => {
                 self.agents_online.set(Some(agents_online));
-                self.resend_pending();
+                self.resend_pending(0.0);
                 if self.open.get_untracked() && !self.has_open_conversation() && agents_online {
                     self.outbox.send(ClientMsg::Start);
                 }
@@ -163,6 +170,12 @@ impl WidgetState {
                     Notice::AgentOffline
                 })
             }),
+            // Not stored this time: it stays pending and is retried.
+            ServerMsg::Error {
+                code: ErrorCode::Storage,
+                id: Some(_),
+                ..
+            } => {}
             ServerMsg::Error { message, id, .. } => {
                 let placed = id.is_some_and(|id| {
                     self.thread
