@@ -38,7 +38,15 @@ impl AppState {
         db: &std::path::Path,
         grace: Duration,
     ) -> anyhow::Result<Self> {
-        let storage = Storage::open(db).await?;
+        Self::with_storage(leptos_options, Storage::open(db).await?, grace).await
+    }
+
+    /// Builds the state around storage opened by the caller.
+    pub async fn with_storage(
+        leptos_options: LeptosOptions,
+        storage: Storage,
+        grace: Duration,
+    ) -> anyhow::Result<Self> {
         let hub = Hub::load(storage, grace).await?;
         Ok(Self {
             leptos_options,

@@ -22,6 +22,9 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// How long a write waits for a locked database before it fails.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A visitor's row id (never sent to browsers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
 #[sqlx(transparent)]
@@ -164,6 +167,12 @@ pub struct Storage {
 impl Storage {
     /// Opens (creating it and its folder if needed) and migrates the database at `path`.
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with(path, DEFAULT_BUSY_TIMEOUT).await
+    }
+
+    /// Like [`Storage::open`], waiting at most `busy_timeout` for a locked
+    /// database before a write fails (and its sender is told).
+    pub async fn open_with(path: &Path, busy_timeout: Duration) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)?;
@@ -175,7 +184,7 @@ impl Storage {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(busy_timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
