@@ -14,14 +14,22 @@ pub const MAX_CAPACITY: u32 = 100;
 /// Capacity of a new agent unless given.
 pub const DEFAULT_CAPACITY: u32 = 5;
 
-/// The name as stored (trimmed), or why it is refused.
+/// Invisible characters that could make two names look alike or reorder
+/// text around them: zero-width marks, bidirectional overrides, BOM.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// The name as stored (NFC-normalised, trimmed), or why it is refused.
 pub fn clean_name(name: &str) -> Result<String, Invalid> {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name.nfc().collect();
     let name = name.trim();
     if name.is_empty() {
         Err(Invalid::NameEmpty)
     } else if name.chars().count() > MAX_NAME_CHARS {
         Err(Invalid::NameTooLong)
-    } else if name.chars().any(char::is_control) {
+    } else if name.chars().any(|c| c.is_control() || is_invisible(c)) {
         Err(Invalid::NameControl)
     } else {
         Ok(name.to_owned())
@@ -56,6 +64,10 @@ mod tests {
         assert_eq!(clean_name("  Ann "), Ok("Ann".into()));
         assert_eq!(clean_name("   "), Err(Invalid::NameEmpty));
         assert_eq!(clean_name("a\u{7}b"), Err(Invalid::NameControl));
+        assert_eq!(clean_name("An\u{202E}n"), Err(Invalid::NameControl));
+        assert_eq!(clean_name("A\u{200B}nn"), Err(Invalid::NameControl));
+        // Decomposed "é" is stored composed, so it matches the composed spelling.
+        assert_eq!(clean_name("Rene\u{301}"), Ok("Ren\u{e9}".into()));
         assert_eq!(clean_name(&"x".repeat(41)), Err(Invalid::NameTooLong));
     }
 

@@ -94,3 +94,22 @@ pub async fn add_agent(
     let agent = crate::server::api::signed_in().await?;
     crate::server::api::add_agent(&agent, &name, password, capacity, admin.is_some()).await
 }
+
+/// Admins: changes an agent's capacity and whether they may sign in.
+/// Disabling ends their sessions and closes their sockets at once.
+#[server(endpoint = "update_agent")]
+pub async fn update_agent(
+    id: crate::protocol::AgentId,
+    capacity: u32,
+    #[server(default)] disabled: Option<String>,
+) -> Result<AgentInfo, AppError> {
+    let admin = crate::server::api::signed_in().await?;
+    crate::server::api::update_agent(&admin, id, capacity, disabled.is_some()).await
+}
+
+/// Admins: removes an agent; their open conversations go back to the queue.
+#[server(endpoint = "remove_agent")]
+pub async fn remove_agent(id: crate::protocol::AgentId) -> Result<(), AppError> {
+    let admin = crate::server::api::signed_in().await?;
+    crate::server::api::remove_agent(&admin, id).await
+}

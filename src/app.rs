@@ -32,6 +32,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::server::security::set_page_headers();
     view! {
         <Stylesheet id="kefu" href="/pkg/kefu.css" />
         <Title text="kefu" />

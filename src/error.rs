@@ -12,7 +12,7 @@ pub enum Invalid {
     NameEmpty,
     /// The name is over [`crate::accounts::MAX_NAME_CHARS`].
     NameTooLong,
-    /// The name has control characters.
+    /// The name has control or invisible characters.
     NameControl,
     /// The password is under [`crate::accounts::MIN_PASSWORD_CHARS`] (or absurdly long).
     PasswordLength,
@@ -20,6 +20,8 @@ pub enum Invalid {
     Capacity,
     /// Another agent has that name.
     NameTaken,
+    /// Admins cannot disable or remove themselves.
+    SelfLockout,
     /// The form could not be read.
     Form,
 }
@@ -42,6 +44,12 @@ pub enum AppError {
     /// The first admin exists already.
     #[error("setup is already done")]
     AlreadySetUp,
+    /// Too many failed sign-ins: wait this long.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// A form field was refused.
     #[error("invalid input: {0:?}")]
     Invalid(Invalid),

@@ -41,7 +41,8 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     leptos_options.site_addr = args.addr;
     let state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
         .await
-        .with_context(|| format!("opening the database at {}", db.display()))?;
+        .with_context(|| format!("opening the database at {}", db.display()))?
+        .with_security(args.security);
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -51,17 +52,20 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         listener.local_addr()?,
         db.display()
     );
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown({
-            let shutdown = shutdown.clone();
-            async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down: telling every socket the server restarts");
-                shutdown.begin();
-            }
-        })
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: telling every socket the server restarts");
+            shutdown.begin();
+        }
+    })
+    .await
+    .context("serving")?;
     if !shutdown.drained(Duration::from_secs(10)).await {
         tracing::warn!(
             open = shutdown.live(),

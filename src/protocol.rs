@@ -228,6 +228,9 @@ pub struct AgentInfo {
     pub is_admin: bool,
     /// Concurrent conversations.
     pub capacity: u32,
+    /// Disabled agents cannot sign in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 /// Why the server refused a frame.
@@ -254,6 +257,8 @@ pub enum ErrorCode {
     WrongRole,
     /// The message could not be stored; it was not delivered. Retry it.
     Storage,
+    /// Over a rate limit (messages, or new conversations): nothing was done. Retry later.
+    SlowDown,
     /// A code this build does not know.
     #[serde(other)]
     Unknown,
@@ -561,6 +566,7 @@ mod tests {
                     name: "Ann".into(),
                     is_admin: false,
                     capacity: 5,
+                    disabled: false,
                 }),
                 agents_online: true,
                 conversations: Some(vec![ConversationId(4)]),

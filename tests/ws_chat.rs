@@ -82,9 +82,14 @@ impl Server {
             .await
             .expect("creating an agent")
             .expect("the agent row is returned");
-        let set_cookie = auth::start_session(storage, &row)
-            .await
-            .expect("starting a session");
+        let set_cookie = auth::start_session(
+            storage,
+            &row,
+            &kefu::server::config::Security::default().limits,
+            false,
+        )
+        .await
+        .expect("starting a session");
         let set_cookie = set_cookie.to_str().expect("Set-Cookie is ASCII");
         let pair = set_cookie
             .split(';')

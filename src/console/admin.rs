@@ -1,24 +1,46 @@
-//! Admins' panel: the agent list and the add-agent form.
+//! Admins' panel: the agent list (capacity, disable, remove) and the
+//! add-agent form.
 
 use leptos::prelude::*;
 
 use super::strings::{error_text, EN};
 use crate::accounts::DEFAULT_CAPACITY;
-use crate::api::{list_agents, AddAgent};
+use crate::api::{list_agents, AddAgent, RemoveAgent, UpdateAgent};
+use crate::protocol::AgentInfo;
 
 /// The agents panel (shown to admins).
 #[component]
 pub fn AgentsPanel() -> impl IntoView {
     let s = EN;
     let add = ServerAction::<AddAgent>::new();
-    let agents = Resource::new(move || add.version().get(), |_| list_agents());
-    let outcome = move || {
+    let update = ServerAction::<UpdateAgent>::new();
+    let remove = ServerAction::<RemoveAgent>::new();
+    let agents = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                update.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_agents(),
+    );
+    let added = move || {
         add.value().with(|v| {
             v.as_ref().map(|r| match r {
                 Ok(agent) => ("ok", (s.agent_added)(&agent.name)),
                 Err(e) => ("form-error", error_text(e)),
             })
         })
+    };
+    let refused = move || {
+        let update_error = update
+            .value()
+            .with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(error_text));
+        let remove_error = remove
+            .value()
+            .with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(error_text));
+        update_error.or(remove_error)
     };
     view! {
         <section class="agents-panel" data-testid="agents-panel">
@@ -28,19 +50,14 @@ pub fn AgentsPanel() -> impl IntoView {
                     {move || agents.get().map(|r| match r {
                         Ok(list) => list
                             .into_iter()
-                            .map(|a| view! {
-                                <li data-testid="agent-row">
-                                    <span>{a.name}</span>
-                                    <span class="muted">{format!("{}: {}", s.capacity, a.capacity)}</span>
-                                    {a.is_admin.then(|| view! { <span class="tag">{s.admin}</span> })}
-                                </li>
-                            })
+                            .map(|a| view! { <AgentRow agent=a update remove /> })
                             .collect_view()
                             .into_any(),
                         Err(e) => view! { <li class="form-error">{error_text(&e)}</li> }.into_any(),
                     })}
                 </ul>
             </Transition>
+            {move || refused().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <ActionForm action=add attr:data-testid="add-agent-form" attr:class="inline-form">
                 <label>{s.name}<input name="name" required /></label>
                 <label>{s.password}<input name="password" type="password" required minlength="8" autocomplete="new-password" /></label>
@@ -48,7 +65,35 @@ pub fn AgentsPanel() -> impl IntoView {
                 <label class="check"><input name="admin" type="checkbox" />{s.admin}</label>
                 <button type="submit">{s.add_agent}</button>
             </ActionForm>
-            {move || outcome().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
+            {move || added().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
         </section>
+    }
+}
+
+/// One agent: name, capacity and enabled state (editable), remove.
+#[component]
+fn AgentRow(
+    agent: AgentInfo,
+    update: ServerAction<UpdateAgent>,
+    remove: ServerAction<RemoveAgent>,
+) -> impl IntoView {
+    let s = EN;
+    let id = agent.id.0.to_string();
+    let remove_id = id.clone();
+    view! {
+        <li data-testid="agent-row" data-name=agent.name.clone() class:disabled=agent.disabled>
+            <span class="agent-name">{agent.name.clone()}</span>
+            {agent.is_admin.then(|| view! { <span class="tag">{s.admin}</span> })}
+            <ActionForm action=update attr:class="row-form" attr:data-testid="update-agent-form">
+                <input type="hidden" name="id" value=id />
+                <label>{s.capacity}<input name="capacity" type="number" min="1" max="100" value=agent.capacity.to_string() required /></label>
+                <label class="check"><input name="disabled" type="checkbox" checked=agent.disabled />{s.disabled}</label>
+                <button type="submit">{s.save}</button>
+            </ActionForm>
+            <ActionForm action=remove attr:class="row-form">
+                <input type="hidden" name="id" value=remove_id />
+                <button type="submit" class="danger" data-testid="remove-agent">{s.remove}</button>
+            </ActionForm>
+        </li>
     }
 }

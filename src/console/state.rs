@@ -217,7 +217,7 @@ impl ConsoleState {
             }
             // Not stored this time: it stays pending and is retried.
             ServerMsg::Error {
-                code: ErrorCode::Storage,
+                code: ErrorCode::Storage | ErrorCode::SlowDown,
                 id: Some(_),
                 ..
             } => {}

@@ -49,6 +49,12 @@ pub struct ConsoleStrings {
     pub agents: &'static str,
     /// Add-agent button.
     pub add_agent: &'static str,
+    /// Disabled checkbox of an agent.
+    pub disabled: &'static str,
+    /// Save button of an agent row.
+    pub save: &'static str,
+    /// Remove button of an agent row.
+    pub remove: &'static str,
     /// After an agent was added: "{name} was added".
     pub agent_added: fn(&str) -> String,
     /// A conversation's capacity summary: "{n} of {cap} conversations".
@@ -106,6 +112,9 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     visitor_offline: "left",
     agents: "Agents",
     add_agent: "Add agent",
+    disabled: "Disabled",
+    save: "Save",
+    remove: "Remove",
     agent_added: |name| format!("{name} was added."),
     load: |n, cap| format!("{n} of {cap} conversations"),
 };
@@ -118,13 +127,17 @@ pub fn error_text(error: &AppError) -> String {
         AppError::NotFound => "Not found.".into(),
         AppError::WrongCredentials => "Wrong name or password.".into(),
         AppError::AlreadySetUp => "Setup is already done. Please sign in.".into(),
+        AppError::TooManyAttempts { retry_after_secs } => {
+            format!("Too many failed attempts. Try again in {retry_after_secs} seconds.")
+        }
         AppError::Invalid(invalid) => match invalid {
             Invalid::NameEmpty => "Please enter a name.".into(),
             Invalid::NameTooLong => "Names are limited to 40 characters.".into(),
-            Invalid::NameControl => "Names cannot contain control characters.".into(),
+            Invalid::NameControl => "Names cannot contain control or invisible characters.".into(),
             Invalid::PasswordLength => "Passwords are 8 to 256 characters.".into(),
             Invalid::Capacity => "Capacity is a number from 1 to 100.".into(),
             Invalid::NameTaken => "An agent with that name already exists.".into(),
+            Invalid::SelfLockout => "You cannot disable or remove your own account.".into(),
             Invalid::Form => "Please fill in every field correctly.".into(),
         },
         AppError::Internal => "Something went wrong on the server. Please try again.".into(),

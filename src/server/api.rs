@@ -2,16 +2,20 @@
 //! request, checks who is asking, calls storage and the hub, and turns
 //! failures into [`AppError`]s that are safe to show.
 
+use axum::extract::Extension;
 use axum::http::{header, HeaderMap};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
 use super::auth;
+use super::limits::ThrottleKey;
+use super::security::{ClientAddr, Revoked};
 use super::state;
+use super::storage::AgentRow;
 use crate::accounts;
 use crate::api::{ConsoleView, VisitorThread};
 use crate::error::{AppError, Invalid};
-use crate::protocol::{AgentInfo, ChatMessage, ConversationId};
+use crate::protocol::{AgentId, AgentInfo, ChatMessage, ConversationId};
 use crate::server::storage::CreateAgentError;
 
 /// Logs a storage failure and hides its details from the browser.
@@ -26,10 +30,19 @@ async fn headers() -> Result<HeaderMap, AppError> {
         .map_err(|e| AppError::Transport(e.to_string()))
 }
 
+/// The client's address (set by the security middleware).
+async fn client_addr() -> Option<ClientAddr> {
+    leptos_axum::extract::<Extension<ClientAddr>>()
+        .await
+        .ok()
+        .map(|Extension(a)| a)
+}
+
 /// The signed-in agent, or `Unauthorized`.
 pub async fn signed_in() -> Result<AgentInfo, AppError> {
     let headers = headers().await?;
-    auth::current_agent(state().hub.storage(), &headers)
+    let state = state();
+    auth::current_agent(state.hub.storage(), &headers, &state.security.config.limits)
         .await
         .map_err(internal)?
         .map(|a| a.info())
@@ -55,6 +68,22 @@ fn set_cookie(value: axum::http::HeaderValue) {
     }
 }
 
+/// Starts a session for `agent` and sets its cookie on the response.
+async fn begin_session(agent: &AgentRow) -> Result<(), AppError> {
+    let state = state();
+    let secure = state.security.secure_cookie(&headers().await?);
+    let cookie = auth::start_session(
+        state.hub.storage(),
+        agent,
+        &state.security.config.limits,
+        secure,
+    )
+    .await
+    .map_err(internal)?;
+    set_cookie(cookie);
+    Ok(())
+}
+
 /// See [`crate::api::setup_admin`].
 pub async fn setup_admin(name: &str, password: String) -> Result<AgentInfo, AppError> {
     let name = accounts::clean_name(name).map_err(AppError::Invalid)?;
@@ -69,35 +98,45 @@ pub async fn setup_admin(name: &str, password: String) -> Result<AgentInfo, AppE
             CreateAgentError::Db(e) => internal(e),
         })?
         .ok_or(AppError::AlreadySetUp)?;
-    set_cookie(
-        auth::start_session(&storage, &agent)
-            .await
-            .map_err(internal)?,
-    );
+    begin_session(&agent).await?;
     tracing::info!(agent = %agent.name, "first admin created");
     Ok(agent.info())
 }
 
 /// See [`crate::api::sign_in`].
 pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError> {
-    let storage = state().hub.storage().clone();
+    let state = state();
+    let storage = state.hub.storage().clone();
+    let throttle = &state.security.sign_in;
+    let name = crate::accounts::clean_name(name).unwrap_or_else(|_| name.trim().to_owned());
+    let name = name.as_str();
+    let account = ThrottleKey::Account(name.to_lowercase());
+    let mut keys = vec![account.clone()];
+    keys.extend(client_addr().await.map(|a| ThrottleKey::Addr(a.0)));
+    if let Some(wait) = throttle.wait(&keys) {
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
     let agent = storage
         .agent_by_name(name.trim())
         .await
         .map_err(internal)?
         .filter(|a| !a.disabled);
-    let Some(agent) = agent else {
-        auth::verify_against_dummy(password).await;
+    let verified = match &agent {
+        Some(agent) => auth::verify_password(password, agent.password_hash.clone()).await,
+        None => {
+            auth::verify_against_dummy(password).await;
+            false
+        }
+    };
+    let Some(agent) = agent.filter(|_| verified) else {
+        throttle.failed(&keys);
+        tracing::info!("a sign-in failed");
         return Err(AppError::WrongCredentials);
     };
-    if !auth::verify_password(password, agent.password_hash.clone()).await {
-        return Err(AppError::WrongCredentials);
-    }
-    set_cookie(
-        auth::start_session(&storage, &agent)
-            .await
-            .map_err(internal)?,
-    );
+    throttle.succeeded(&account);
+    begin_session(&agent).await?;
     Ok(agent.info())
 }
 
@@ -105,12 +144,15 @@ pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError
 pub async fn sign_out() -> Result<(), AppError> {
     let headers = headers().await?;
     if let Some(token) = auth::session_token(&headers) {
-        state()
+        let hash = auth::token_hash(&token);
+        let state = state();
+        state
             .hub
             .storage()
-            .delete_session(&auth::token_hash(&token))
+            .delete_session(&hash)
             .await
             .map_err(internal)?;
+        state.security.revoke(Revoked::Session(hash));
     }
     set_cookie(auth::clear_cookie());
     Ok(())
@@ -202,4 +244,61 @@ pub async fn add_agent(
         .ok_or(AppError::Internal)?;
     tracing::info!(agent = %agent.name, by = %admin.name, "agent added");
     Ok(agent.info())
+}
+
+/// See [`crate::api::update_agent`].
+pub async fn update_agent(
+    admin: &AgentInfo,
+    id: AgentId,
+    capacity: u32,
+    disabled: bool,
+) -> Result<AgentInfo, AppError> {
+    if !admin.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    accounts::check_capacity(capacity).map_err(AppError::Invalid)?;
+    if id == admin.id && disabled {
+        return Err(AppError::Invalid(Invalid::SelfLockout));
+    }
+    let state = state();
+    let storage = state.hub.storage();
+    let agent = storage
+        .update_agent(id, capacity, disabled)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    if disabled {
+        storage.delete_agent_sessions(id).await.map_err(internal)?;
+        state.security.revoke(Revoked::Agent(id));
+        state.hub.agent_removed(id).await;
+    } else {
+        state.hub.agent_updated(&agent.info()).await;
+    }
+    tracing::info!(agent = %agent.name, by = %admin.name, capacity, disabled, "agent updated");
+    Ok(agent.info())
+}
+
+/// See [`crate::api::remove_agent`].
+pub async fn remove_agent(admin: &AgentInfo, id: AgentId) -> Result<(), AppError> {
+    if !admin.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    if id == admin.id {
+        return Err(AppError::Invalid(Invalid::SelfLockout));
+    }
+    let state = state();
+    let storage = state.hub.storage();
+    let agent = storage
+        .agent_by_id(id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    storage.delete_agent_sessions(id).await.map_err(internal)?;
+    state.security.revoke(Revoked::Agent(id));
+    state.hub.agent_removed(id).await;
+    if !storage.delete_agent(id).await.map_err(internal)? {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(agent = %agent.name, by = %admin.name, "agent removed");
+    Ok(())
 }

@@ -9,14 +9,11 @@ use argon2::Argon2;
 use axum::http::{header, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 
+use super::config::Limits;
 use super::storage::{now_ms, AgentRow, Storage};
 
 /// Name of the agent session cookie.
 pub const SESSION_COOKIE: &str = "kefu_session";
-/// How long a session lasts (30 days).
-pub const SESSION_MAX_AGE_SECS: i64 = 30 * 24 * 3600;
-/// Shortest accepted password.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// A fresh 256-bit random token, hex-encoded.
 pub fn new_token() -> String {
@@ -101,29 +98,49 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// The enabled agent behind the session with this token hash, if it has
+/// not expired (absolute or idle limit).
+pub async fn session_agent(
+    storage: &Storage,
+    hash: &[u8],
+    limits: &Limits,
+) -> sqlx::Result<Option<AgentRow>> {
+    let idle_ms =
+        i64::try_from(limits.session_idle_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    storage
+        .session_agent(hash, now_ms().saturating_sub(idle_ms))
+        .await
+}
+
 /// The signed-in agent for a request's cookies.
 pub async fn current_agent(
     storage: &Storage,
     headers: &HeaderMap,
+    limits: &Limits,
 ) -> sqlx::Result<Option<AgentRow>> {
     match session_token(headers) {
-        Some(token) => storage.session_agent(&token_hash(&token)).await,
+        Some(token) => session_agent(storage, &token_hash(&token), limits).await,
         None => Ok(None),
     }
 }
 
-/// Starts a session for `agent`; returns the Set-Cookie value.
-pub async fn start_session(storage: &Storage, agent: &AgentRow) -> anyhow::Result<HeaderValue> {
+/// Starts a session for `agent`; returns the Set-Cookie value (Secure when
+/// `secure`).
+pub async fn start_session(
+    storage: &Storage,
+    agent: &AgentRow,
+    limits: &Limits,
+    secure: bool,
+) -> anyhow::Result<HeaderValue> {
     let token = new_token();
+    let max_age =
+        i64::try_from(limits.session_max_days.saturating_mul(86_400)).unwrap_or(i64::MAX / 1000);
     storage
-        .create_session(
-            &token_hash(&token),
-            agent.id,
-            now_ms() + SESSION_MAX_AGE_SECS * 1000,
-        )
+        .create_session(&token_hash(&token), agent.id, now_ms() + max_age * 1000)
         .await?;
+    let secure = if secure { "; Secure" } else { "" };
     Ok(HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_MAX_AGE_SECS}"
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))?)
 }
 

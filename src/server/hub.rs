@@ -239,6 +239,7 @@ pub enum Peer {
 struct Inner {
     storage: Storage,
     grace: Duration,
+    conversations_per_hour: std::sync::atomic::AtomicU32,
     state: Mutex<State>,
     lifecycle: tokio::sync::Mutex<()>,
     next_conn: AtomicU64,
@@ -255,6 +256,7 @@ impl Hub {
         let hub = Hub(Arc::new(Inner {
             storage: storage.clone(),
             grace,
+            conversations_per_hour: std::sync::atomic::AtomicU32::new(u32::MAX),
             state: Mutex::new(State::default()),
             lifecycle: tokio::sync::Mutex::new(()),
             next_conn: AtomicU64::new(1),
@@ -299,6 +301,13 @@ impl Hub {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind; keep serving.
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many conversations one visitor may start per hour.
+    pub fn set_conversation_limit(&self, per_hour: u32) {
+        self.0
+            .conversations_per_hour
+            .store(per_hour, Ordering::Relaxed);
     }
 
     /// The storage this hub writes to.
@@ -543,6 +552,25 @@ impl Hub {
             }
             (live.name.clone(), std::mem::take(&mut live.convs))
         };
+        self.requeue(&name, convs).await;
+    }
+
+    /// An agent was disabled or removed: their conversations go back to the
+    /// queue at once, and the hub forgets them until they sign in again.
+    pub async fn agent_removed(&self, agent: AgentId) {
+        let _guard = self.0.lifecycle.lock().await;
+        let Some(live) = self.state().agents.remove(&agent) else {
+            return;
+        };
+        self.requeue(&live.name, live.convs).await;
+        if !self.state().agents_online() {
+            self.state().broadcast_availability();
+        }
+    }
+
+    /// Puts `convs` (taken from agent `name`) back at the head of the queue,
+    /// tells their visitors, and hands them out again (lifecycle lock held).
+    async fn requeue(&self, name: &str, convs: BTreeSet<ConversationId>) {
         // Oldest first, ahead of conversations that queued later.
         for &id in convs.iter().rev() {
             if let Err(e) = self.storage().requeue(id).await {
@@ -560,7 +588,7 @@ impl Hub {
             self.post_system(
                 id,
                 SystemEvent::Requeued {
-                    agent: name.clone(),
+                    agent: name.to_owned(),
                 },
             )
             .await;
@@ -602,6 +630,21 @@ impl Hub {
 
     /// Creates and queues a conversation (lifecycle lock held by the caller).
     async fn open_conversation(&self, visitor: VisitorId, conn: &Conn) -> Option<ConversationId> {
+        let limit = self.0.conversations_per_hour.load(Ordering::Relaxed);
+        let since = super::storage::now_ms() - 3_600_000;
+        match self.storage().conversations_since(visitor, since).await {
+            Ok(n) if n >= i64::from(limit) => {
+                conn.send(&error_msg(
+                    ErrorCode::SlowDown,
+                    "too many new conversations; try again later",
+                    None,
+                ))
+                .await;
+                return None;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "counting conversations failed"),
+        }
         match self.storage().create_conversation(visitor).await {
             Ok(id) => {
                 let mut st = self.state();

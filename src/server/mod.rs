@@ -4,6 +4,8 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod hub;
+pub mod limits;
+pub mod security;
 pub mod shutdown;
 pub mod storage;
 pub mod ws;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Winds sockets down on SIGTERM.
     pub shutdown: shutdown::Shutdown,
+    /// Origins, limits, revocations.
+    pub security: security::SecurityState,
 }
 
 impl AppState {
@@ -52,7 +56,17 @@ impl AppState {
             leptos_options,
             hub,
             shutdown: shutdown::Shutdown::new(),
-        })
+            security: security::SecurityState::new(config::Security::default()),
+        }
+        .with_security(config::Security::default()))
+    }
+
+    /// Replaces the security settings (origins, cookies, limits).
+    pub fn with_security(mut self, config: config::Security) -> Self {
+        self.hub
+            .set_conversation_limit(config.limits.max_conversations_per_hour);
+        self.security = security::SecurityState::new(config);
+        self
     }
 }
 
@@ -72,5 +86,9 @@ pub fn app(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
         .with_state(state)
 }

@@ -62,6 +62,7 @@ impl AgentRow {
             name: self.name.clone(),
             is_admin: self.is_admin,
             capacity: self.capacity.max(0) as u32,
+            disabled: self.disabled,
         }
     }
 }
@@ -266,29 +267,111 @@ impl Storage {
         agent: AgentId,
         expires_at: i64,
     ) -> sqlx::Result<()> {
+        let now = now_ms();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at, last_seen_at)
+             VALUES (?, ?, ?, ?, ?)",
         )
         .bind(token_hash)
         .bind(agent)
-        .bind(now_ms())
+        .bind(now)
         .bind(expires_at)
+        .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The enabled agent behind an unexpired session.
-    pub async fn session_agent(&self, token_hash: &[u8]) -> sqlx::Result<Option<AgentRow>> {
-        sqlx::query_as(
+    /// The enabled agent behind a session that is neither past its absolute
+    /// expiry nor unused since `idle_since` (ms). Marks the session used
+    /// (at most once a minute, to spare writes).
+    pub async fn session_agent(
+        &self,
+        token_hash: &[u8],
+        idle_since: i64,
+    ) -> sqlx::Result<Option<AgentRow>> {
+        let now = now_ms();
+        let agent: Option<AgentRow> = sqlx::query_as(
             "SELECT a.id, a.name, a.password_hash, a.is_admin, a.capacity, a.disabled
              FROM sessions s JOIN agents a ON a.id = s.agent_id
-             WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0",
+             WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND a.disabled = 0",
         )
         .bind(token_hash)
-        .bind(now_ms())
+        .bind(now)
+        .bind(idle_since)
+        .fetch_optional(&self.pool)
+        .await?;
+        if agent.is_some() {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
+            )
+            .bind(now)
+            .bind(token_hash)
+            .bind(now - 60_000)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(agent)
+    }
+
+    /// Ends every session of an agent.
+    pub async fn delete_agent_sessions(&self, agent: AgentId) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE agent_id = ?")
+            .bind(agent)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// One agent account.
+    pub async fn agent_by_id(&self, id: AgentId) -> sqlx::Result<Option<AgentRow>> {
+        sqlx::query_as(
+            "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE id = ?",
+        )
+        .bind(id)
         .fetch_optional(&self.pool)
         .await
+    }
+
+    /// Changes an agent's capacity and enabled state.
+    pub async fn update_agent(
+        &self,
+        id: AgentId,
+        capacity: u32,
+        disabled: bool,
+    ) -> sqlx::Result<Option<AgentRow>> {
+        sqlx::query_as(
+            "UPDATE agents SET capacity = ?, disabled = ? WHERE id = ?
+             RETURNING id, name, password_hash, is_admin, capacity, disabled",
+        )
+        .bind(i64::from(capacity))
+        .bind(disabled)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Removes an agent account. Their past messages keep their name; their
+    /// conversations must already be closed or requeued.
+    pub async fn delete_agent(&self, id: AgentId) -> sqlx::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE agent_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE conversations SET agent_id = NULL WHERE agent_id = ? AND status = 'closed'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM agents WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone > 0)
     }
 
     /// Ends a session.
@@ -337,6 +420,17 @@ impl Storage {
         .bind(visitor)
         .bind(now)
         .bind(now)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// How many conversations `visitor` started after `since` (ms).
+    pub async fn conversations_since(&self, visitor: VisitorId, since: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations WHERE visitor_id = ? AND created_at > ?",
+        )
+        .bind(visitor)
+        .bind(since)
         .fetch_one(&self.pool)
         .await
     }

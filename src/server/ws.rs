@@ -4,23 +4,26 @@
 //! that decodes [`ClientMsg`] frames and hands them to the [`Hub`]. A bad
 //! frame is answered with a typed error and never closes the socket.
 
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, Notify};
 
 use super::auth;
 use super::hub::{Conn, Hub, Outbound, Peer, OUTBOX_FRAMES};
+use super::limits::{KeyedBuckets, Permit, TokenBucket};
+use super::security::{ClientAddr, Revoked};
 use super::shutdown::Shutdown;
 use super::AppState;
 use crate::protocol::{
-    check_text, ClientMsg, ErrorCode, MessageId, Resume, ServerMsg, TextProblem, VisitorInfo,
-    MAX_FRAME_BYTES, MAX_MESSAGE_ID_LEN, PROTOCOL_VERSION,
+    check_text, AgentId, AgentInfo, ClientMsg, ErrorCode, MessageId, Resume, ServerMsg,
+    TextProblem, VisitorInfo, MAX_FRAME_BYTES, MAX_MESSAGE_ID_LEN, PROTOCOL_VERSION,
 };
 
 /// Frames larger than this close the socket outright (1009); frames between
@@ -30,6 +33,8 @@ const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed for the first frame.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often an agent socket re-checks that its session is still valid.
+const SESSION_CHECK: Duration = Duration::from_secs(60);
 /// Time the writer gets to flush after the reader is done.
 const WRITER_FLUSH: Duration = Duration::from_secs(2);
 
@@ -48,33 +53,79 @@ fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 }
 
 /// `GET /ws/visitor`: anyone may connect; identity comes from the token in `hello`.
-pub async fn visitor_socket(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    if state.shutdown.is_shutting_down() {
-        return restarting();
+pub async fn visitor_socket(
+    ws: WebSocketUpgrade,
+    addr: Option<Extension<ClientAddr>>,
+    State(state): State<AppState>,
+) -> Response {
+    let addr = client(addr);
+    match admit(&state, addr) {
+        Ok(permit) => {
+            upgrade(ws).on_upgrade(move |socket| run(socket, state, Who::Visitor, addr, permit))
+        }
+        Err(refusal) => refusal.into_response(),
     }
-    upgrade(ws).on_upgrade(move |socket| run(socket, state, None))
 }
 
-fn restarting() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, "restarting; try again").into_response()
+/// Who a socket was opened by, as far as the upgrade request tells.
+enum Who {
+    Visitor,
+    Agent {
+        info: AgentInfo,
+        /// Hash of the session token, to close the socket when the session ends.
+        session: Vec<u8>,
+    },
+}
+
+fn client(addr: Option<Extension<ClientAddr>>) -> ClientAddr {
+    addr.map(|Extension(a)| a)
+        .unwrap_or(ClientAddr(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::UNSPECIFIED,
+        )))
+}
+
+/// Refuses new sockets while restarting, and past the per-address cap.
+fn admit(
+    state: &AppState,
+    addr: ClientAddr,
+) -> Result<Permit<std::net::IpAddr>, (StatusCode, &'static str)> {
+    if state.shutdown.is_shutting_down() {
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "restarting; try again"));
+    }
+    state.security.conns_per_addr.acquire(addr.0).ok_or((
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many connections from your address",
+    ))
 }
 
 /// `GET /ws/agent`: needs a valid session cookie; 401 otherwise.
 pub async fn agent_socket(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
+    addr: Option<Extension<ClientAddr>>,
     State(state): State<AppState>,
 ) -> Response {
-    if state.shutdown.is_shutting_down() {
-        return restarting();
-    }
-    match auth::current_agent(state.hub.storage(), &headers).await {
-        Ok(Some(agent)) => {
-            let info = agent.info();
-            upgrade(ws).on_upgrade(move |socket| run(socket, state, Some(info)))
+    let addr = client(addr);
+    let permit = match admit(&state, addr) {
+        Ok(permit) => permit,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let session = auth::session_token(&headers).map(|t| auth::token_hash(&t));
+    let limits = &state.security.config.limits;
+    let agent = match &session {
+        Some(hash) => auth::session_agent(state.hub.storage(), hash, limits).await,
+        None => Ok(None),
+    };
+    match (agent, session) {
+        (Ok(Some(agent)), Some(session)) => {
+            let who = Who::Agent {
+                info: agent.info(),
+                session,
+            };
+            upgrade(ws).on_upgrade(move |socket| run(socket, state, who, addr, permit))
         }
-        Ok(None) => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
-        Err(e) => {
+        (Ok(_), _) => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
+        (Err(e), _) => {
             tracing::error!(error = %e, "session lookup failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "try again later").into_response()
         }
@@ -132,16 +183,22 @@ async fn next_msg(
     }
 }
 
-async fn run(socket: WebSocket, state: AppState, agent: Option<crate::protocol::AgentInfo>) {
+async fn run(
+    socket: WebSocket,
+    state: AppState,
+    who: Who,
+    addr: ClientAddr,
+    _addr_permit: Permit<std::net::IpAddr>,
+) {
     let _open = state.shutdown.guard();
-    let hub = state.hub;
-    let shutdown = state.shutdown;
+    let hub = state.hub.clone();
+    let shutdown = state.shutdown.clone();
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Outbound>(OUTBOX_FRAMES);
     let overflow = Arc::new(Notify::new());
     let conn = Conn::new(hub.next_conn_id(), tx, overflow.clone());
 
-    let mut writer = tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
             let result = match out {
                 Outbound::Frame(frame) => sink.send(Message::Text(frame)).await,
@@ -166,9 +223,43 @@ async fn run(socket: WebSocket, state: AppState, agent: Option<crate::protocol::
         .await
         .ok()
         .flatten();
+    let agent = match &who {
+        Who::Agent { info, .. } => Some(info.clone()),
+        Who::Visitor => None,
+    };
     if let Some(hello) = hello {
         if let Some(peer) = register(hello, &conn, &hub, agent).await {
-            overflowed = serve(&mut stream, &conn, &hub, &peer, &shutdown, &overflow).await;
+            let _visitor_permit = match &peer {
+                Peer::Visitor(v) => match state.security.conns_per_visitor.acquire(*v) {
+                    Some(p) => Some(p),
+                    None => {
+                        hub.visitor_disconnected(*v, conn.id()).await;
+                        conn.close(4008, "too many open chats for this visitor")
+                            .await;
+                        return finish(conn, writer, false).await;
+                    }
+                },
+                Peer::Agent(_) => None,
+            };
+            let mut pace = Pace::new(&state, addr, matches!(who, Who::Visitor));
+            let ended = Ended {
+                shutdown: &shutdown,
+                overflow: &overflow,
+                revoked: match &who {
+                    Who::Agent { info, session } => Some(Revocation {
+                        rx: state.security.revocations(),
+                        agent: info.id,
+                        session: session.clone(),
+                        state: &state,
+                    }),
+                    Who::Visitor => None,
+                },
+            };
+            let end = serve(&mut stream, &conn, &hub, &peer, ended, &mut pace).await;
+            overflowed = end == End::Overflow;
+            if end == End::Revoked {
+                conn.close(4001, "signed out").await;
+            }
             if shutdown.is_shutting_down() {
                 // The process is going away: no presence notices, clients reconnect to the next one.
                 conn.close(1012, "server restarting").await;
@@ -180,8 +271,12 @@ async fn run(socket: WebSocket, state: AppState, agent: Option<crate::protocol::
             }
         }
     }
+    finish(conn, writer, overflowed).await;
+}
+
+/// Lets the writer flush a close frame, but never waits on a peer that does not read.
+async fn finish(conn: Conn, mut writer: tokio::task::JoinHandle<()>, overflowed: bool) {
     drop(conn);
-    // Let the writer flush a close frame, but never wait on a peer that does not read.
     if overflowed
         || tokio::time::timeout(WRITER_FLUSH, &mut writer)
             .await
@@ -323,30 +418,146 @@ async fn checked_send(conn: &Conn, id: &MessageId, text: &str) -> bool {
     }
 }
 
+/// Why a socket's reader loop ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    /// The peer went away (or went silent).
+    Gone,
+    /// The server is restarting.
+    Shutdown,
+    /// Its outbox overflowed.
+    Overflow,
+    /// The agent's session ended (signed out, expired, disabled).
+    Revoked,
+}
+
+/// An agent socket's tie to its session.
+struct Revocation<'a> {
+    rx: broadcast::Receiver<Revoked>,
+    agent: AgentId,
+    session: Vec<u8>,
+    state: &'a AppState,
+}
+
+impl Revocation<'_> {
+    /// Resolves when this socket's session ends: revoked, or found invalid
+    /// by the periodic check (idle or absolute expiry).
+    async fn ended(&mut self) {
+        let mut check = tokio::time::interval(SESSION_CHECK);
+        check.tick().await;
+        loop {
+            tokio::select! {
+                r = self.rx.recv() => match r {
+                    Ok(Revoked::Session(s)) if s == self.session => return,
+                    Ok(Revoked::Agent(a)) if a == self.agent => return,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if !self.still_valid().await {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                },
+                _ = check.tick() => {
+                    if !self.still_valid().await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn still_valid(&self) -> bool {
+        let limits = &self.state.security.config.limits;
+        // A storage hiccup is not a reason to throw the agent out.
+        !matches!(
+            auth::session_agent(self.state.hub.storage(), &self.session, limits).await,
+            Ok(None)
+        )
+    }
+}
+
+/// What can end a socket besides its peer.
+struct Ended<'a> {
+    shutdown: &'a Shutdown,
+    overflow: &'a Notify,
+    revoked: Option<Revocation<'a>>,
+}
+
+/// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
+struct Pace {
+    own: TokenBucket,
+    addr: Option<(KeyedBuckets<IpAddr>, IpAddr)>,
+    visitor: bool,
+}
+
+impl Pace {
+    fn new(state: &AppState, addr: ClientAddr, visitor: bool) -> Self {
+        let l = &state.security.config.limits;
+        Self {
+            own: TokenBucket::new(l.msg_burst, l.msg_rate),
+            addr: visitor.then(|| (state.security.addr_messages.clone(), addr.0)),
+            visitor,
+        }
+    }
+
+    /// Whether this frame may be acted on now. Sends always count; visitors'
+    /// other frames count too (pings never do).
+    fn allow(&mut self, msg: &ClientMsg) -> bool {
+        let counted = match msg {
+            ClientMsg::Ping => false,
+            ClientMsg::Send { .. } => true,
+            _ => self.visitor,
+        };
+        !counted
+            || (self.own.try_take(Instant::now())
+                && self.addr.as_ref().is_none_or(|(b, ip)| b.try_take(ip)))
+    }
+}
+
 /// The reader loop after `hello`. Each frame is handled to the end before
 /// the next is read, so a shutdown never cuts a frame's handling in half.
-/// Returns true when the socket is dropped for not keeping up.
 async fn serve(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
-    shutdown: &Shutdown,
-    overflow: &Notify,
-) -> bool {
+    mut ended: Ended<'_>,
+    pace: &mut Pace,
+) -> End {
     loop {
+        let revoked = async {
+            match ended.revoked.as_mut() {
+                Some(r) => r.ended().await,
+                None => std::future::pending().await,
+            }
+        };
         let msg = tokio::select! {
             msg = next_msg(stream, conn) => match msg {
                 Ok(msg) => msg,
-                Err(()) => return false,
+                Err(()) => return End::Gone,
             },
-            _ = shutdown.wait_begun() => return false,
-            _ = overflow.notified() => {
+            _ = ended.shutdown.wait_begun() => return End::Shutdown,
+            _ = ended.overflow.notified() => {
                 tracing::debug!("closing a socket that could not keep up");
-                return true;
+                return End::Overflow;
             }
+            _ = revoked => return End::Revoked,
         };
-        handle(msg, conn, hub, peer).await;
+        if pace.allow(&msg) {
+            handle(msg, conn, hub, peer).await;
+        } else {
+            let id = match msg {
+                ClientMsg::Send { id, .. } => Some(id),
+                _ => None,
+            };
+            conn.send(&error(
+                ErrorCode::SlowDown,
+                "too many messages; slow down and retry",
+                id,
+            ))
+            .await;
+        }
     }
 }
 

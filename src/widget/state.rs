@@ -172,7 +172,7 @@ impl WidgetState {
             }),
             // Not stored this time: it stays pending and is retried.
             ServerMsg::Error {
-                code: ErrorCode::Storage,
+                code: ErrorCode::Storage | ErrorCode::SlowDown,
                 id: Some(_),
                 ..
             } => {}

@@ -1,0 +1,253 @@
+//! The server's guards: who the client is (address), where the request
+//! comes from (Origin allow-list), response headers that keep browsers
+//! safe, the abuse limiters, and revocation of agent sockets.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast;
+
+use super::config::Security;
+use super::limits::{Counter, KeyedBuckets, SignInThrottle};
+use super::storage::VisitorId;
+use super::AppState;
+use crate::protocol::AgentId;
+
+/// The client's address, as the guards see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Sockets to close at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// The session with this token hash signed out or ended.
+    Session(Vec<u8>),
+    /// The agent was disabled or removed: all their sessions.
+    Agent(AgentId),
+}
+
+/// Configuration plus the live limiters.
+#[derive(Clone, Debug)]
+pub struct SecurityState {
+    /// What was configured.
+    pub config: Arc<Security>,
+    /// Open sockets per address.
+    pub conns_per_addr: Counter<IpAddr>,
+    /// Open sockets per visitor.
+    pub conns_per_visitor: Counter<VisitorId>,
+    /// Messages per address.
+    pub addr_messages: KeyedBuckets<IpAddr>,
+    /// Failed sign-ins.
+    pub sign_in: SignInThrottle,
+    revoked: broadcast::Sender<Revoked>,
+}
+
+impl SecurityState {
+    /// Limiters sized by `config`.
+    pub fn new(config: Security) -> Self {
+        let l = &config.limits;
+        Self {
+            conns_per_addr: Counter::new(l.max_conns_per_addr),
+            conns_per_visitor: Counter::new(l.max_conns_per_visitor),
+            addr_messages: KeyedBuckets::new(l.addr_msg_burst, l.addr_msg_rate),
+            sign_in: SignInThrottle::new(l.signin_failures),
+            revoked: broadcast::channel(64).0,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Closes the sockets of a session or of an agent.
+    pub fn revoke(&self, what: Revoked) {
+        let _ = self.revoked.send(what);
+    }
+
+    /// Revocations from now on (agent sockets listen).
+    pub fn revocations(&self) -> broadcast::Receiver<Revoked> {
+        self.revoked.subscribe()
+    }
+
+    /// Whether the session cookie should be marked Secure for this request.
+    pub fn secure_cookie(&self, headers: &HeaderMap) -> bool {
+        self.config.secure_cookies
+            || (self.config.trust_proxy
+                && headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.eq_ignore_ascii_case("https")))
+    }
+}
+
+/// Paths a widget embedded on an allowed site may call from that site.
+fn visitor_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/ws/visitor" | "/api/agent_availability" | "/api/visitor_history"
+    )
+}
+
+/// Whether `origin` is this server's own (same host as the request).
+fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest.eq_ignore_ascii_case(host))
+}
+
+/// Checks Origin on server functions and socket upgrades: the console's own
+/// origin always, the configured embedding sites on visitor endpoints.
+/// Requests without an Origin header (not from a browser) pass: they carry
+/// no ambient cookies a page could abuse.
+pub fn origin_allowed(config: &Security, path: &str, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    same_origin(origin, headers)
+        || (visitor_path(path)
+            && config
+                .allow_origins
+                .iter()
+                .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)))
+}
+
+fn client_addr(config: &Security, req: &Request) -> ClientAddr {
+    let forwarded = config
+        .trust_proxy
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")?
+                .to_str()
+                .ok()?
+                .split(',')
+                .next()?
+                .trim()
+                .parse::<IpAddr>()
+                .ok()
+        })
+        .flatten();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    ClientAddr(
+        forwarded
+            .or(peer)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+    )
+}
+
+/// Middleware: records the client address, refuses foreign origins, and
+/// adds the headers every response carries.
+pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let config = state.security.config.clone();
+    let addr = client_addr(&config, &req);
+    req.extensions_mut().insert(addr);
+    let path = req.uri().path().to_owned();
+    let checked =
+        req.method() != Method::GET && req.method() != Method::HEAD || path.starts_with("/ws/");
+    if checked && !origin_allowed(&config, &path, req.headers()) {
+        tracing::warn!(path = %path, "refused a request from a foreign origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if path != "/widget" && !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+/// The Content-Security-Policy of an HTML page: scripts only with this
+/// response's nonce (so injected markup cannot run), wasm allowed, and
+/// framing only for the widget, by the allowed sites.
+pub fn content_security_policy(nonce: &str, path: &str, config: &Security) -> String {
+    let ancestors = if path == "/widget" {
+        std::iter::once("'self'".to_owned())
+            .chain(config.allow_origins.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        "'none'".to_owned()
+    };
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+}
+
+/// Sets the page's Content-Security-Policy (with this response's nonce,
+/// which Leptos puts on its own inline scripts). Called while rendering.
+pub fn set_page_headers() {
+    use leptos::prelude::use_context;
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    let parts = use_context::<axum::http::request::Parts>();
+    let state = use_context::<AppState>();
+    let nonce = leptos::nonce::use_nonce();
+    if let (Some(response), Some(parts), Some(state), Some(nonce)) = (response, parts, state, nonce)
+    {
+        let csp = content_security_policy(&nonce, parts.uri.path(), &state.security.config);
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).expect("host"));
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).expect("origin"));
+        }
+        h
+    }
+
+    #[test]
+    fn origins() {
+        let config = Security {
+            allow_origins: vec!["https://shop.example".into()],
+            ..Security::default()
+        };
+        let own = headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000");
+        let shop = headers(Some("https://shop.example"), "127.0.0.1:3000");
+        let evil = headers(Some("https://evil.example"), "127.0.0.1:3000");
+        let none = headers(None, "127.0.0.1:3000");
+        assert!(origin_allowed(&config, "/ws/agent", &own));
+        assert!(origin_allowed(&config, "/ws/agent", &none));
+        assert!(!origin_allowed(&config, "/ws/agent", &shop));
+        assert!(origin_allowed(&config, "/ws/visitor", &shop));
+        assert!(!origin_allowed(&config, "/ws/visitor", &evil));
+        assert!(!origin_allowed(&config, "/api/sign_in", &evil));
+    }
+
+    #[test]
+    fn only_the_widget_may_be_framed() {
+        let config = Security {
+            allow_origins: vec!["https://shop.example".into()],
+            ..Security::default()
+        };
+        assert!(
+            content_security_policy("n", "/console", &config).ends_with("frame-ancestors 'none'")
+        );
+        assert!(content_security_policy("n", "/widget", &config)
+            .ends_with("frame-ancestors 'self' https://shop.example"));
+    }
+}
