@@ -236,7 +236,7 @@ async fn run(
                         hub.visitor_disconnected(*v, conn.id()).await;
                         conn.close(4008, "too many open chats for this visitor")
                             .await;
-                        return finish(conn, writer, false).await;
+                        return finish(conn, writer, &mut stream, false).await;
                     }
                 },
                 Peer::Agent(_) => None,
@@ -251,6 +251,10 @@ async fn run(
                         agent: info.id,
                         session: session.clone(),
                         state: &state,
+                        check: tokio::time::interval_at(
+                            tokio::time::Instant::now() + SESSION_CHECK,
+                            SESSION_CHECK,
+                        ),
                     }),
                     Who::Visitor => None,
                 },
@@ -271,17 +275,34 @@ async fn run(
             }
         }
     }
-    finish(conn, writer, overflowed).await;
+    finish(conn, writer, &mut stream, overflowed).await;
 }
 
-/// Lets the writer flush a close frame, but never waits on a peer that does not read.
-async fn finish(conn: Conn, mut writer: tokio::task::JoinHandle<()>, overflowed: bool) {
+/// Lets the writer flush what is queued (a close frame last, if any), then
+/// reads and discards until the peer's close, so that the socket ends with a
+/// clean close rather than a reset that would throw away frames still in
+/// flight to the peer (its last acks, the close frame). Bounded, and skipped
+/// for a peer that does not read.
+async fn finish(
+    conn: Conn,
+    mut writer: tokio::task::JoinHandle<()>,
+    stream: &mut futures::stream::SplitStream<WebSocket>,
+    overflowed: bool,
+) {
     drop(conn);
-    if overflowed
-        || tokio::time::timeout(WRITER_FLUSH, &mut writer)
-            .await
-            .is_err()
-    {
+    if overflowed {
+        writer.abort();
+        return;
+    }
+    let drain = async {
+        let _ = (&mut writer).await;
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    if tokio::time::timeout(WRITER_FLUSH, drain).await.is_err() {
         writer.abort();
     }
 }
@@ -437,14 +458,14 @@ struct Revocation<'a> {
     agent: AgentId,
     session: Vec<u8>,
     state: &'a AppState,
+    /// Kept across frames, so the periodic check runs however busy the socket is.
+    check: tokio::time::Interval,
 }
 
 impl Revocation<'_> {
     /// Resolves when this socket's session ends: revoked, or found invalid
     /// by the periodic check (idle or absolute expiry).
     async fn ended(&mut self) {
-        let mut check = tokio::time::interval(SESSION_CHECK);
-        check.tick().await;
         loop {
             tokio::select! {
                 r = self.rx.recv() => match r {
@@ -458,7 +479,7 @@ impl Revocation<'_> {
                     }
                     Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
                 },
-                _ = check.tick() => {
+                _ = self.check.tick() => {
                     if !self.still_valid().await {
                         return;
                     }

@@ -1,0 +1,948 @@
+#![cfg(feature = "ssr")]
+//! Delivery guarantees at the edges, against the real axum app on an
+//! ephemeral port with a temporary SQLite file and real WebSocket clients:
+//!
+//! - a socket dropped in the middle of a burst resumes with every message
+//!   once, in seq order, with no gap (agent side and visitor side);
+//! - one message id sent three times is stored and delivered once, live and
+//!   on replay after a reconnect;
+//! - a failed write reaches the sender as a `storage` error carrying the id,
+//!   the server keeps serving, and a resend with the same id succeeds once.
+//!
+//! Run with `cargo test --features ssr --test delivery`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use kefu::protocol::{
+    Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
+    ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo, PROTOCOL_VERSION,
+};
+use kefu::server::config::{Limits, Security};
+use kefu::server::storage::Storage;
+use kefu::server::{app, auth, AppState};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// How long any single expectation may wait for its frame.
+const EXPECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long "nothing more arrives" checks listen.
+const QUIET: Duration = Duration::from_millis(500);
+/// Grace period long enough never to expire during a test.
+const LONG_GRACE: Duration = Duration::from_secs(60);
+/// Messages in one burst.
+const BURST: usize = 300;
+/// Burst messages a side receives before its socket is dropped.
+const DROP_AFTER: usize = 100;
+/// How long a whole burst may take to be acknowledged, or to be caught up with.
+const BURST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Busy timeout of the storage in the storage-error test.
+const SHORT_BUSY: Duration = Duration::from_millis(200);
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A running server: the real app on 127.0.0.1, backed by a temporary database.
+struct Server {
+    addr: std::net::SocketAddr,
+    state: AppState,
+    db: PathBuf,
+    _dir: TempDir,
+}
+
+/// Starts the app; with `busy_timeout`, storage is opened by the test with that
+/// busy timeout and handed to [`AppState::with_storage`].
+async fn start_server(busy_timeout: Option<Duration>) -> Server {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db: PathBuf = dir.path().join("kefu.db");
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("kefu")
+        .build();
+    let state = match busy_timeout {
+        None => AppState::open(options, &db, LONG_GRACE).await,
+        Some(timeout) => {
+            let storage = Storage::open_with(&db, timeout)
+                .await
+                .expect("the storage opens on a fresh database");
+            AppState::with_storage(options, storage, LONG_GRACE).await
+        }
+    }
+    .expect("the app state opens on a fresh database")
+    // The bursts here are far above the abuse limits meant for people typing.
+    .with_security(Security {
+        limits: Limits::unlimited(),
+        ..Security::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding an ephemeral port");
+    let addr = listener.local_addr().expect("the listener has an address");
+    let router = app(state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .expect("the server runs");
+    });
+    Server {
+        addr,
+        state,
+        db,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Creates an agent account and signs it in; returns the `Cookie` header value.
+    async fn create_agent(&self, name: &str, capacity: u32) -> String {
+        let storage = self.state.hub.storage();
+        let hash = auth::hash_password("correct horse battery".to_owned())
+            .await
+            .expect("hashing a password");
+        let row = storage
+            .create_agent(name, &hash, capacity, false, false)
+            .await
+            .expect("creating an agent")
+            .expect("the agent row is returned");
+        let set_cookie =
+            auth::start_session(storage, &row, &self.state.security.config.limits, false)
+                .await
+                .expect("starting a session");
+        let set_cookie = set_cookie.to_str().expect("Set-Cookie is ASCII");
+        let pair = set_cookie
+            .split(';')
+            .next()
+            .expect("Set-Cookie has a name=value pair");
+        assert!(
+            pair.starts_with("kefu_session=") && pair.len() > "kefu_session=".len(),
+            "unexpected Set-Cookie {set_cookie:?}"
+        );
+        pair.to_owned()
+    }
+
+    /// Opens `/ws/visitor`, says hello, and returns the client with its welcome.
+    async fn visitor(
+        &self,
+        who: &str,
+        token: Option<String>,
+        resume: Vec<Resume>,
+    ) -> (Client, VisitorInfo) {
+        let (ws, _) = tokio_tungstenite::connect_async(self.url("/ws/visitor"))
+            .await
+            .unwrap_or_else(|e| panic!("{who}: the visitor socket does not connect: {e}"));
+        let mut client = Client {
+            ws,
+            who: who.to_owned(),
+        };
+        client
+            .send(&ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                token,
+                resume,
+            })
+            .await;
+        match client.next_within(EXPECT_TIMEOUT).await {
+            Some(ServerMsg::Welcome {
+                visitor: Some(info),
+                agent: None,
+                ..
+            }) => (client, info),
+            other => panic!("{who}: expected a visitor welcome first, got {other:?}"),
+        }
+    }
+
+    /// Opens `/ws/agent` with `cookie`, says hello, and returns the client
+    /// with the conversations its welcome listed.
+    async fn agent(
+        &self,
+        who: &str,
+        cookie: &str,
+        resume: Vec<Resume>,
+    ) -> (Client, Vec<ConversationId>) {
+        let mut request = self
+            .url("/ws/agent")
+            .into_client_request()
+            .expect("a valid request");
+        request.headers_mut().insert(
+            header::COOKIE,
+            HeaderValue::from_str(cookie).expect("a valid cookie header"),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .unwrap_or_else(|e| panic!("{who}: the agent socket does not connect: {e}"));
+        let mut client = Client {
+            ws,
+            who: who.to_owned(),
+        };
+        client
+            .send(&ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                token: None,
+                resume,
+            })
+            .await;
+        match client.next_within(EXPECT_TIMEOUT).await {
+            Some(ServerMsg::Welcome {
+                visitor: None,
+                agent: Some(_),
+                conversations,
+                ..
+            }) => (client, conversations.unwrap_or_default()),
+            other => panic!("{who}: expected an agent welcome first, got {other:?}"),
+        }
+    }
+}
+
+/// One WebSocket client speaking the kefu protocol.
+struct Client {
+    ws: Ws,
+    who: String,
+}
+
+impl Client {
+    async fn send(&mut self, msg: &ClientMsg) {
+        let text = serde_json::to_string(msg).expect("a client message serializes");
+        self.ws
+            .send(Message::text(text))
+            .await
+            .unwrap_or_else(|e| panic!("{}: sending a frame failed: {e}", self.who));
+    }
+
+    /// Sends a message as a visitor (the conversation is implied).
+    async fn say(&mut self, id: &str, text: &str) {
+        self.send(&ClientMsg::Send {
+            id: MessageId(id.to_owned()),
+            conversation: None,
+            text: text.to_owned(),
+        })
+        .await;
+    }
+
+    /// The next server message within `wait`; `None` on timeout or when the socket ends.
+    async fn next_within(&mut self, wait: Duration) -> Option<ServerMsg> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) | Ok(None) => return None,
+                Ok(Some(Err(e))) => panic!("{}: the socket failed: {e}", self.who),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            match frame {
+                Message::Text(text) => return Some(decode(&self.who, &text)),
+                Message::Close(frame) => {
+                    panic!("{}: the server closed the socket: {frame:?}", self.who)
+                }
+                Message::Binary(_) => panic!("{}: the server sent a binary frame", self.who),
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            }
+        }
+    }
+
+    /// Reads frames until `pick` accepts one; fails the test after `wait`,
+    /// printing every frame skipped meanwhile.
+    async fn expect_map<T>(
+        &mut self,
+        what: &str,
+        wait: Duration,
+        mut pick: impl FnMut(&ServerMsg) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + wait;
+        let mut skipped = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_within(left).await {
+                Some(msg) => match pick(&msg) {
+                    Some(found) => return found,
+                    None => skipped.push(msg),
+                },
+                None => panic!(
+                    "{}: timed out after {wait:?} waiting for {what}; frames seen meanwhile: {skipped:#?}",
+                    self.who
+                ),
+            }
+        }
+    }
+
+    /// Every frame up to and including the first that `stop` accepts.
+    async fn frames_until(
+        &mut self,
+        what: &str,
+        mut stop: impl FnMut(&ServerMsg) -> bool,
+    ) -> Vec<ServerMsg> {
+        let mut frames = Vec::new();
+        self.expect_map(what, EXPECT_TIMEOUT, |m| {
+            frames.push(m.clone());
+            stop(m).then_some(())
+        })
+        .await;
+        frames
+    }
+
+    /// Waits for a conversation summary matching `pred`.
+    async fn expect_conversation(
+        &mut self,
+        what: &str,
+        mut pred: impl FnMut(&ConversationSummary) -> bool,
+    ) -> ConversationSummary {
+        self.expect_map(what, EXPECT_TIMEOUT, |m| match m {
+            ServerMsg::Conversation { conversation } if pred(conversation) => {
+                Some(conversation.clone())
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits for a chat message matching `pred`.
+    async fn expect_message(
+        &mut self,
+        what: &str,
+        mut pred: impl FnMut(&ChatMessage) -> bool,
+    ) -> ChatMessage {
+        self.expect_map(what, EXPECT_TIMEOUT, |m| match m {
+            ServerMsg::Message { message } if pred(message) => Some(message.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Pings and requires the very next frame to be a pong (so nothing else was pending).
+    async fn ping_pong(&mut self) {
+        self.send(&ClientMsg::Ping).await;
+        match self.next_within(EXPECT_TIMEOUT).await {
+            Some(ServerMsg::Pong) => {}
+            other => panic!("{}: expected pong next, got {other:?}", self.who),
+        }
+    }
+
+    /// Every frame that arrives within `wait`.
+    async fn collect_for(&mut self, wait: Duration) -> Vec<ServerMsg> {
+        let deadline = Instant::now() + wait;
+        let mut frames = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return frames;
+            }
+            match self.next_within(left).await {
+                Some(msg) => frames.push(msg),
+                None => return frames,
+            }
+        }
+    }
+
+    /// Reads `conversation`'s message frames until the messages held (`held`,
+    /// updated as they arrive) cover every seq in 1..=`last`. Returns those
+    /// frames in arrival order, repeats included.
+    async fn catch_up(
+        &mut self,
+        conversation: ConversationId,
+        held: &mut BTreeMap<i64, ChatMessage>,
+        last: i64,
+    ) -> Vec<ChatMessage> {
+        let deadline = Instant::now() + BURST_TIMEOUT;
+        let mut arrived = Vec::new();
+        let mut others = Vec::new();
+        while (1..=last).any(|s| !held.contains_key(&s)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_within(left).await {
+                Some(ServerMsg::Message { message }) if message.conversation == conversation => {
+                    held.entry(message.seq).or_insert_with(|| message.clone());
+                    arrived.push(message);
+                }
+                Some(other) => others.push(other),
+                None => {
+                    let missing: Vec<i64> = (1..=last).filter(|s| !held.contains_key(s)).collect();
+                    panic!(
+                        "{}: timed out after {BURST_TIMEOUT:?} catching up to seq {last}; \
+                         {} messages arrived, seqs still missing: {missing:?}; \
+                         other frames: {others:#?}",
+                        self.who,
+                        arrived.len()
+                    );
+                }
+            }
+        }
+        arrived
+    }
+
+    /// Closes the socket cleanly.
+    async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        })
+        .await;
+    }
+}
+
+fn decode(who: &str, text: &str) -> ServerMsg {
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{who}: the server sent a bad frame {text:?}: {e}"))
+}
+
+fn is_assigned_to(message: &ChatMessage, agent: &str) -> bool {
+    message.author == Author::System
+        && message.event
+            == Some(SystemEvent::Assigned {
+                agent: agent.to_owned(),
+            })
+}
+
+/// A chat between a new visitor and the online `agent`, assigned, with both
+/// sides past the assignment. Returns the visitor, its token, the
+/// conversation, and the assignment message (seq 1) as each side saw it.
+async fn assigned_chat(
+    server: &Server,
+    agent: &mut Client,
+    agent_name: &str,
+) -> (Client, String, ConversationId, ChatMessage, ChatMessage) {
+    let (mut visitor, info) = server.visitor("visitor", None, vec![]).await;
+    let token = info.token.expect("a new visitor gets a token");
+    visitor.send(&ClientMsg::Start).await;
+    let conv = visitor
+        .expect_conversation("the assigned conversation", |c| {
+            c.status == ConversationStatus::Assigned
+        })
+        .await
+        .id;
+    let seen_by_visitor = visitor
+        .expect_message("the assigned system message", |m| {
+            m.conversation == conv && is_assigned_to(m, agent_name)
+        })
+        .await;
+    agent
+        .expect_conversation("the new conversation", |c| {
+            c.id == conv && c.status == ConversationStatus::Assigned
+        })
+        .await;
+    let seen_by_agent = agent
+        .expect_message("the assigned system message", |m| {
+            m.conversation == conv && is_assigned_to(m, agent_name)
+        })
+        .await;
+    assert_eq!(seen_by_agent.seq, 1, "the assignment is the first message");
+    assert_eq!(seen_by_visitor, seen_by_agent);
+    (visitor, token, conv, seen_by_visitor, seen_by_agent)
+}
+
+/// `n` distinct message ids, UUID-shaped.
+fn burst_ids(tag: u32, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{tag:08x}-0000-4000-8000-{i:012x}"))
+        .collect()
+}
+
+/// Sends `ids` as one pipelined burst (no waiting for acks) while reading the
+/// socket; returns the client and every ack (id → seq) once all have arrived.
+/// `acked` counts acks as they come, for the test to watch.
+async fn burst(
+    client: Client,
+    conversation: Option<ConversationId>,
+    ids: Vec<String>,
+    acked: Arc<AtomicUsize>,
+) -> (Client, BTreeMap<String, i64>) {
+    let Client { ws, who } = client;
+    let (mut sink, mut stream) = ws.split();
+    let writer = async {
+        for id in &ids {
+            let msg = ClientMsg::Send {
+                id: MessageId(id.clone()),
+                conversation,
+                text: format!("burst message {id}"),
+            };
+            let text = serde_json::to_string(&msg).expect("a client message serializes");
+            sink.send(Message::text(text))
+                .await
+                .unwrap_or_else(|e| panic!("{who}: sending burst message {id} failed: {e}"));
+        }
+    };
+    let reader = async {
+        let mut acks = BTreeMap::new();
+        let deadline = tokio::time::Instant::now() + BURST_TIMEOUT;
+        while acks.len() < ids.len() {
+            let frame = match tokio::time::timeout_at(deadline, stream.next()).await {
+                Err(_) => panic!(
+                    "{who}: only {} of {} burst messages acknowledged within {BURST_TIMEOUT:?}",
+                    acks.len(),
+                    ids.len()
+                ),
+                Ok(None) => panic!("{who}: the socket ended during the burst"),
+                Ok(Some(Err(e))) => panic!("{who}: the socket failed during the burst: {e}"),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            match frame {
+                Message::Text(text) => match decode(&who, &text) {
+                    ServerMsg::Ack { id, seq, .. } => {
+                        if let Some(old) = acks.insert(id.0.clone(), seq) {
+                            panic!("{who}: {} acknowledged twice ({old}, {seq})", id.0);
+                        }
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                    ServerMsg::Error { code, id, message } => {
+                        panic!("{who}: error {code:?} for {id:?} during the burst: {message}")
+                    }
+                    _ => {}
+                },
+                Message::Close(frame) => panic!("{who}: closed during the burst: {frame:?}"),
+                _ => {}
+            }
+        }
+        acks
+    };
+    let ((), acks) = futures::join!(writer, reader);
+    let ws = sink
+        .reunite(stream)
+        .expect("the two halves belong to one socket");
+    (Client { ws, who }, acks)
+}
+
+/// Which side loses its socket in the middle of the burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Dropped {
+    /// The visitor bursts, the agent's socket dies.
+    Agent,
+    /// The agent bursts, the visitor's socket dies.
+    Visitor,
+}
+
+/// The burst-and-drop scenario; see the two tests below.
+async fn drop_mid_burst(dropped: Dropped) {
+    let server = start_server(None).await;
+    let cookie = server.create_agent("Ann", 5).await;
+    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
+    let (visitor, token, conv, visitor_seq1, agent_seq1) =
+        assigned_chat(&server, &mut agent, "Ann").await;
+
+    let ids = burst_ids(0xb0257, BURST);
+    let acked = Arc::new(AtomicUsize::new(0));
+    let (sender, mut receiver, held_before, burst_author, conversation) = match dropped {
+        Dropped::Agent => (visitor, agent, agent_seq1, Author::Visitor, None),
+        Dropped::Visitor => (agent, visitor, visitor_seq1, Author::Agent, Some(conv)),
+    };
+    let side = format!("{dropped:?}").to_lowercase();
+    let sending = tokio::spawn(burst(sender, conversation, ids.clone(), acked.clone()));
+
+    // The receiving side reads part of the burst, in order and without gaps...
+    let mut before = vec![held_before];
+    while before.len() <= DROP_AFTER {
+        let next = before.len() as i64 + 1;
+        let message = receiver
+            .expect_map(
+                &format!("burst message seq {next}"),
+                BURST_TIMEOUT,
+                |m| match m {
+                    ServerMsg::Message { message } if message.conversation == conv => {
+                        Some(message.clone())
+                    }
+                    _ => None,
+                },
+            )
+            .await;
+        assert_eq!(
+            message.seq, next,
+            "{side}: live messages arrive in seq order without gaps: {message:?}"
+        );
+        before.push(message);
+    }
+    // ...then its connection dies: no close frame, unread data discarded.
+    let acked_at_drop = acked.load(Ordering::SeqCst);
+    drop(receiver);
+    let after_seq = before.last().map_or(0, |m| m.seq);
+
+    // It reconnects while the burst goes on, resuming after the highest seq it saw.
+    let resume = vec![Resume {
+        conversation: conv,
+        after: after_seq,
+    }];
+    let mut receiver = match dropped {
+        Dropped::Agent => {
+            let (client, conversations) =
+                server.agent("agent (reconnected)", &cookie, resume).await;
+            assert_eq!(conversations, vec![conv], "the agent still serves it");
+            client
+        }
+        Dropped::Visitor => {
+            let (client, info) = server
+                .visitor("visitor (reconnected)", Some(token), resume)
+                .await;
+            assert_eq!(info.token, None, "a known token is not reissued");
+            client
+        }
+    };
+    let last = 1 + BURST as i64;
+    let mut held: BTreeMap<i64, ChatMessage> = before.iter().map(|m| (m.seq, m.clone())).collect();
+    let mut after = receiver.catch_up(conv, &mut held, last).await;
+    // Anything straggling (a late repeat, or a message past the burst) shows up here.
+    for frame in receiver.collect_for(QUIET).await {
+        if let ServerMsg::Message { message } = frame {
+            if message.conversation == conv {
+                held.entry(message.seq).or_insert_with(|| message.clone());
+                after.push(message);
+            }
+        }
+    }
+
+    let (_sender, acks) = tokio::time::timeout(BURST_TIMEOUT, sending)
+        .await
+        .expect("the burst finishes")
+        .expect("the burst task does not panic");
+
+    // Nothing it had before the drop came again.
+    let repeated_old: Vec<i64> = after
+        .iter()
+        .map(|m| m.seq)
+        .filter(|s| *s <= after_seq)
+        .collect();
+    assert!(
+        repeated_old.is_empty(),
+        "{side}: seqs at or below the resume point ({after_seq}) came again: {repeated_old:?}"
+    );
+    // After the reconnect, the replay and the live stream may overlap (the
+    // protocol allows a live message to repeat a replayed one; clients merge
+    // by seq), but a repeat must be the very same message.
+    let mut repeats = 0;
+    let mut first_copy: BTreeMap<i64, &ChatMessage> = BTreeMap::new();
+    for m in &after {
+        if let Some(first) = first_copy.insert(m.seq, m) {
+            assert_eq!(
+                first, m,
+                "{side}: two different messages with seq {}",
+                m.seq
+            );
+            repeats += 1;
+        }
+    }
+
+    // The union: seq 1..=last, no gap, every burst message exactly once, in sending order.
+    let seqs: Vec<i64> = held.keys().copied().collect();
+    assert_eq!(
+        seqs,
+        (1..=last).collect::<Vec<_>>(),
+        "{side}: the messages held are seq 1..={last} without gaps or extras"
+    );
+    assert!(is_assigned_to(&held[&1], "Ann"), "{:?}", held[&1]);
+    for (i, id) in ids.iter().enumerate() {
+        let seq = i as i64 + 2;
+        let m = &held[&seq];
+        assert_eq!(
+            (m.id.0.as_str(), m.author, m.text.as_str()),
+            (
+                id.as_str(),
+                burst_author,
+                format!("burst message {id}").as_str()
+            ),
+            "{side}: seq {seq} holds the wrong message"
+        );
+        assert_eq!(acks.get(id), Some(&seq), "{side}: the ack of {id}");
+    }
+    let mut held_ids: Vec<&str> = held.values().map(|m| m.id.0.as_str()).collect();
+    held_ids.sort_unstable();
+    held_ids.dedup();
+    assert_eq!(held_ids.len(), held.len(), "{side}: an id is held twice");
+    assert!(
+        acked_at_drop < BURST,
+        "the drop was not in the middle of the burst: all {BURST} were acked already"
+    );
+    println!(
+        "{side} dropped mid-burst: had seq 1..={after_seq} (burst acked so far: {acked_at_drop}/{BURST}), \
+         got {} frames after resuming ({repeats} replay/live repeats merged), holds 1..={last}",
+        after.len()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_agent_dropped_mid_burst_resumes_every_message_once() {
+    drop_mid_burst(Dropped::Agent).await;
+}
+
+#[tokio::test]
+async fn a_visitor_dropped_mid_burst_resumes_every_message_once() {
+    drop_mid_burst(Dropped::Visitor).await;
+}
+
+#[tokio::test]
+async fn one_id_sent_three_times_is_stored_and_delivered_once() {
+    let server = start_server(None).await;
+    let cookie = server.create_agent("Ann", 5).await;
+    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
+    let (mut visitor, token, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+
+    // Three sends of one id, pipelined, then a different message.
+    for _ in 0..3 {
+        visitor.say("dup-1", "only once").await;
+    }
+    visitor.say("after-dup", "the next one").await;
+    let frames = visitor
+        .frames_until(
+            "the ack of after-dup",
+            |m| matches!(m, ServerMsg::Ack { id, .. } if id.0 == "after-dup"),
+        )
+        .await;
+    let dup_acks: Vec<(ConversationId, i64)> = frames
+        .iter()
+        .filter_map(|m| match m {
+            ServerMsg::Ack {
+                id,
+                conversation,
+                seq,
+            } if id.0 == "dup-1" => Some((*conversation, *seq)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        dup_acks,
+        vec![(conv, 2); 3],
+        "each send is acked, all with the first seq: {frames:#?}"
+    );
+    let echoes: Vec<i64> = frames
+        .iter()
+        .filter_map(|m| match m {
+            ServerMsg::Message { message } if message.id.0 == "dup-1" => Some(message.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(echoes, vec![2], "the sender's echo comes once: {frames:#?}");
+    assert!(
+        matches!(frames.last(), Some(ServerMsg::Ack { seq: 3, .. })),
+        "the next message took seq 3, the duplicates none: {frames:#?}"
+    );
+
+    // The agent got it once.
+    let mut agent_frames = agent
+        .frames_until(
+            "the message after-dup",
+            |m| matches!(m, ServerMsg::Message { message } if message.id.0 == "after-dup"),
+        )
+        .await;
+    agent_frames.extend(agent.collect_for(QUIET).await);
+    let agent_copies: Vec<i64> = agent_frames
+        .iter()
+        .filter_map(|m| match m {
+            ServerMsg::Message { message } if message.id.0 == "dup-1" => Some(message.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        agent_copies,
+        vec![2],
+        "the agent gets the message once: {agent_frames:#?}"
+    );
+
+    // A fresh agent connection replaying everything sees it once too.
+    agent.close().await;
+    let replay_ids = |frames: &[ServerMsg]| -> Vec<(i64, String)> {
+        frames
+            .iter()
+            .filter_map(|m| match m {
+                ServerMsg::Message { message } if message.conversation == conv => {
+                    Some((message.seq, message.id.0.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (mut agent, _) = server
+        .agent(
+            "agent (reconnected)",
+            &cookie,
+            vec![Resume {
+                conversation: conv,
+                after: 0,
+            }],
+        )
+        .await;
+    let mut replay = agent
+        .frames_until(
+            "the replay of after-dup",
+            |m| matches!(m, ServerMsg::Message { message } if message.id.0 == "after-dup"),
+        )
+        .await;
+    replay.extend(agent.collect_for(QUIET).await);
+    let replayed = replay_ids(&replay);
+    assert_eq!(
+        replayed.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        vec![1, 2, 3],
+        "the replay is seq 1..=3: {replay:#?}"
+    );
+    assert_eq!(
+        replayed.iter().filter(|(_, id)| id == "dup-1").count(),
+        1,
+        "the replay holds dup-1 once: {replay:#?}"
+    );
+
+    // The visitor's connection dies; like a real client it reconnects and
+    // resends what it considers pending: dup-1 a fourth time.
+    drop(visitor);
+    let (mut visitor, _) = server
+        .visitor(
+            "visitor (reconnected)",
+            Some(token),
+            vec![Resume {
+                conversation: conv,
+                after: 3,
+            }],
+        )
+        .await;
+    visitor.say("dup-1", "only once").await;
+    let frames = visitor
+        .frames_until(
+            "the ack of the fourth dup-1",
+            |m| matches!(m, ServerMsg::Ack { id, .. } if id.0 == "dup-1"),
+        )
+        .await;
+    assert!(
+        matches!(frames.last(), Some(ServerMsg::Ack { conversation, seq: 2, .. }) if *conversation == conv),
+        "the resend is acked with the original seq: {frames:#?}"
+    );
+    assert!(
+        !frames
+            .iter()
+            .any(|m| matches!(m, ServerMsg::Message { .. })),
+        "nothing is replayed or delivered again: {frames:#?}"
+    );
+    let late: Vec<ServerMsg> = agent
+        .collect_for(QUIET)
+        .await
+        .into_iter()
+        .filter(|m| matches!(m, ServerMsg::Message { .. }))
+        .collect();
+    assert!(late.is_empty(), "the agent got it again: {late:#?}");
+
+    // And storage holds it once.
+    let stored = server
+        .state
+        .hub
+        .storage()
+        .messages_after(conv, 0, 100)
+        .await
+        .expect("reading the conversation");
+    assert_eq!(
+        stored
+            .iter()
+            .map(|m| (m.seq, m.id.0.as_str()))
+            .skip(1)
+            .collect::<Vec<_>>(),
+        vec![(2, "dup-1"), (3, "after-dup")],
+        "stored: {stored:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_storage_error_reaches_the_sender_and_a_retry_succeeds_once() {
+    let server = start_server(Some(SHORT_BUSY)).await;
+    let cookie = server.create_agent("Ann", 5).await;
+    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
+    let (mut visitor, _token, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+
+    // Another process holds the write lock.
+    let mut locker = SqliteConnectOptions::new()
+        .filename(&server.db)
+        .connect()
+        .await
+        .expect("a second connection to the database");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .expect("taking the write lock");
+
+    let sent = Instant::now();
+    visitor.say("locked-1", "can you hear me?").await;
+    let mut skipped = Vec::new();
+    let (code, id) = visitor
+        .expect_map("the storage error", EXPECT_TIMEOUT, |m| match m {
+            ServerMsg::Error { code, id, .. } => Some((*code, id.clone())),
+            other => {
+                skipped.push(other.clone());
+                None
+            }
+        })
+        .await;
+    let waited = sent.elapsed();
+    assert_eq!(
+        (code, id),
+        (ErrorCode::Storage, Some(MessageId("locked-1".into()))),
+        "the sender learns its message was not stored"
+    );
+    assert!(
+        !skipped
+            .iter()
+            .any(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Message { .. })),
+        "no ack or delivery for a message that was not stored: {skipped:#?}"
+    );
+    assert!(
+        waited >= SHORT_BUSY / 2,
+        "the write failed after {waited:?}, without waiting for the lock"
+    );
+
+    // The server keeps serving; the agent got nothing.
+    visitor.ping_pong().await;
+    let agent_frames = agent.collect_for(QUIET).await;
+    assert!(
+        !agent_frames
+            .iter()
+            .any(|m| matches!(m, ServerMsg::Message { .. })),
+        "the agent received an unstored message: {agent_frames:#?}"
+    );
+    agent.ping_pong().await;
+
+    // The lock goes away; the same id is resent and now stored, once.
+    sqlx::query("ROLLBACK")
+        .execute(&mut locker)
+        .await
+        .expect("releasing the write lock");
+    locker.close().await.expect("closing the second connection");
+
+    visitor.say("locked-1", "can you hear me?").await;
+    let frames = visitor
+        .frames_until("the ack of the resend", |m| {
+            matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. })
+        })
+        .await;
+    assert!(
+        matches!(
+            frames.last(),
+            Some(ServerMsg::Ack { id, conversation, seq: 2 }) if id.0 == "locked-1" && *conversation == conv
+        ),
+        "the resend is stored as seq 2 (the failed write took no seq): {frames:#?}"
+    );
+    let message = agent
+        .expect_message("the resent message", |m| m.id.0 == "locked-1")
+        .await;
+    assert_eq!(
+        (message.seq, message.text.as_str()),
+        (2, "can you hear me?")
+    );
+    let more: Vec<ServerMsg> = agent
+        .collect_for(QUIET)
+        .await
+        .into_iter()
+        .filter(|m| matches!(m, ServerMsg::Message { .. }))
+        .collect();
+    assert!(
+        more.is_empty(),
+        "the agent got it more than once: {more:#?}"
+    );
+    agent.ping_pong().await;
+    println!("storage error reached the sender after {waited:?}; the resend was stored as seq 2");
+}
