@@ -4,6 +4,7 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::Parser;
 use kefu::server::config::{AgentCommand, Cli, Command, ServeArgs};
 use kefu::server::{app, auth, storage::Storage, AppState};
@@ -52,6 +53,12 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         listener.local_addr()?,
         db.display()
     );
+    // A message echo and its ack go out back to back: no Nagle delay between them.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

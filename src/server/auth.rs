@@ -99,16 +99,27 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The enabled agent behind the session with this token hash, if it has
-/// not expired (absolute or idle limit).
+/// not expired (absolute or idle limit); counts as a use of the session.
 pub async fn session_agent(
     storage: &Storage,
     hash: &[u8],
     limits: &Limits,
 ) -> sqlx::Result<Option<AgentRow>> {
+    check_session(storage, hash, limits, true).await
+}
+
+/// Like [`session_agent`]; with `touch` false it only looks (the periodic
+/// check of an open socket must not keep an unattended console signed in).
+pub async fn check_session(
+    storage: &Storage,
+    hash: &[u8],
+    limits: &Limits,
+    touch: bool,
+) -> sqlx::Result<Option<AgentRow>> {
     let idle_ms =
         i64::try_from(limits.session_idle_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
     storage
-        .session_agent(hash, now_ms().saturating_sub(idle_ms))
+        .session_agent(hash, now_ms().saturating_sub(idle_ms), touch)
         .await
 }
 

@@ -124,7 +124,9 @@ fn client_addr(config: &Security, req: &Request) -> ClientAddr {
                 .get("x-forwarded-for")?
                 .to_str()
                 .ok()?
-                .split(',')
+                // The rightmost entry is the one our proxy appended; entries
+                // to its left come from the client and can be forged.
+                .rsplit(',')
                 .next()?
                 .trim()
                 .parse::<IpAddr>()

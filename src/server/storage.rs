@@ -283,12 +283,13 @@ impl Storage {
     }
 
     /// The enabled agent behind a session that is neither past its absolute
-    /// expiry nor unused since `idle_since` (ms). Marks the session used
-    /// (at most once a minute, to spare writes).
+    /// expiry nor unused since `idle_since` (ms). With `touch`, marks the
+    /// session used (at most once a minute, to spare writes).
     pub async fn session_agent(
         &self,
         token_hash: &[u8],
         idle_since: i64,
+        touch: bool,
     ) -> sqlx::Result<Option<AgentRow>> {
         let now = now_ms();
         let agent: Option<AgentRow> = sqlx::query_as(
@@ -301,7 +302,7 @@ impl Storage {
         .bind(idle_since)
         .fetch_optional(&self.pool)
         .await?;
-        if agent.is_some() {
+        if agent.is_some() && touch {
             sqlx::query(
                 "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?",
             )

@@ -255,6 +255,7 @@ async fn run(
                             tokio::time::Instant::now() + SESSION_CHECK,
                             SESSION_CHECK,
                         ),
+                        last_use: Instant::now(),
                     }),
                     Who::Visitor => None,
                 },
@@ -460,6 +461,8 @@ struct Revocation<'a> {
     state: &'a AppState,
     /// Kept across frames, so the periodic check runs however busy the socket is.
     check: tokio::time::Interval,
+    /// When a message last marked the session used.
+    last_use: Instant,
 }
 
 impl Revocation<'_> {
@@ -488,11 +491,21 @@ impl Revocation<'_> {
         }
     }
 
+    /// The agent acted (sent a message): the session counts as used, at most
+    /// once a minute.
+    async fn used(&mut self) {
+        if self.last_use.elapsed() >= SESSION_CHECK {
+            self.last_use = Instant::now();
+            let limits = &self.state.security.config.limits;
+            let _ = auth::session_agent(self.state.hub.storage(), &self.session, limits).await;
+        }
+    }
+
     async fn still_valid(&self) -> bool {
         let limits = &self.state.security.config.limits;
         // A storage hiccup is not a reason to throw the agent out.
         !matches!(
-            auth::session_agent(self.state.hub.storage(), &self.session, limits).await,
+            auth::check_session(self.state.hub.storage(), &self.session, limits, false).await,
             Ok(None)
         )
     }
@@ -566,6 +579,9 @@ async fn serve(
             _ = revoked => return End::Revoked,
         };
         if pace.allow(&msg) {
+            if let (ClientMsg::Send { .. }, Some(r)) = (&msg, ended.revoked.as_mut()) {
+                r.used().await;
+            }
             handle(msg, conn, hub, peer).await;
         } else {
             let id = match msg {

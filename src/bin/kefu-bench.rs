@@ -1,0 +1,265 @@
+//! `kefu-bench`: the benchmark harness behind `make bench` (bench/README.md).
+//!
+//! Starts the release `kefu` next to this binary on a temporary database
+//! (or targets a running one with `--url`), and a bare WebSocket relay as a
+//! baseline, both pinned to core 0 with `taskset` while this process pins
+//! itself to core 1. Then runs the scenarios against both, prints each
+//! figure next to its goal and as a ratio to the relay's, and appends one
+//! JSON line per result to `<out>/<date>.jsonl` (plus `<out>/latency.svg`).
+//! Every load targets 127.0.0.1 only; every loop is bounded.
+
+#[path = "kefu_bench/load.rs"]
+mod load;
+#[path = "kefu_bench/procs.rs"]
+mod procs;
+#[path = "kefu_bench/relay.rs"]
+mod relay;
+#[path = "kefu_bench/report.rs"]
+mod report;
+#[path = "kefu_bench/run.rs"]
+mod run;
+#[path = "kefu_bench/scenarios.rs"]
+mod scenarios;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Load, latency and memory benchmarks of kefu against a bare relay.
+#[derive(Debug, Parser)]
+#[command(name = "kefu-bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
+    /// Quick mode (the default): a few minutes.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// Full mode: the sizes of the goals (100,000 idle sockets, …); much longer.
+    #[arg(long)]
+    full: bool,
+    /// Where results go: <out>/<date>.jsonl and <out>/latency.svg.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// Target a running kefu (http://127.0.0.1:PORT) instead of starting one.
+    /// Its limits must be raised (bench/README.md); needs --db.
+    #[arg(long, requires = "db")]
+    url: Option<String>,
+    /// With --url: that server's database, for `kefu agent add`.
+    #[arg(long, requires = "url")]
+    db: Option<PathBuf>,
+    /// With --url: that server's process id, for its memory and CPU figures.
+    #[arg(long, requires = "url")]
+    pid: Option<u32>,
+    /// The kefu binary (default: `kefu` next to this one).
+    #[arg(long)]
+    kefu: Option<PathBuf>,
+    /// The site root with pkg/ (default: ../site from this binary's folder).
+    #[arg(long)]
+    site: Option<PathBuf>,
+    /// Run only these scenarios.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<Scenario>,
+    /// Skip the relay baseline.
+    #[arg(long)]
+    no_relay: bool,
+    /// Idle sockets in the idle scenario (quick 5,000; full 100,000; capped by the open-files limit).
+    #[arg(long)]
+    idle: Option<usize>,
+    /// Conversations in the chat and maxrate scenarios (quick 100; full 1,000).
+    #[arg(long)]
+    conversations: Option<usize>,
+    /// Messages per second of each conversation in the chat scenarios (quick 10; full 1).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seconds of each chat scenario (10).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Idle sockets open during the second chat scenario (quick 1,000; full 5,000).
+    #[arg(long)]
+    idle_during_chat: Option<usize>,
+    /// Seconds of each maxrate step (quick 5; full 10).
+    #[arg(long)]
+    step_secs: Option<f64>,
+    /// Stored messages in the history scenario (10,000).
+    #[arg(long)]
+    history: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Internal: serve the baseline relay.
+    #[command(hide = true)]
+    Relay {
+        #[arg(long)]
+        addr: SocketAddr,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    Idle,
+    Chat,
+    ChatIdle,
+    Maxrate,
+    History,
+    Assets,
+}
+
+/// Sizes of one run.
+struct Plan {
+    mode: &'static str,
+    idle: usize,
+    conversations: usize,
+    rate: f64,
+    duration: Duration,
+    idle_during_chat: usize,
+    steps: Vec<f64>,
+    step: Duration,
+    history: usize,
+    history_repeats: usize,
+    budget: Duration,
+}
+
+impl Plan {
+    fn of(cli: &Cli) -> Self {
+        let full = cli.full;
+        let secs = |v: Option<f64>, d: f64| Duration::from_secs_f64(v.unwrap_or(d));
+        Self {
+            mode: if full { "full" } else { "quick" },
+            idle: cli.idle.unwrap_or(if full { 100_000 } else { 5_000 }),
+            conversations: cli.conversations.unwrap_or(if full { 1_000 } else { 100 }),
+            rate: cli.rate.unwrap_or(if full { 1.0 } else { 10.0 }),
+            duration: secs(cli.duration, 10.0),
+            idle_during_chat: cli
+                .idle_during_chat
+                .unwrap_or(if full { 5_000 } else { 1_000 }),
+            steps: vec![
+                1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 50_000.0, 100_000.0,
+            ],
+            step: secs(cli.step_secs, if full { 10.0 } else { 5.0 }),
+            history: cli.history.unwrap_or(10_000),
+            history_repeats: if full { 20 } else { 5 },
+            budget: Duration::from_secs(if full { 3 * 3600 } else { 15 * 60 }),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Sub::Relay { addr }) = cli.command {
+        return match relay::run(addr) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("relay: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // Before the runtime starts, so that every thread inherits the pinning.
+    let cores = procs::cores();
+    let pinned = cores >= 2 && procs::has_taskset() && procs::pin_self(1);
+    let plan = Plan::of(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kefu-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let budget = plan.budget;
+    let outcome = runtime.block_on(async move {
+        tokio::time::timeout(budget, run(cli, plan, cores, pinned))
+            .await
+            .unwrap_or_else(|_| bail!("the run took over {budget:?}; stopped"))
+    });
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kefu-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()> {
+    let load_before = procs::load_average();
+    let fd_limit = procs::open_files_limit();
+    println!(
+        "kefu-bench ({} mode), load average {load_before}, {} cores, open-files limit {}",
+        plan.mode,
+        cores,
+        fd_limit.map_or("unknown".into(), |l| l.to_string()),
+    );
+    println!(
+        "  {}",
+        if pinned {
+            "servers pinned to core 0 (taskset), the load generator to core 1"
+        } else {
+            "no pinning (taskset missing or a single core): servers and load share the cores"
+        }
+    );
+    if let Some(limit) = fd_limit {
+        let room = (limit as usize).saturating_sub(2 * plan.conversations + 2_000);
+        if plan.idle > room {
+            println!(
+                "  idle sockets capped at {room} (asked {}): raise `ulimit -n` for more",
+                plan.idle
+            );
+            plan.idle = room;
+        }
+        plan.idle_during_chat = plan.idle_during_chat.min(room);
+    }
+    let core = pinned.then_some(0);
+    let work = std::env::temp_dir().join(format!("kefu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let result = run::run_in(&cli, &plan, core, &work).await;
+    let _ = std::fs::remove_dir_all(&work);
+    let (records, curves) = result?;
+
+    let load_after = procs::load_average();
+    println!("\nload average before {load_before}, after {load_after} (other work on the machine makes figures noisy)");
+    let run = serde_json::json!({
+        "date": report::today(),
+        "mode": plan.mode,
+        "load_before": load_before,
+        "load_after": load_after,
+        "cores": cores,
+        "pinned": pinned,
+        "open_files_limit": fd_limit,
+        "commit": git_commit(),
+        "target": cli.url.clone().unwrap_or_else(|| "own".into()),
+    });
+    let jsonl = report::append_jsonl(&cli.out, &run, &records)?;
+    println!("results appended to {jsonl}");
+    if !curves.is_empty() {
+        let svg = report::svg(
+            &format!(
+                "kefu vs bare relay: latency against load ({} mode)",
+                plan.mode
+            ),
+            &curves,
+        );
+        let path = cli.out.join("latency.svg");
+        std::fs::write(&path, svg)?;
+        println!("chart written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}

@@ -1,0 +1,476 @@
+//! The run: starts the relay and kefu (or finds the one at `--url`), signs
+//! the agents in, runs the chosen scenarios against both sides in turn and
+//! prints each result's table as soon as it is known.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use super::load::{Flavor, Target};
+use super::report::{self, Curve, Record};
+use super::scenarios::{self, Side};
+use super::{procs, Cli, Plan, Scenario};
+
+const PASSWORD: &str = "bench password 1234";
+
+fn exe_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    Ok(exe
+        .parent()
+        .context("the binary has a folder")?
+        .to_path_buf())
+}
+
+/// Starts the servers, runs the scenarios, and returns every record and the chart's curves.
+pub async fn run_in(
+    cli: &Cli,
+    plan: &Plan,
+    core: Option<usize>,
+    work: &Path,
+) -> Result<(Vec<Record>, Vec<Curve>)> {
+    let wants = |s: Scenario| cli.only.is_empty() || cli.only.contains(&s);
+    let dir = exe_dir()?;
+    let kefu_bin = cli.kefu.clone().unwrap_or_else(|| dir.join("kefu"));
+    let site = cli.site.clone().unwrap_or_else(|| dir.join("../site"));
+    let agents = (plan.conversations + 2).div_ceil(80).max(2);
+    let names: Vec<String> = (0..agents)
+        .map(|i| match cli.url {
+            Some(_) => format!("bench-{}-{i}", std::process::id()),
+            None => format!("bench-{i}"),
+        })
+        .collect();
+
+    // The relay.
+    let relay_server = if cli.no_relay {
+        None
+    } else {
+        let addr = procs::free_addr()?;
+        let args: Vec<OsString> = vec!["relay".into(), "--addr".into(), addr.to_string().into()];
+        let mut server = procs::Server::spawn(
+            "relay",
+            &std::env::current_exe()?,
+            &args,
+            &[],
+            core,
+            addr,
+            work.join("relay.log"),
+        )?;
+        server.wait_ready(Duration::from_secs(10)).await?;
+        Some(server)
+    };
+
+    // kefu: our own on a fresh database, or the one at --url.
+    let (kefu_server, addr, db, pid) = match &cli.url {
+        Some(url) => {
+            let addr: SocketAddr = url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .parse()
+                .with_context(|| format!("--url {url}: expected http://127.0.0.1:PORT"))?;
+            if addr.ip() != std::net::Ipv4Addr::LOCALHOST {
+                bail!("--url: the bench loads 127.0.0.1 only");
+            }
+            let db = cli.db.clone().context("--url needs --db")?;
+            for name in &names {
+                procs::add_agent(&kefu_bin, &db, name, PASSWORD, 100).await?;
+            }
+            (None, addr, None, cli.pid)
+        }
+        None => {
+            if !kefu_bin.exists() {
+                bail!(
+                    "{} not found: run `cargo leptos build --release` (or `make bench`)",
+                    kefu_bin.display()
+                );
+            }
+            let db = work.join("kefu.db");
+            for name in &names {
+                procs::add_agent(&kefu_bin, &db, name, PASSWORD, 100).await?;
+            }
+            let addr = procs::free_addr()?;
+            let args: Vec<OsString> = vec![
+                "--db".into(),
+                db.clone().into(),
+                "serve".into(),
+                "--addr".into(),
+                addr.to_string().into(),
+                "--grace-secs".into(),
+                "3600".into(),
+            ];
+            let site_root = site.display().to_string();
+            let mut envs: Vec<(&str, &str)> = procs::UNLIMITED.to_vec();
+            envs.extend([
+                ("LEPTOS_SITE_ROOT", site_root.as_str()),
+                ("LEPTOS_OUTPUT_NAME", "kefu"),
+                ("RUST_LOG", "warn"),
+            ]);
+            let mut server = procs::Server::spawn(
+                "kefu",
+                &kefu_bin,
+                &args,
+                &envs,
+                core,
+                addr,
+                work.join("kefu.log"),
+            )?;
+            server.wait_ready(Duration::from_secs(30)).await?;
+            let pid = server.pid();
+            (Some(server), addr, Some(db), Some(pid))
+        }
+    };
+    let mut kefu = Side::new(
+        "kefu",
+        Target {
+            flavor: Flavor::Kefu,
+            addr,
+        },
+        pid,
+        db,
+    );
+    for name in &names {
+        let cookie = procs::sign_in(addr, name, PASSWORD).await?;
+        kefu.cookies.insert(name.clone(), cookie);
+    }
+    let mut relay = relay_server.as_ref().map(|s| {
+        Side::new(
+            "relay",
+            Target {
+                flavor: Flavor::Relay,
+                addr: s.addr,
+            },
+            Some(s.pid()),
+            None,
+        )
+    });
+
+    let mut records: Vec<Record> = Vec::new();
+    let mut curves: Vec<Curve> = Vec::new();
+    let outcome = scenarios_all(
+        plan,
+        &wants,
+        &names,
+        &mut kefu,
+        relay.as_mut(),
+        &site,
+        &mut records,
+        &mut curves,
+    )
+    .await;
+    kefu.shutdown();
+    if let Some(r) = relay.as_mut() {
+        r.shutdown();
+    }
+    if let Err(e) = outcome {
+        if let Some(server) = &kefu_server {
+            eprintln!("kefu's log (last lines):\n{}", server.log_text());
+        }
+        return Err(e);
+    }
+    drop(kefu_server);
+    drop(relay_server);
+    Ok((records, curves))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn scenarios_all(
+    plan: &Plan,
+    wants: &dyn Fn(Scenario) -> bool,
+    names: &[String],
+    kefu: &mut Side,
+    mut relay: Option<&mut Side>,
+    site: &Path,
+    records: &mut Vec<Record>,
+    curves: &mut Vec<Curve>,
+) -> Result<()> {
+    let show = |title: &str, rs: &[Record], cols: &[(&str, &str)]| {
+        let refs: Vec<&Record> = rs.iter().collect();
+        println!("{}", report::table(title, &refs, cols));
+    };
+    // With its ratio row: [kefu, relay, kefu/relay].
+    let pair = |k: Record, r: Option<Record>| -> Vec<Record> {
+        match r {
+            Some(r) => {
+                let ratio = report::ratio(&k, &r);
+                vec![k, r, ratio]
+            }
+            None => vec![k],
+        }
+    };
+
+    if wants(Scenario::Idle) {
+        println!(
+            "\nidle: opening {} idle visitor sockets on each server…",
+            plan.idle
+        );
+        let r = match relay.as_deref() {
+            Some(side) => Some(scenarios::idle(side, plan.idle).await),
+            None => None,
+        };
+        let k = scenarios::idle(kefu, plan.idle).await;
+        let rs = pair(k, r);
+        show(
+            &format!(
+                "idle: {} sockets, each a hello (kefu: a new visitor row each)",
+                plan.idle
+            ),
+            &rs,
+            &[
+                ("connected", "open"),
+                ("connect_per_s", "conn/s"),
+                ("setup_p50_ms", "setup p50 ms"),
+                ("setup_p99_ms", "setup p99 ms"),
+                ("rss_before_mib", "RSS before MiB"),
+                ("rss_after_mib", "RSS after MiB"),
+                ("rss_per_conn_kib", "KiB/conn"),
+                ("disk_bytes_per_conn", "db+WAL B/conn"),
+                ("close_all_s", "close all s"),
+                ("listen_overflows", "listen drops"),
+            ],
+        );
+        records.extend(rs);
+    }
+
+    let needs_load = wants(Scenario::Chat) || wants(Scenario::ChatIdle) || wants(Scenario::Maxrate);
+    if needs_load || wants(Scenario::History) {
+        kefu.connect_agents(names).await?;
+    }
+    if needs_load {
+        let keys: Vec<String> = (0..names.len()).map(|i| format!("a{i}")).collect();
+        if let Some(side) = relay.as_deref_mut() {
+            side.connect_agents(&keys).await?;
+            side.open_conversations(plan.conversations, &keys).await?;
+        }
+        let took = kefu.open_conversations(plan.conversations, names).await?;
+        println!(
+            "\nopened {} conversations on kefu in {:.2} s ({} agents)",
+            plan.conversations,
+            took.as_secs_f64(),
+            names.len()
+        );
+    }
+    let chat_cols: &[(&str, &str)] = &[
+        ("sent", "sent"),
+        ("delivered_pct", "deliv %"),
+        ("p50_ms", "p50 ms"),
+        ("p99_ms", "p99 ms"),
+        ("p999_ms", "p99.9 ms"),
+        ("max_ms", "max ms"),
+        ("server_cpu_pct", "srv CPU %"),
+        ("cpu_s_per_1k_msgs", "CPU s/1k msg"),
+        ("file_syscalls_per_msg", "file syscalls/msg"),
+        ("ctx_switches_per_msg", "ctx sw/msg"),
+        ("disk_write_kib_per_msg", "disk KiB/msg"),
+        ("bench_cpu_pct", "bench CPU %"),
+        ("late_sends", "late sends"),
+        ("error_frames", "errors"),
+    ];
+    let offered = plan.rate * plan.conversations as f64;
+    let mut chat_pair: Option<(Record, Option<Record>)> = None;
+    if wants(Scenario::Chat) {
+        println!(
+            "\nchat: {} conversations × {} msgs/s for {:?}…",
+            plan.conversations, plan.rate, plan.duration
+        );
+        let r = match relay.as_deref_mut() {
+            Some(side) => Some(scenarios::phase(side, "chat", plan.rate, plan.duration).await),
+            None => None,
+        };
+        let mut k = scenarios::phase(kefu, "chat", plan.rate, plan.duration).await;
+        k.goal(
+            &format!("p99 <= {} ms, delivery >= 99.9 %", scenarios::P99_LIMIT_MS),
+            Some(scenarios::held(&k)),
+        );
+        chat_pair = Some((k.clone(), r.clone()));
+        let rs = pair(k, r);
+        show(
+            &format!("chat: {} conversations × {} msgs/s = {offered} msgs/s for {:?}, latency send→agent", plan.conversations, plan.rate, plan.duration),
+            &rs,
+            chat_cols,
+        );
+        records.extend(rs);
+    }
+
+    if wants(Scenario::ChatIdle) {
+        let m = plan.idle_during_chat;
+        println!("\nchat with {m} idle sockets open…");
+        let r = match relay.as_deref_mut() {
+            Some(side) => Some(scenarios::chat_with_idle(side, m, plan.rate, plan.duration).await),
+            None => None,
+        };
+        let k = scenarios::chat_with_idle(kefu, m, plan.rate, plan.duration).await;
+        let rs = pair(k, r);
+        show(
+            &format!(
+                "chat with {m} idle sockets open: {offered} msgs/s for {:?}",
+                plan.duration
+            ),
+            &rs,
+            chat_cols,
+        );
+        records.extend(rs);
+        kefu.recorder
+            .settle(Duration::from_millis(500), Duration::from_secs(30))
+            .await;
+    }
+
+    let mut steps_k: Vec<Record> = Vec::new();
+    let mut steps_r: Vec<Record> = Vec::new();
+    if wants(Scenario::Maxrate) {
+        println!(
+            "\nmaxrate: total rate stepped up over {} conversations, {:?} per step",
+            plan.conversations, plan.step
+        );
+        let r = match relay {
+            Some(side) => {
+                let (steps, summary) = scenarios::maxrate(side, &plan.steps, plan.step).await;
+                steps_r = steps;
+                Some(summary)
+            }
+            None => None,
+        };
+        let (steps, k) = scenarios::maxrate(kefu, &plan.steps, plan.step).await;
+        steps_k = steps;
+        let rs = pair(k, r);
+        show(
+            "maxrate: highest total msgs/s with p99 <= 100 ms and delivery >= 99.9 %",
+            &rs,
+            &[
+                ("max_held_per_s", "max held msgs/s"),
+                ("first_failed_per_s", "first failed msgs/s"),
+            ],
+        );
+        records.extend(rs);
+        records.extend(steps_r.iter().cloned());
+        records.extend(steps_k.iter().cloned());
+        for (side, steps, color) in [
+            ("kefu", &steps_k, "#d62728"),
+            ("relay", &steps_r, "#1f77b4"),
+        ] {
+            if steps.is_empty() {
+                continue;
+            }
+            let points = |key: &str| -> Vec<(f64, f64)> {
+                // The last attempt at each rate (a failed step is retried once).
+                let mut by_rate: Vec<(f64, f64)> = Vec::new();
+                for s in steps.iter() {
+                    let (Some(x), Some(y)) = (s.params.get("offered_per_s"), s.get(key)) else {
+                        continue;
+                    };
+                    match by_rate.last_mut() {
+                        Some(last) if last.0 == *x => last.1 = y,
+                        _ => by_rate.push((*x, y)),
+                    }
+                }
+                by_rate
+            };
+            curves.push(Curve {
+                label: format!("{side} p99"),
+                color,
+                dashed: false,
+                points: points("p99_ms"),
+            });
+            curves.push(Curve {
+                label: format!("{side} p50"),
+                color,
+                dashed: true,
+                points: points("p50_ms"),
+            });
+        }
+    }
+
+    // kefu's p99 overhead over the relay at 1,000 msgs/s.
+    let at_1k = match &chat_pair {
+        Some((k, Some(r))) if (offered - 1000.0).abs() < 1e-9 => {
+            Some((k.clone(), r.clone(), "chat"))
+        }
+        _ => {
+            let find = |steps: &[Record]| {
+                steps
+                    .iter()
+                    .find(|s| s.params.get("offered_per_s") == Some(&1000.0))
+                    .cloned()
+            };
+            find(&steps_k)
+                .zip(find(&steps_r))
+                .map(|(k, r)| (k, r, "maxrate step"))
+        }
+    };
+    if let Some((k, r, from)) = at_1k {
+        let mut d = Record::new("overhead at 1k msgs/s", "kefu-relay");
+        let (kp, rp) = (k.get("p99_ms"), r.get("p99_ms"));
+        d.set("kefu_p99_ms", kp.unwrap_or(f64::NAN));
+        d.set("relay_p99_ms", rp.unwrap_or(f64::NAN));
+        let delta = kp.zip(rp).map(|(a, b)| a - b);
+        d.set("delta_p99_ms", delta.unwrap_or(f64::NAN));
+        d.set("kefu_p50_ms", k.get("p50_ms").unwrap_or(f64::NAN));
+        d.set("relay_p50_ms", r.get("p50_ms").unwrap_or(f64::NAN));
+        d.goal(
+            "kefu p99 - relay p99 <= 2 ms at 1,000 msgs/s",
+            delta.map(|x| x <= 2.0),
+        );
+        d.note(format!("from the {from} run at 1,000 msgs/s"));
+        show(
+            "overhead at 1,000 msgs/s",
+            std::slice::from_ref(&d),
+            &[
+                ("kefu_p50_ms", "kefu p50"),
+                ("relay_p50_ms", "relay p50"),
+                ("kefu_p99_ms", "kefu p99"),
+                ("relay_p99_ms", "relay p99"),
+                ("delta_p99_ms", "p99 delta ms"),
+            ],
+        );
+        records.push(d);
+    }
+
+    if wants(Scenario::History) {
+        println!(
+            "\nhistory: storing {} messages in one conversation…",
+            plan.history
+        );
+        let h = scenarios::history(kefu, plan.history, plan.history_repeats).await?;
+        show(
+            &format!(
+                "history: conversation_history of a {}-message conversation, as its agent",
+                plan.history
+            ),
+            std::slice::from_ref(&h),
+            &[
+                ("fill_msgs_per_s", "stored msgs/s (1 conv, pipelined)"),
+                ("history_median_ms", "median ms"),
+                ("history_min_ms", "min ms"),
+                ("history_max_ms", "max ms"),
+                ("response_kib", "response KiB"),
+                ("messages_returned", "messages"),
+            ],
+        );
+        records.push(h);
+    }
+
+    if wants(Scenario::Assets) {
+        let rs = scenarios::assets(site, Some(kefu.target.addr)).await?;
+        let (files, pages): (Vec<Record>, Vec<Record>) =
+            rs.into_iter().partition(|r| r.target.starts_with("pkg/"));
+        show(
+            &format!("assets in {}", site.join("pkg").display()),
+            &files,
+            &[("raw_kib", "raw KiB"), ("gzip_kib", "gzip -9 KiB")],
+        );
+        show(
+            "pages: HTML plus every /pkg/ file it loads at once",
+            &pages,
+            &[
+                ("html_raw_kib", "HTML KiB"),
+                ("html_gzip_kib", "HTML gz KiB"),
+                ("total_raw_kib", "total KiB"),
+                ("total_gzip_kib", "total gz KiB"),
+            ],
+        );
+        records.extend(files);
+        records.extend(pages);
+    }
+    Ok(())
+}

@@ -1,0 +1,579 @@
+//! The scenarios. Each runs against one side (kefu or the relay) and returns
+//! its figures as a [`Record`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::load::{self, Flavor, Phase, Recorder, Target, VisitorStats};
+use super::procs;
+use super::report::{Latency, Record};
+
+/// p99 above this fails a load step.
+pub const P99_LIMIT_MS: f64 = 100.0;
+/// Delivery below this fails a load step.
+pub const DELIVERY_LIMIT: f64 = 0.999;
+/// Idle memory goal, KiB per connection.
+pub const IDLE_GOAL_KIB: f64 = 6.0;
+/// Handshakes in flight while opening many sockets: below the listen
+/// backlog of 128 that tokio's `TcpListener::bind` gives both servers, so
+/// that the connect rate measures the server rather than SYN retransmits.
+pub const CONNECT_CONCURRENCY: usize = 100;
+
+/// One server under load, with its agents and conversations.
+pub struct Side {
+    pub name: &'static str,
+    pub target: Target,
+    /// The server's process, when known (own server, or `--pid`).
+    pub pid: Option<u32>,
+    /// The server's database, when known (own server).
+    pub db: Option<PathBuf>,
+    pub recorder: Arc<Recorder>,
+    pub visitor_stats: Arc<VisitorStats>,
+    phases: watch::Sender<Option<Phase>>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// kefu: agent name → session cookie.
+    pub cookies: HashMap<String, String>,
+    pub conversations: usize,
+    next_phase: u32,
+}
+
+impl Side {
+    pub fn new(name: &'static str, target: Target, pid: Option<u32>, db: Option<PathBuf>) -> Self {
+        Self {
+            name,
+            target,
+            pid,
+            db,
+            recorder: Arc::default(),
+            visitor_stats: Arc::default(),
+            phases: watch::channel(None).0,
+            stop: watch::channel(false).0,
+            tasks: Vec::new(),
+            cookies: HashMap::new(),
+            conversations: 0,
+            next_phase: 1,
+        }
+    }
+
+    fn rss(&self) -> Option<f64> {
+        self.pid.and_then(procs::rss_kib).map(|k| k as f64)
+    }
+
+    fn cpu(&self) -> Option<f64> {
+        self.pid.and_then(procs::cpu_secs)
+    }
+
+    fn db_bytes(&self) -> Option<f64> {
+        let db = self.db.as_ref()?;
+        let size = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+        let wal = PathBuf::from(format!("{}-wal", db.display()));
+        Some((size(db.clone()) + size(wal)) as f64)
+    }
+
+    /// Connects the agents (kefu: one socket per signed-in agent; relay: as many keys).
+    pub async fn connect_agents(&mut self, keys: &[String]) -> Result<()> {
+        for key in keys {
+            let cookie = self.cookies.get(key).cloned();
+            if self.target.flavor == Flavor::Kefu && cookie.is_none() {
+                bail!("no session cookie for agent {key}");
+            }
+            let task = load::spawn_agent(
+                self.target,
+                key.clone(),
+                cookie,
+                self.recorder.clone(),
+                self.stop.subscribe(),
+            )
+            .await?;
+            self.tasks.push(task);
+        }
+        Ok(())
+    }
+
+    /// Opens `n` conversations (visitor i paired with agent key i mod keys).
+    pub async fn open_conversations(&mut self, n: usize, keys: &[String]) -> Result<Duration> {
+        let started = Instant::now();
+        let mut opened = Vec::with_capacity(n);
+        for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
+            let batch = chunk.iter().map(|i| {
+                let key = keys[i % keys.len()].clone();
+                let target = self.target;
+                async move { load::open_conversation(target, &key).await }
+            });
+            for visitor in futures::future::join_all(batch).await {
+                opened.push(visitor.context("opening a conversation")?);
+            }
+        }
+        for (i, visitor) in opened.into_iter().enumerate() {
+            self.tasks.push(load::spawn_visitor(
+                visitor,
+                i,
+                n,
+                self.phases.subscribe(),
+                self.visitor_stats.clone(),
+            ));
+        }
+        self.conversations = n;
+        Ok(started.elapsed())
+    }
+
+    /// Stops every client task of this side (dropping their sockets).
+    pub fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        self.phases.send_replace(None);
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// idle
+// ---------------------------------------------------------------------------
+
+/// `n` idle visitor sockets: memory per connection and connect rate.
+pub async fn idle(side: &Side, n: usize) -> Record {
+    let mut r = Record::new("idle", side.name).param("connections", n as f64);
+    let rss0 = side.rss();
+    let db0 = side.db_bytes();
+    let sockets0 = side.pid.and_then(procs::socket_count);
+    let overflows0 = procs::listen_overflows();
+    let set = load::open_idle(side.target, n, CONNECT_CONCURRENCY).await;
+    if let (Some(a), Some(b)) = (overflows0, procs::listen_overflows()) {
+        r.set("listen_overflows", b - a);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss1 = side.rss();
+    let connected = set.connected as f64;
+    r.set("connected", connected);
+    r.set("failed", set.failed as f64);
+    r.set("connect_per_s", connected / set.took.as_secs_f64());
+    let mut setup = set.setup_us.clone();
+    let lat = Latency::of_us(&mut setup);
+    r.set("setup_p50_ms", lat.p50);
+    r.set("setup_p99_ms", lat.p99);
+    if let (Some(a), Some(b)) = (rss0, rss1) {
+        r.set("rss_before_mib", a / 1024.0);
+        r.set("rss_after_mib", b / 1024.0);
+        if connected > 0.0 {
+            r.set("rss_per_conn_kib", (b - a) / connected);
+        }
+    }
+    if let (Some(a), Some(b)) = (db0, side.db_bytes()) {
+        if connected > 0.0 {
+            r.set("disk_bytes_per_conn", (b - a) / connected);
+        }
+    }
+    if let Some(e) = &set.first_error {
+        r.note(format!("first connect error: {e}"));
+    }
+    if side.name == "kefu" {
+        let per = r.get("rss_per_conn_kib");
+        r.goal(
+            &format!("<= {IDLE_GOAL_KIB} KiB of server RSS per idle connection"),
+            per.map(|p| p <= IDLE_GOAL_KIB),
+        );
+    }
+    // Close them all and wait for the server to let go of the sockets.
+    let closing = Instant::now();
+    set.close(Duration::from_secs(30)).await;
+    if let (Some(pid), Some(sockets0)) = (side.pid, sockets0) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if procs::socket_count(pid).is_none_or(|n| n <= sockets0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    r.set("close_all_s", closing.elapsed().as_secs_f64());
+    r
+}
+
+// ---------------------------------------------------------------------------
+// chat, maxrate
+// ---------------------------------------------------------------------------
+
+/// Runs one load phase on every conversation of `side`: `rate` messages/s
+/// each for `duration`. Figures: delivery, latency, server CPU.
+pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duration) -> Record {
+    let id = side.next_phase;
+    side.next_phase += 1;
+    let n = side.conversations;
+    let scheduled: usize = (0..n)
+        .map(|i| load::schedule(i, n, rate, duration).count())
+        .sum();
+    let mut r = Record::new(scenario, side.name)
+        .param("conversations", n as f64)
+        .param("rate_per_conversation", rate)
+        .param("offered_per_s", rate * n as f64)
+        .param("duration_s", duration.as_secs_f64());
+    let sent = Arc::new(AtomicU64::new(0));
+    let late = Arc::new(AtomicU64::new(0));
+    let errors0 = side.visitor_stats.errors.load(Ordering::Relaxed);
+    let drops0 = side.recorder.agent_drops.load(Ordering::Relaxed);
+    let start = Instant::now() + Duration::from_millis(300);
+    side.recorder.begin(id);
+    let cpu0 = side.cpu();
+    let counters0 = side.pid.and_then(procs::counters);
+    let own0 = procs::cpu_secs(std::process::id());
+    let wall0 = Instant::now();
+    side.phases.send_replace(Some(Phase {
+        id,
+        rate,
+        start,
+        duration,
+        sent: sent.clone(),
+        late: late.clone(),
+    }));
+    tokio::time::sleep_until(start + duration).await;
+    // Drain: until everything arrived, or nothing more for 2 s, or 10 s.
+    let hard = start + duration + Duration::from_secs(10);
+    let mut last = (side.recorder.count(), Instant::now());
+    while Instant::now() < hard {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let c = side.recorder.count();
+        if c >= scheduled {
+            break;
+        }
+        if c != last.0 {
+            last = (c, Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(2) {
+            break;
+        }
+    }
+    let cpu1 = side.cpu();
+    let counters1 = side.pid.and_then(procs::counters);
+    let own1 = procs::cpu_secs(std::process::id());
+    let wall = wall0.elapsed().as_secs_f64();
+    side.phases.send_replace(None);
+    let mut lats = side.recorder.finish();
+    let delivered = lats.len() as f64;
+    let lat = Latency::of_us(&mut lats);
+    r.set("scheduled", scheduled as f64);
+    r.set("sent", sent.load(Ordering::Relaxed) as f64);
+    r.set("delivered", delivered);
+    r.set("delivered_pct", 100.0 * delivered / scheduled.max(1) as f64);
+    r.set("p50_ms", lat.p50);
+    r.set("p99_ms", lat.p99);
+    r.set("p999_ms", lat.p999);
+    r.set("max_ms", lat.max);
+    if let (Some(a), Some(b)) = (cpu0, cpu1) {
+        r.set("server_cpu_s", b - a);
+        if delivered > 0.0 {
+            r.set("cpu_s_per_1k_msgs", (b - a) / (delivered / 1000.0));
+        }
+        r.set("server_cpu_pct", 100.0 * (b - a) / wall);
+    }
+    if let (Some(a), Some(b)) = (counters0, counters1) {
+        if delivered > 0.0 {
+            r.set(
+                "file_syscalls_per_msg",
+                (b.syscalls - a.syscalls) / delivered,
+            );
+            r.set(
+                "ctx_switches_per_msg",
+                (b.context_switches - a.context_switches) / delivered,
+            );
+            r.set(
+                "disk_write_kib_per_msg",
+                (b.disk_write_bytes - a.disk_write_bytes) / 1024.0 / delivered,
+            );
+        }
+    }
+    if let (Some(a), Some(b)) = (own0, own1) {
+        r.set("bench_cpu_pct", 100.0 * (b - a) / wall);
+    }
+    r.set("late_sends", late.load(Ordering::Relaxed) as f64);
+    let errors = side.visitor_stats.errors.load(Ordering::Relaxed) - errors0;
+    let drops = side.recorder.agent_drops.load(Ordering::Relaxed) - drops0;
+    r.set("error_frames", errors as f64);
+    r.set("agent_drops", drops as f64);
+    let dropped = side.visitor_stats.dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        r.note(format!("{dropped} visitor sockets dropped so far"));
+    }
+    r
+}
+
+/// A chat phase with `idle` idle visitor sockets open meanwhile.
+pub async fn chat_with_idle(side: &mut Side, idle: usize, rate: f64, duration: Duration) -> Record {
+    let set = load::open_idle(side.target, idle, CONNECT_CONCURRENCY).await;
+    let mut r = phase(side, "chat+idle", rate, duration).await;
+    r.params.insert("idle_connections".into(), idle as f64);
+    r.set("idle_open", set.connected as f64);
+    set.close(Duration::from_secs(30)).await;
+    r
+}
+
+/// Whether a load step held: p99 within the limit and (almost) everything delivered.
+pub fn held(r: &Record) -> bool {
+    r.get("p99_ms").is_some_and(|p| p <= P99_LIMIT_MS)
+        && r.get("delivered_pct")
+            .is_some_and(|d| d >= DELIVERY_LIMIT * 100.0)
+}
+
+/// Steps the total rate up until a step fails; returns the steps and a summary.
+pub async fn maxrate(side: &mut Side, rates: &[f64], duration: Duration) -> (Vec<Record>, Record) {
+    let mut steps = Vec::new();
+    let mut best: Option<f64> = None;
+    let mut failed_at: Option<f64> = None;
+    for &total in rates {
+        let per = total / side.conversations.max(1) as f64;
+        // A failed step is run once more: a single stall of the shared
+        // machine should not end the search.
+        let mut ok = false;
+        for attempt in 1..=2 {
+            let mut step = phase(side, "maxrate step", per, duration).await;
+            ok = held(&step);
+            step.set("held", if ok { 1.0 } else { 0.0 });
+            step.set("attempt", attempt as f64);
+            println!(
+                "  {:>5} {:>7.0} msgs/s: p50 {:>7.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  delivered {:>7.3} %  server CPU {:>5.1} %  bench CPU {:>5.1} %  late sends {:>6}  {}",
+                side.name,
+                total,
+                step.get("p50_ms").unwrap_or(f64::NAN),
+                step.get("p99_ms").unwrap_or(f64::NAN),
+                step.get("max_ms").unwrap_or(f64::NAN),
+                step.get("delivered_pct").unwrap_or(f64::NAN),
+                step.get("server_cpu_pct").unwrap_or(f64::NAN),
+                step.get("bench_cpu_pct").unwrap_or(f64::NAN),
+                step.get("late_sends").unwrap_or(0.0),
+                if ok { "held" } else if attempt == 1 { "failed, once more" } else { "FAILED" }
+            );
+            steps.push(step);
+            side.recorder
+                .settle(Duration::from_millis(500), Duration::from_secs(30))
+                .await;
+            if ok {
+                break;
+            }
+        }
+        if ok {
+            best = Some(total);
+        } else {
+            failed_at = Some(total);
+            break;
+        }
+    }
+    let mut summary = Record::new("maxrate", side.name)
+        .param("conversations", side.conversations as f64)
+        .param("step_s", duration.as_secs_f64());
+    summary.set("max_held_per_s", best.unwrap_or(0.0));
+    if let Some(f) = failed_at {
+        summary.set("first_failed_per_s", f);
+    } else {
+        summary.note("every step held: the true limit is higher than the last step");
+    }
+    if side.name == "kefu" {
+        summary.goal(
+            &format!(
+                "report the highest total rate with p99 <= {P99_LIMIT_MS} ms and delivery >= {} % (a failed step is retried once)",
+                DELIVERY_LIMIT * 100.0
+            ),
+            None,
+        );
+    }
+    (steps, summary)
+}
+
+// ---------------------------------------------------------------------------
+// history
+// ---------------------------------------------------------------------------
+
+/// A conversation with `messages` stored messages (sent over the socket,
+/// pipelined), then `conversation_history` timed as its serving agent.
+pub async fn history(side: &Side, messages: usize, repeats: usize) -> Result<Record> {
+    let mut r = Record::new("history", side.name).param("messages", messages as f64);
+    let visitor = load::open_conversation(side.target, "").await?;
+    let conversation = visitor.conversation.context("no conversation id")?;
+    let agent = visitor.agent.clone().context("no serving agent")?;
+    let cookie = side
+        .cookies
+        .get(&agent)
+        .with_context(|| format!("the conversation went to {agent}, who is not a bench agent"))?
+        .clone();
+    // Fill: a window of sends ahead of the acks.
+    let (mut sink, mut stream) = visitor.ws.split();
+    let (acked_tx, mut acked_rx) = watch::channel(0usize);
+    let reader = tokio::spawn(async move {
+        let mut acked = 0;
+        while let Some(Ok(frame)) = stream.next().await {
+            if let Message::Text(text) = frame {
+                if text.starts_with("{\"type\":\"ack\"") {
+                    acked += 1;
+                    acked_tx.send_replace(acked);
+                } else if text.starts_with("{\"type\":\"error\"") {
+                    return Err(text.to_string());
+                }
+            }
+        }
+        Ok(acked)
+    });
+    let fill_started = Instant::now();
+    let fill = async {
+        for k in 0..messages {
+            while k >= *acked_rx.borrow() + 200 {
+                if acked_rx.changed().await.is_err() {
+                    bail!("the visitor socket ended after {} acks", *acked_rx.borrow());
+                }
+            }
+            let frame = format!(
+                "{{\"type\":\"send\",\"data\":{{\"id\":\"h-{k}\",\"text\":\"history message {k}: the quick brown fox jumps over the lazy dog\"}}}}"
+            );
+            sink.send(Message::text(frame)).await?;
+        }
+        while *acked_rx.borrow() < messages {
+            if acked_rx.changed().await.is_err() {
+                bail!("the visitor socket ended after {} acks", *acked_rx.borrow());
+            }
+        }
+        Ok(())
+    };
+    let filled = tokio::time::timeout(Duration::from_secs(300), fill).await;
+    let fill_s = fill_started.elapsed().as_secs_f64();
+    drop(sink);
+    reader.abort();
+    match filled {
+        Err(_) => bail!("storing {messages} messages took over 300 s"),
+        Ok(Err(e)) => bail!("storing the history failed (are the limits raised?): {e:#}"),
+        Ok(Ok(())) => {}
+    }
+    r.set("fill_s", fill_s);
+    r.set("fill_msgs_per_s", messages as f64 / fill_s);
+    side.recorder
+        .settle(Duration::from_millis(300), Duration::from_secs(30))
+        .await;
+    // Time the history call.
+    let body = format!("conversation={conversation}");
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    let mut returned = 0;
+    for _ in 0..repeats {
+        let response = procs::http(
+            side.target.addr,
+            "POST",
+            "/api/conversation_history",
+            Some(&cookie),
+            Some(&body),
+        )
+        .await?;
+        if response.status != 200 {
+            bail!(
+                "conversation_history: HTTP {} {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        times.push(response.took.as_micros() as u32);
+        bytes = response.body.len();
+        if returned == 0 {
+            returned = serde_json::from_slice::<Vec<serde_json::Value>>(&response.body)
+                .map_or(0, |v| v.len());
+        }
+    }
+    let lat = Latency::of_us(&mut times);
+    r.set("history_median_ms", lat.p50);
+    r.set("history_min_ms", f64::from(times[0]) / 1000.0);
+    r.set("history_max_ms", lat.max);
+    r.set("response_kib", bytes as f64 / 1024.0);
+    r.set("messages_returned", returned as f64);
+    r.goal(
+        "< 100 ms for the newest page of a 10,000-message conversation",
+        Some(lat.p50 < 100.0),
+    );
+    r.note(format!(
+        "the API has no paging: one call returns the whole history ({returned} messages, {:.0} KiB)",
+        bytes as f64 / 1024.0
+    ));
+    Ok(r)
+}
+
+// ---------------------------------------------------------------------------
+// assets
+// ---------------------------------------------------------------------------
+
+/// Raw and gzipped size of every file in `<site>/pkg`, and of the pages
+/// `/widget` and `/` with everything under /pkg/ they load.
+pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<Vec<Record>> {
+    let pkg = site.join("pkg");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&pkg)
+        .with_context(|| {
+            format!(
+                "reading {} (run `cargo leptos build --release`)",
+                pkg.display()
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut records = Vec::new();
+    let mut gz_of: HashMap<String, (f64, f64)> = HashMap::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let data = std::fs::read(&file)?;
+        let gz = procs::gzip_size(&data).map(|g| g as f64 / 1024.0);
+        let mut r = Record::new("assets", &format!("pkg/{name}"));
+        r.set("raw_kib", data.len() as f64 / 1024.0);
+        r.set("gzip_kib", gz.unwrap_or(f64::NAN));
+        gz_of.insert(name, (data.len() as f64 / 1024.0, gz.unwrap_or(f64::NAN)));
+        records.push(r);
+    }
+    let Some(addr) = kefu else {
+        return Ok(records);
+    };
+    for page in ["/widget", "/"] {
+        let response = procs::http(addr, "GET", page, None, None).await?;
+        let html = response.body;
+        let mut r = Record::new("assets", &format!("page {page}"));
+        let html_gz = procs::gzip_size(&html).map_or(f64::NAN, |g| g as f64 / 1024.0);
+        r.set("html_raw_kib", html.len() as f64 / 1024.0);
+        r.set("html_gzip_kib", html_gz);
+        let text = String::from_utf8_lossy(&html);
+        let mut loaded: Vec<String> = text
+            .match_indices("/pkg/")
+            .map(|(i, _)| {
+                text[i + 5..]
+                    .chars()
+                    .take_while(|c| !matches!(c, '"' | '\'' | ' ' | ')' | '>' | '?' | '#'))
+                    .collect::<String>()
+            })
+            .filter(|n| !n.is_empty())
+            .collect();
+        loaded.sort();
+        loaded.dedup();
+        let (mut raw, mut gz) = (html.len() as f64 / 1024.0, html_gz);
+        for name in &loaded {
+            if let Some((a, b)) = gz_of.get(name) {
+                raw += a;
+                gz += b;
+            }
+        }
+        r.set("total_raw_kib", raw);
+        r.set("total_gzip_kib", gz);
+        r.note(format!("loads on open: /pkg/{}", loaded.join(", /pkg/")));
+        if page == "/widget" {
+            r.goal(
+                "<= 30 KiB gzipped for the widget page with the widget closed",
+                gz.is_finite().then_some(gz <= 30.0),
+            );
+        }
+        records.push(r);
+    }
+    Ok(records)
+}
