@@ -5,7 +5,7 @@ SHELL := /bin/bash
 KEFU_DB ?= data/kefu.db
 export LEPTOS_SITE_ROOT ?= target/site
 
-.PHONY: setup setup-test build run test lint unit e2e fmt clean screenshot
+.PHONY: setup setup-test build run test lint unit e2e fmt clean screenshot bench
 
 setup:
 	@scripts/setup.sh build
@@ -42,3 +42,11 @@ clean:
 # Renews docs/screenshot.png (the README's picture) from a real session.
 screenshot: setup-test build
 	cd end2end && npx playwright test --config playwright.docs.config.ts
+
+# Load, latency, memory and asset-size benchmarks of the release build against
+# a bare relay (bench/README.md). BENCH_ARGS=--full for the goal-sized run.
+bench: setup build
+	LEPTOS_OUTPUT_NAME=kefu cargo build --release --features ssr --bin kefu-bench
+	ulimit -n 1048576 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	echo "bench: open-files limit $$(ulimit -n)"; \
+	./target/release/kefu-bench --out bench/results $(BENCH_ARGS)

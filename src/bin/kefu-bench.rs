@@ -31,7 +31,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Load, latency and memory benchmarks of kefu against a bare relay.
 #[derive(Debug, Parser)]
-#[command(name = "kefu-bench", about)]
+#[command(name = "kefu-bench")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Sub>,

@@ -320,19 +320,31 @@ async fn scenarios_all(
     let mut steps_r: Vec<Record> = Vec::new();
     if wants(Scenario::Maxrate) {
         println!(
-            "\nmaxrate: total rate stepped up over {} conversations, {:?} per step",
+            "\nmaxrate: total rate stepped up over {} conversations, {:?} per step, relay and kefu in turn",
             plan.conversations, plan.step
         );
-        let r = match relay {
-            Some(side) => {
-                let (steps, summary) = scenarios::maxrate(side, &plan.steps, plan.step).await;
-                steps_r = steps;
-                Some(summary)
+        // Relay and kefu take turns at each rate.
+        let mut search_r = scenarios::Search::default();
+        let mut search_k = scenarios::Search::default();
+        for &total in &plan.steps {
+            if let Some(side) = relay.as_deref_mut() {
+                if search_r.searching() {
+                    search_r.step(side, total, plan.step).await;
+                }
             }
-            None => None,
-        };
-        let (steps, k) = scenarios::maxrate(kefu, &plan.steps, plan.step).await;
-        steps_k = steps;
+            if search_k.searching() {
+                search_k.step(kefu, total, plan.step).await;
+            }
+            if !search_k.searching() && (relay.is_none() || !search_r.searching()) {
+                break;
+            }
+        }
+        let r = relay
+            .as_deref()
+            .map(|side| search_r.summary(side, plan.step));
+        let k = search_k.summary(kefu, plan.step);
+        steps_r = search_r.steps;
+        steps_k = search_k.steps;
         let rs = pair(k, r);
         show(
             "maxrate: highest total msgs/s with p99 <= 100 ms and delivery >= 99.9 %",

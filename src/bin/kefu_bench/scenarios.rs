@@ -324,15 +324,27 @@ pub fn held(r: &Record) -> bool {
             .is_some_and(|d| d >= DELIVERY_LIMIT * 100.0)
 }
 
-/// Steps the total rate up until a step fails; returns the steps and a summary.
-pub async fn maxrate(side: &mut Side, rates: &[f64], duration: Duration) -> (Vec<Record>, Record) {
-    let mut steps = Vec::new();
-    let mut best: Option<f64> = None;
-    let mut failed_at: Option<f64> = None;
-    for &total in rates {
+/// Where one side's search for its highest sustainable rate stands. The
+/// caller steps both sides in turn at each rate, so that kefu and the relay
+/// meet the same moments of a shared machine.
+#[derive(Default)]
+pub struct Search {
+    pub steps: Vec<Record>,
+    best: Option<f64>,
+    failed_at: Option<f64>,
+}
+
+impl Search {
+    /// Whether no step has failed yet.
+    pub fn searching(&self) -> bool {
+        self.failed_at.is_none()
+    }
+
+    /// Runs the step at `total` msgs/s over all conversations of `side`. A
+    /// failed step is run once more: one stall of a shared machine should
+    /// not end the search.
+    pub async fn step(&mut self, side: &mut Side, total: f64, duration: Duration) {
         let per = total / side.conversations.max(1) as f64;
-        // A failed step is run once more: a single stall of the shared
-        // machine should not end the search.
         let mut ok = false;
         for attempt in 1..=2 {
             let mut step = phase(side, "maxrate step", per, duration).await;
@@ -352,7 +364,7 @@ pub async fn maxrate(side: &mut Side, rates: &[f64], duration: Duration) -> (Vec
                 step.get("late_sends").unwrap_or(0.0),
                 if ok { "held" } else if attempt == 1 { "failed, once more" } else { "FAILED" }
             );
-            steps.push(step);
+            self.steps.push(step);
             side.recorder
                 .settle(Duration::from_millis(500), Duration::from_secs(30))
                 .await;
@@ -361,31 +373,33 @@ pub async fn maxrate(side: &mut Side, rates: &[f64], duration: Duration) -> (Vec
             }
         }
         if ok {
-            best = Some(total);
+            self.best = Some(total);
         } else {
-            failed_at = Some(total);
-            break;
+            self.failed_at = Some(total);
         }
     }
-    let mut summary = Record::new("maxrate", side.name)
-        .param("conversations", side.conversations as f64)
-        .param("step_s", duration.as_secs_f64());
-    summary.set("max_held_per_s", best.unwrap_or(0.0));
-    if let Some(f) = failed_at {
-        summary.set("first_failed_per_s", f);
-    } else {
-        summary.note("every step held: the true limit is higher than the last step");
+
+    /// The result: the highest rate that held, and the first that did not.
+    pub fn summary(&self, side: &Side, duration: Duration) -> Record {
+        let mut summary = Record::new("maxrate", side.name)
+            .param("conversations", side.conversations as f64)
+            .param("step_s", duration.as_secs_f64());
+        summary.set("max_held_per_s", self.best.unwrap_or(0.0));
+        match self.failed_at {
+            Some(f) => summary.set("first_failed_per_s", f),
+            None => summary.note("every step held: the true limit is higher than the last step"),
+        }
+        if side.name == "kefu" {
+            summary.goal(
+                &format!(
+                    "report the highest total rate with p99 <= {P99_LIMIT_MS} ms and delivery >= {} % (a failed step is retried once)",
+                    DELIVERY_LIMIT * 100.0
+                ),
+                None,
+            );
+        }
+        summary
     }
-    if side.name == "kefu" {
-        summary.goal(
-            &format!(
-                "report the highest total rate with p99 <= {P99_LIMIT_MS} ms and delivery >= {} % (a failed step is retried once)",
-                DELIVERY_LIMIT * 100.0
-            ),
-            None,
-        );
-    }
-    (steps, summary)
 }
 
 // ---------------------------------------------------------------------------
