@@ -256,6 +256,7 @@ async fn run(
                             SESSION_CHECK,
                         ),
                         last_use: Instant::now(),
+                        check_due: false,
                     }),
                     Who::Visitor => None,
                 },
@@ -463,6 +464,8 @@ struct Revocation<'a> {
     check: tokio::time::Interval,
     /// When a message last marked the session used.
     last_use: Instant,
+    /// A periodic check is due (survives this future being dropped).
+    check_due: bool,
 }
 
 impl Revocation<'_> {
@@ -470,23 +473,24 @@ impl Revocation<'_> {
     /// by the periodic check (idle or absolute expiry).
     async fn ended(&mut self) {
         loop {
+            // A check interrupted by a frame (this future is dropped then) is
+            // redone first, not lost with its tick.
+            if self.check_due {
+                if !self.still_valid().await {
+                    return;
+                }
+                self.check_due = false;
+            }
             tokio::select! {
                 r = self.rx.recv() => match r {
                     Ok(Revoked::Session(s)) if s == self.session => return,
                     Ok(Revoked::Agent(a)) if a == self.agent => return,
                     Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        if !self.still_valid().await {
-                            return;
-                        }
-                    }
+                    // Missed revocations: look at the session instead.
+                    Err(broadcast::error::RecvError::Lagged(_)) => self.check_due = true,
                     Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
                 },
-                _ = self.check.tick() => {
-                    if !self.still_valid().await {
-                        return;
-                    }
-                }
+                _ = self.check.tick() => self.check_due = true,
             }
         }
     }
