@@ -8,6 +8,7 @@ pub mod limits;
 pub mod security;
 pub mod shutdown;
 pub mod storage;
+pub mod writer;
 pub mod ws;
 
 use std::time::Duration;

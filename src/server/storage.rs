@@ -93,8 +93,9 @@ impl ConversationRow {
     }
 }
 
+/// A stored message row (also read by the writer).
 #[derive(FromRow)]
-struct MessageRow {
+pub(super) struct MessageRow {
     conversation_id: ConversationId,
     seq: i64,
     client_id: MessageId,
@@ -106,7 +107,8 @@ struct MessageRow {
 }
 
 impl MessageRow {
-    fn into_message(self) -> ChatMessage {
+    /// As the wire has it.
+    pub(super) fn into_message(self) -> ChatMessage {
         ChatMessage {
             id: self.client_id,
             conversation: self.conversation_id,
@@ -163,6 +165,8 @@ pub enum CreateAgentError {
 #[derive(Clone, Debug)]
 pub struct Storage {
     pool: SqlitePool,
+    /// The one writer of chat messages (group commit).
+    writer: super::writer::Writer,
 }
 
 impl Storage {
@@ -188,10 +192,11 @@ impl Storage {
             .busy_timeout(busy_timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let writer = super::writer::Writer::start(options).await?;
+        Ok(Self { pool, writer })
     }
 
     // ---- agents ----
@@ -517,84 +522,27 @@ impl Storage {
     // ---- messages ----
 
     /// Stores a message as the conversation's next seq, in one transaction,
-    /// unless a message with the same id is already there.
+    /// unless a message with the same id is already there. Goes through the
+    /// group-commit writer: returns once the message is committed.
     pub async fn append(
         &self,
         conversation: ConversationId,
         msg: NewMessage<'_>,
     ) -> sqlx::Result<Appended> {
-        if let Some(existing) = self.message_by_id(conversation, msg.id).await? {
-            return Ok(Appended::Duplicate(existing));
-        }
         let event = msg
             .event
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        let sent_at = now_ms();
-        let mut tx = self.pool.begin().await?;
-        // The write lock is taken by this first statement, so the seq cannot race.
-        let seq: Option<i64> = sqlx::query_scalar(
-            "UPDATE conversations SET last_seq = last_seq + 1
-             WHERE id = ? AND status != 'closed' RETURNING last_seq",
-        )
-        .bind(conversation)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(seq) = seq else {
-            return Ok(Appended::Closed);
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO messages (conversation_id, seq, client_id, author, author_name, body, event, sent_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (conversation_id, client_id) DO NOTHING",
-        )
-        .bind(conversation)
-        .bind(seq)
-        .bind(msg.id)
-        .bind(msg.author.as_str())
-        .bind(msg.author_name)
-        .bind(msg.text)
-        .bind(event.as_deref())
-        .bind(sent_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            // Stored meanwhile by a concurrent resend of the same id.
-            drop(tx);
-            return Ok(match self.message_by_id(conversation, msg.id).await? {
-                Some(existing) => Appended::Duplicate(existing),
-                None => Appended::Closed,
-            });
-        }
-        tx.commit().await?;
-        Ok(Appended::New(ChatMessage {
+        let owned = super::writer::OwnedMessage {
             id: msg.id.clone(),
-            conversation,
-            seq,
             author: msg.author,
             author_name: msg.author_name.map(str::to_owned),
             text: msg.text.to_owned(),
-            event: msg.event.cloned(),
-            sent_at,
-        }))
-    }
-
-    async fn message_by_id(
-        &self,
-        conversation: ConversationId,
-        id: &MessageId,
-    ) -> sqlx::Result<Option<ChatMessage>> {
-        let row: Option<MessageRow> = sqlx::query_as(
-            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
-             FROM messages WHERE conversation_id = ? AND client_id = ?",
-        )
-        .bind(conversation)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(MessageRow::into_message))
+            event,
+            event_value: msg.event.cloned(),
+        };
+        self.writer.append(conversation, owned).await
     }
 
     /// Messages with seq > `after`, oldest first, at most `limit`.
