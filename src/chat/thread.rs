@@ -64,11 +64,6 @@ impl Entry {
             None => (self.anchor, 1, self.local),
         }
     }
-
-    /// The message id for messages (not notices).
-    pub fn id(&self) -> &str {
-        &self.key
-    }
 }
 
 /// A conversation's lines, always in order.

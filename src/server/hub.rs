@@ -949,18 +949,6 @@ impl Hub {
             Err(e) => tracing::error!(error = %e, "replaying messages failed"),
         }
     }
-
-    /// Whether `peer` may read conversation `id` (its visitor, or its agent).
-    pub async fn may_read(&self, peer: &Peer, id: ConversationId) -> sqlx::Result<bool> {
-        match peer {
-            Peer::Agent(agent) => Ok(self.serves(agent.id, id)),
-            Peer::Visitor(visitor) => Ok(self
-                .storage()
-                .conversation(id)
-                .await?
-                .is_some_and(|c| c.visitor_id == *visitor)),
-        }
-    }
 }
 
 /// A summary of a conversation the hub no longer tracks (closed).

@@ -53,13 +53,14 @@ impl AppState {
         grace: Duration,
     ) -> anyhow::Result<Self> {
         let hub = Hub::load(storage, grace).await?;
+        let config = config::Security::default();
+        hub.set_conversation_limit(config.limits.max_conversations_per_hour);
         Ok(Self {
             leptos_options,
             hub,
             shutdown: shutdown::Shutdown::new(),
-            security: security::SecurityState::new(config::Security::default()),
-        }
-        .with_security(config::Security::default()))
+            security: security::SecurityState::new(config),
+        })
     }
 
     /// Replaces the security settings (origins, cookies, limits).

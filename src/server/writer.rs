@@ -77,37 +77,43 @@ impl Writer {
 }
 
 async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut work = Vec::with_capacity(MAX_BATCH);
+    let mut replies = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            work.push((job.conversation, job.msg));
+            replies.push(job.reply);
+            if work.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
             }
         }
-        match write_batch(&mut conn, &batch).await {
+        match write_batch(&mut conn, work.drain(..)).await {
             Ok(results) => {
-                for (job, result) in batch.drain(..).zip(results) {
-                    let _ = job.reply.send(Ok(result));
+                for (reply, result) in replies.drain(..).zip(results) {
+                    let _ = reply.send(Ok(result));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, size = batch.len(), "storing a batch of messages failed");
+                tracing::error!(error = %e, size = replies.len(), "storing a batch of messages failed");
                 let reason = e.to_string();
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(sqlx::Error::Protocol(reason.clone())));
+                for reply in replies.drain(..) {
+                    let _ = reply.send(Err(sqlx::Error::Protocol(reason.clone())));
                 }
             }
         }
     }
 }
 
-async fn write_batch(conn: &mut Conn, batch: &[Job]) -> sqlx::Result<Vec<Appended>> {
+/// Stores a batch in one transaction; the messages move into the answers.
+async fn write_batch(
+    conn: &mut Conn,
+    batch: impl ExactSizeIterator<Item = (ConversationId, OwnedMessage)>,
+) -> sqlx::Result<Vec<Appended>> {
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut out = Vec::with_capacity(batch.len());
-    for job in batch {
-        out.push(append_one(&mut tx, job.conversation, &job.msg).await?);
+    for (conversation, msg) in batch {
+        out.push(append_one(&mut tx, conversation, msg).await?);
     }
     tx.commit().await?;
     Ok(out)
@@ -134,7 +140,7 @@ async fn stored(
 async fn append_one(
     conn: &mut Conn,
     conversation: ConversationId,
-    msg: &OwnedMessage,
+    msg: OwnedMessage,
 ) -> sqlx::Result<Appended> {
     let seq: Option<i64> = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1
@@ -179,13 +185,13 @@ async fn append_one(
         });
     }
     Ok(Appended::New(ChatMessage {
-        id: msg.id.clone(),
+        id: msg.id,
         conversation,
         seq,
         author: msg.author,
-        author_name: msg.author_name.clone(),
-        text: msg.text.clone(),
-        event: msg.event_value.clone(),
+        author_name: msg.author_name,
+        text: msg.text,
+        event: msg.event_value,
         sent_at,
     }))
 }
