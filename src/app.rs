@@ -10,15 +10,26 @@ use crate::console::ConsolePage;
 use crate::widget::Widget;
 
 /// The document around every page (server side).
+///
+/// Pages that carry the widget closed on someone else's content (the demo
+/// page `/`) load no wasm up front: they get the launcher script instead of
+/// the hydration scripts, and the chat loads when the visitor opens it
+/// (see `src/widget/launcher.js`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let scripts = if lazy_page() {
+        let nonce = leptos::nonce::use_nonce();
+        view! { <script type="module" nonce=nonce>{crate::widget::LAUNCHER_JS}</script> }.into_any()
+    } else {
+        view! { <HydrationScripts options=options.clone() /> }.into_any()
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <AutoReload options />
+                {scripts}
                 <MetaTags />
             </head>
             <body>
@@ -26,6 +37,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether this request's page hydrates only when the widget is opened.
+#[cfg(feature = "ssr")]
+fn lazy_page() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/")
+}
+
+#[cfg(not(feature = "ssr"))]
+fn lazy_page() -> bool {
+    false
 }
 
 /// The application: routes to the three pages.

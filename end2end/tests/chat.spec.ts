@@ -39,7 +39,6 @@ test("visitor and agent chat live; own messages right, theirs left; agent closes
 
   const visitor = await newPage(browser);
   await expect(visitor.page.goto(kefu.url + "/")).resolves.toBeTruthy();
-  await hydrated(visitor.page);
   await expect(visitor.page.getByTestId("widget-launcher")).toHaveAttribute("data-online", "true");
   await visitor.page.getByTestId("widget-launcher").click();
   await expect(messages(visitor.page, "system")).toHaveText(["Ann will serve you"]);

@@ -5,7 +5,6 @@ test("no agent online: leave a message; the next agent to sign in gets it", asyn
   kefu.addAgent("Ann");
   const visitor = await newPage(browser);
   await visitor.page.goto(kefu.url + "/");
-  await hydrated(visitor.page);
   await expect(visitor.page.getByTestId("widget-launcher")).toHaveAttribute("data-online", "false");
   await visitor.page.getByTestId("widget-launcher").click();
   await expect(visitor.page.getByTestId("offline-form")).toBeVisible();
@@ -65,6 +64,7 @@ test("visitor reload and a later visit keep the conversation and its history", a
   await expect(messages(visitor.page, "agent")).toHaveCount(1);
 
   await visitor.page.reload();
+  // A returning visitor's chat loads without a click.
   await hydrated(visitor.page);
   await visitor.page.getByTestId("widget-launcher").click();
   await expect(messages(visitor.page)).toHaveText(["Ann will serve you", "my first message", "agent answer"]);

@@ -15,6 +15,10 @@ use crate::protocol::{Author, ConversationStatus};
 use state::WidgetState;
 use strings::{WidgetStrings, EN};
 
+/// The script that pages with the widget closed carry instead of the
+/// hydration scripts: it loads the chat when the visitor opens it.
+pub const LAUNCHER_JS: &str = include_str!("launcher.js");
+
 /// The widget: launcher button plus panel.
 #[component]
 pub fn Widget() -> impl IntoView {
@@ -26,7 +30,12 @@ pub fn Widget() -> impl IntoView {
     Effect::new(move |_| {
         hydrated.set(true);
         #[cfg(feature = "hydrate")]
-        connect(state);
+        {
+            if take_open_request() {
+                state.open_panel();
+            }
+            connect(state);
+        }
     });
 
     let online = move || {
@@ -126,6 +135,21 @@ pub fn Widget() -> impl IntoView {
             </button>
         </div>
     }
+}
+
+/// Whether the launcher script was clicked while the chat was loading
+/// (`window.__kefuOpen`); clears the request.
+#[cfg(feature = "hydrate")]
+fn take_open_request() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let key = wasm_bindgen::JsValue::from_str("__kefuOpen");
+    let requested = js_sys::Reflect::get(&window, &key).is_ok_and(|v| v.is_truthy());
+    if requested {
+        let _ = js_sys::Reflect::delete_property(&window, &key);
+    }
+    requested
 }
 
 /// Opens the visitor socket and wires it to the state (browser only).

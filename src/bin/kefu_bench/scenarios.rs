@@ -559,35 +559,54 @@ pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<V
         r.set("html_raw_kib", html.len() as f64 / 1024.0);
         r.set("html_gzip_kib", html_gz);
         let text = String::from_utf8_lossy(&html);
-        let mut loaded: Vec<String> = text
-            .match_indices("/pkg/")
-            .map(|(i, _)| {
-                text[i + 5..]
+        // What the browser fetches up front: `href`/`src` attributes naming
+        // /pkg/ files (stylesheet, module preload, wasm preload). Paths named
+        // inside an inline script (the launcher's lazy import) do not count.
+        let mut loaded: Vec<String> = ["href=\"/pkg/", "src=\"/pkg/"]
+            .iter()
+            .flat_map(|attr| text.match_indices(attr).map(|(i, _)| i + attr.len()))
+            .map(|start| {
+                text[start..]
                     .chars()
-                    .take_while(|c| !matches!(c, '"' | '\'' | ' ' | ')' | '>' | '?' | '#'))
+                    .take_while(|c| !matches!(c, '"' | '?' | '#'))
                     .collect::<String>()
             })
             .filter(|n| !n.is_empty())
             .collect();
         loaded.sort();
         loaded.dedup();
-        let (mut raw, mut gz) = (html.len() as f64 / 1024.0, html_gz);
-        for name in &loaded {
-            if let Some((a, b)) = gz_of.get(name) {
-                raw += a;
-                gz += b;
-            }
-        }
+        let sum = |names: &[String]| {
+            names.iter().filter_map(|n| gz_of.get(n)).fold(
+                (html.len() as f64 / 1024.0, html_gz),
+                |(raw, gz), (a, b)| (raw + a, gz + b),
+            )
+        };
+        let (raw, gz) = sum(&loaded);
         r.set("total_raw_kib", raw);
         r.set("total_gzip_kib", gz);
-        r.note(format!("loads on open: /pkg/{}", loaded.join(", /pkg/")));
-        if page == "/widget" {
+        r.note(format!("loads up front: /pkg/{}", loaded.join(", /pkg/")));
+        if page == "/" {
             r.goal(
-                "<= 30 KiB gzipped for the widget page with the widget closed",
+                "<= 30 KiB gzipped for a page with the widget closed",
                 gz.is_finite().then_some(gz <= 30.0),
             );
+            // Opening the widget adds the chat's script and wasm.
+            let mut open = loaded.clone();
+            for name in ["kefu.js", "kefu.wasm"] {
+                if !open.iter().any(|n| n == name) {
+                    open.push(name.to_owned());
+                }
+            }
+            let (raw, gz) = sum(&open);
+            let mut o = Record::new("assets", "page / (widget opened)");
+            o.set("total_raw_kib", raw);
+            o.set("total_gzip_kib", gz);
+            o.note("the chat loads when the visitor clicks the launcher");
+            records.push(r);
+            records.push(o);
+        } else {
+            records.push(r);
         }
-        records.push(r);
     }
     Ok(records)
 }

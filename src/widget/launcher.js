@@ -1,0 +1,38 @@
+// kefu's launcher, inlined into pages that show the widget closed.
+//
+// The page is server-rendered with the launcher button already in place; the
+// chat (kefu.js + kefu.wasm) loads only when the visitor clicks it, or at once
+// for a visitor who has chatted before (so a reply can raise the unread badge
+// while the panel is closed). The click that starts the load opens the panel
+// as soon as the chat is ready.
+const button = document.querySelector('[data-testid="widget-launcher"]');
+let started = false;
+let ready = false;
+
+function start() {
+  if (started) return;
+  started = true;
+  if (button) button.classList.add("loading");
+  import("/pkg/kefu.js")
+    .then((kefu) => kefu.default({ module_or_path: "/pkg/kefu.wasm" }).then(() => {
+      kefu.hydrate();
+      ready = true;
+    }))
+    .catch((err) => {
+      started = false;
+      console.error("kefu: the chat could not load", err);
+    })
+    .finally(() => button && button.classList.remove("loading"));
+}
+
+if (button) {
+  button.addEventListener("click", () => {
+    if (!ready) window.__kefuOpen = true;
+    start();
+  });
+}
+try {
+  if (localStorage.getItem("kefu.visitor_token")) start();
+} catch (_) {
+  // Storage blocked: wait for a click.
+}
