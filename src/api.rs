@@ -22,13 +22,26 @@ pub enum ConsoleView {
     SignedIn(AgentInfo),
 }
 
-/// A visitor's newest conversation and its messages.
+/// Messages per history page: what opening a conversation fetches, and
+/// what each "earlier messages" click adds.
+pub const HISTORY_PAGE: i64 = 50;
+
+/// One page of a conversation's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    /// Up to [`HISTORY_PAGE`] messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// Whether older messages exist before the first one here.
+    pub more: bool,
+}
+
+/// A visitor's newest conversation and one page of its messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitorThread {
     /// The conversation.
     pub conversation: ConversationSummary,
-    /// Its messages, oldest first.
-    pub messages: Vec<ChatMessage>,
+    /// The newest page of its messages (or the page before `before`).
+    pub page: HistoryPage,
 }
 
 /// Whether any agent is online now (drawn on the widget's launcher).
@@ -37,19 +50,25 @@ pub async fn agent_availability() -> Result<bool, AppError> {
     Ok(crate::server::state().hub.agents_online())
 }
 
-/// The newest conversation of the visitor holding `token`, with its messages.
+/// The newest conversation of the visitor holding `token`, with its newest
+/// page of messages, or the page of messages with seq below `before`.
 #[server(endpoint = "visitor_history")]
-pub async fn visitor_history(token: String) -> Result<Option<VisitorThread>, AppError> {
-    crate::server::api::visitor_history(&token).await
+pub async fn visitor_history(
+    token: String,
+    before: Option<i64>,
+) -> Result<Option<VisitorThread>, AppError> {
+    crate::server::api::visitor_history(&token, before).await
 }
 
-/// The messages of a conversation the signed-in agent serves.
+/// The newest page of messages of a conversation the signed-in agent serves,
+/// or the page of messages with seq below `before`.
 #[server(endpoint = "conversation_history")]
 pub async fn conversation_history(
     conversation: ConversationId,
-) -> Result<Vec<ChatMessage>, AppError> {
+    before: Option<i64>,
+) -> Result<HistoryPage, AppError> {
     let agent = crate::server::api::signed_in().await?;
-    crate::server::api::conversation_history(&agent, conversation).await
+    crate::server::api::conversation_history(&agent, conversation, before).await
 }
 
 /// What `/console` should show for this browser.

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use kefu::api::{ConsoleView, VisitorThread};
+use kefu::api::{ConsoleView, HistoryPage, VisitorThread};
 use kefu::error::AppError;
 use kefu::protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
@@ -804,7 +804,7 @@ async fn a_visitor_token_reads_only_its_own_conversation() {
         .json();
     let thread = thread.expect("A has a conversation");
     assert_eq!(thread.conversation.id, conv_a);
-    assert!(thread.messages.iter().any(|m| m.id.0 == "a-secret"));
+    assert!(thread.page.messages.iter().any(|m| m.id.0 == "a-secret"));
 
     // B's token reads B's conversation, and nothing of A's.
     let thread: Option<VisitorThread> = server
@@ -814,14 +814,22 @@ async fn a_visitor_token_reads_only_its_own_conversation() {
     let thread = thread.expect("B has a conversation");
     assert_eq!(thread.conversation.id, conv_b);
     assert!(
-        thread.messages.iter().all(|m| m.conversation == conv_b),
+        thread
+            .page
+            .messages
+            .iter()
+            .all(|m| m.conversation == conv_b),
         "B's history holds another conversation's messages: {thread:#?}"
     );
     assert!(
-        !thread.messages.iter().any(|m| m.text.contains("secret")),
+        !thread
+            .page
+            .messages
+            .iter()
+            .any(|m| m.text.contains("secret")),
         "B's history shows A's message: {thread:#?}"
     );
-    assert!(thread.messages.iter().any(|m| m.id.0 == "b-1"));
+    assert!(thread.page.messages.iter().any(|m| m.id.0 == "b-1"));
 
     // Tokens that are not a visitor's read nothing at all.
     for bogus in ["", "not-a-token", &"0".repeat(64)] {
@@ -1010,11 +1018,11 @@ async fn agents_read_only_the_conversations_they_serve() {
     let conv_id = conv.0.to_string();
     let args = [("conversation", conv_id.as_str())];
 
-    let messages: Vec<ChatMessage> = server
+    let page: HistoryPage = server
         .call("conversation_history", &args, Some(&ann))
         .await
         .json();
-    assert!(messages.iter().any(|m| m.id.0 == "v-1"), "{messages:?}");
+    assert!(page.messages.iter().any(|m| m.id.0 == "v-1"), "{page:?}");
     let response = server.call("conversation_history", &args, Some(&bob)).await;
     assert_eq!(
         response.app_error(),
@@ -1033,11 +1041,11 @@ async fn agents_read_only_the_conversations_they_serve() {
     let response = server.call("conversation_history", &args, None).await;
     assert_eq!(response.app_error(), AppError::Unauthorized);
     // Admins may read any.
-    let messages: Vec<ChatMessage> = server
+    let page: HistoryPage = server
         .call("conversation_history", &args, Some(&boss))
         .await
         .json();
-    assert!(messages.iter().any(|m| m.id.0 == "v-1"));
+    assert!(page.messages.iter().any(|m| m.id.0 == "v-1"));
 }
 
 // ---------------------------------------------------------------------------

@@ -46,15 +46,17 @@ async function waitUp(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`kefu did not come up at ${url}`);
 }
 
-export const test = base.extend<{ kefu: Kefu; graceSecs: number }>({
+export const test = base.extend<{ kefu: Kefu; graceSecs: number; serverEnv: Record<string, string> }>({
   graceSecs: [30, { option: true }],
-  kefu: async ({ graceSecs }, use, testInfo) => {
+  /** Extra environment for the server (its flags' KEFU_* variables). */
+  serverEnv: [{}, { option: true }],
+  kefu: async ({ graceSecs, serverEnv }, use, testInfo) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kefu-e2e-"));
     const db = path.join(dir, "kefu.db");
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const log = fs.openSync(path.join(dir, "server.log"), "w");
-    const env = { ...process.env, LEPTOS_SITE_ROOT: path.join(ROOT, "target", "site"), RUST_LOG: "info" };
+    const env = { ...process.env, LEPTOS_SITE_ROOT: path.join(ROOT, "target", "site"), RUST_LOG: "info", ...serverEnv };
     const child = spawn(
       BIN,
       ["--db", db, "serve", "--addr", `127.0.0.1:${port}`, "--grace-secs", String(graceSecs)],

@@ -17,6 +17,8 @@ pub struct ChatStrings {
     pub sent: &'static str,
     /// Over the list when the reader scrolled up and new messages came.
     pub new_messages: &'static str,
+    /// Button over the oldest message shown when older ones exist.
+    pub earlier: &'static str,
     /// Shown when the text is over the length limit.
     pub too_long: &'static str,
     /// Words for a stored system event.

@@ -71,6 +71,9 @@ impl Entry {
 pub struct Thread {
     /// The conversation these lines belong to, once known.
     pub conversation: Option<ConversationId>,
+    /// Whether the server holds older messages than the oldest one here
+    /// (set from the last history page merged).
+    pub more_before: bool,
     entries: Vec<Entry>,
     next_local: u64,
 }
@@ -92,6 +95,11 @@ impl Thread {
     /// The highest stored seq held.
     pub fn last_seq(&self) -> i64 {
         self.entries.iter().filter_map(|e| e.seq).max().unwrap_or(0)
+    }
+
+    /// The lowest stored seq held, if any.
+    pub fn first_seq(&self) -> Option<i64> {
+        self.entries.iter().filter_map(|e| e.seq).min()
     }
 
     /// Own messages not yet acknowledged, oldest first: (id, text).
@@ -141,13 +149,30 @@ impl Thread {
 
     /// Adds a stored message; returns false if it was already there.
     pub fn merge(&mut self, message: ChatMessage) -> bool {
+        let added = self.insert(message);
+        self.sort();
+        added
+    }
+
+    /// Adds a page of history (any order) in one pass; `more` says whether
+    /// the server holds older messages still. Returns how many were new.
+    pub fn merge_page(&mut self, messages: Vec<ChatMessage>, more: bool) -> usize {
+        let mut added = 0;
+        for m in messages {
+            added += usize::from(self.insert(m));
+        }
+        self.more_before = more;
+        self.sort();
+        added
+    }
+
+    /// Adds or confirms one message without re-sorting.
+    fn insert(&mut self, message: ChatMessage) -> bool {
         if let Some(existing) = self.entries.iter_mut().find(|e| e.key == message.id.0) {
-            if existing.seq.is_some() {
-                return false;
+            if existing.seq.is_none() {
+                existing.seq = Some(message.seq);
+                existing.delivery = Delivery::Sent;
             }
-            existing.seq = Some(message.seq);
-            existing.delivery = Delivery::Sent;
-            self.sort();
             return false;
         }
         if self.entries.iter().any(|e| e.seq == Some(message.seq)) {
@@ -168,7 +193,6 @@ impl Thread {
             local,
             tried_at: 0.0,
         });
-        self.sort();
         true
     }
 
@@ -242,6 +266,7 @@ impl Thread {
     pub fn switch_to(&mut self, conversation: ConversationId) {
         if self.conversation != Some(conversation) {
             self.conversation = Some(conversation);
+            self.more_before = false;
             self.entries
                 .retain(|e| e.own && e.delivery == Delivery::Pending);
         }
@@ -277,6 +302,26 @@ mod tests {
         assert!(!t.merge(msg("b", 2, Author::Agent)));
         assert_eq!(texts(&t), ["a", "b"]);
         assert_eq!(t.last_seq(), 2);
+    }
+
+    #[test]
+    fn history_pages_go_above_live_messages_and_say_whether_more_remain() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        t.merge(msg("live", 7, Author::Agent));
+        let newest = vec![
+            msg("e", 5, Author::Agent),
+            msg("f", 6, Author::Visitor),
+            msg("live", 7, Author::Agent),
+        ];
+        assert_eq!(t.merge_page(newest, true), 2);
+        assert!(t.more_before);
+        assert_eq!(t.first_seq(), Some(5));
+        let older = vec![msg("c", 3, Author::Agent), msg("d", 4, Author::Agent)];
+        assert_eq!(t.merge_page(older, false), 2);
+        assert!(!t.more_before);
+        assert_eq!(texts(&t), ["c", "d", "e", "f", "live"]);
+        t.switch_to(ConversationId(2));
+        assert!(!t.more_before && t.first_seq().is_none());
     }
 
     #[test]

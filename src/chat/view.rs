@@ -52,7 +52,10 @@ fn at_bottom(el: &leptos::web_sys::HtmlDivElement) -> bool {
 }
 
 /// The list of a thread's lines. Keeps the newest in view while the reader
-/// is at the bottom; scrolled up, shows a "new messages" pill instead.
+/// is at the bottom; scrolled up, shows a "new messages" pill instead. When
+/// the server holds older messages, an "earlier messages" button on top asks
+/// `on_earlier` for the page before the oldest seq shown; the view keeps its
+/// place while that page is put above it.
 #[component]
 pub fn MessageList(
     /// The thread to show.
@@ -61,25 +64,40 @@ pub fn MessageList(
     strings: ChatStrings,
     /// Whose messages are drawn on the right (the reader's side).
     mine: Author,
+    /// Fetches the page of messages before this seq.
+    #[prop(optional)]
+    on_earlier: Option<Callback<i64>>,
 ) -> impl IntoView {
     let list = NodeRef::<html::Div>::new();
     let stuck = RwSignal::new(true);
     let pill = RwSignal::new(false);
+    // Distance from the bottom to keep while an earlier page is put on top.
+    let keep_from_bottom = RwSignal::new(None::<i32>);
     let count = Memo::new(move |_| thread.with(|t| t.entries().len()));
+    let newest = Memo::new(move |_| thread.with(|t| t.entries().last().map(|e| e.key.clone())));
+    let more_before = Memo::new(move |_| thread.with(|t| t.more_before));
 
     let scroll_down = move || {
         if let Some(el) = list.get_untracked() {
             el.set_scroll_top(el.scroll_height());
         }
     };
-    Effect::new(move |prev: Option<usize>| {
-        let n = count.get();
-        if stuck.get_untracked() {
+    Effect::new(move |prev: Option<Option<String>>| {
+        count.track();
+        let last = newest.get();
+        if let Some(from_bottom) = keep_from_bottom.get_untracked() {
+            keep_from_bottom.set(None);
+            request_animation_frame(move || {
+                if let Some(el) = list.get_untracked() {
+                    el.set_scroll_top(el.scroll_height() - from_bottom);
+                }
+            });
+        } else if stuck.get_untracked() {
             request_animation_frame(scroll_down);
-        } else if prev.is_some_and(|p| n > p) {
+        } else if prev.is_some_and(|p| p != last) {
             pill.set(true);
         }
-        n
+        last
     });
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
@@ -90,9 +108,24 @@ pub fn MessageList(
             }
         }
     };
+    let load_earlier = move |_| {
+        let Some(callback) = on_earlier else { return };
+        let Some(first) = thread.with_untracked(Thread::first_seq) else {
+            return;
+        };
+        if let Some(el) = list.get_untracked() {
+            keep_from_bottom.set(Some(el.scroll_height() - el.scroll_top()));
+        }
+        callback.run(first);
+    };
     view! {
         <div class="message-list-wrap">
             <div class="message-list" data-testid="message-list" node_ref=list on:scroll=on_scroll>
+                <Show when=move || on_earlier.is_some() && more_before.get()>
+                    <button class="load-earlier" data-testid="load-earlier" on:click=load_earlier>
+                        {strings.earlier}
+                    </button>
+                </Show>
                 <For
                     each=move || thread.with(|t| t.entries().to_vec())
                     key=|e| (e.key.clone(), e.seq, e.delivery.clone())

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use crate::chat::{Notice, Outbox, Thread};
 use crate::protocol::{
-    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
-    ConversationSummary, ErrorCode, Party, Resume, ServerMsg,
+    AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
+    ErrorCode, Party, Resume, ServerMsg,
 };
 
 /// One conversation tab.
@@ -139,12 +139,10 @@ impl ConsoleState {
     }
 
     /// Merges fetched history into a conversation.
-    pub fn merge_history(&self, id: ConversationId, messages: Vec<ChatMessage>) {
+    pub fn merge_history(&self, id: ConversationId, page: crate::api::HistoryPage) {
         if let Some(c) = self.find(id) {
             c.thread.update(|t| {
-                for m in messages {
-                    t.merge(m);
-                }
+                t.merge_page(page.messages, page.more);
             });
             if self.selected.get_untracked() == Some(id) && crate::chat::link::page_visible() {
                 self.mark_read(id);

@@ -88,6 +88,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         pending: "Sending…",
         sent: "Sent",
         new_messages: "New messages ↓",
+        earlier: "Earlier messages",
         too_long: "Messages are limited to 4,000 characters.",
         event: event_en,
         notice: notice_en,

@@ -138,9 +138,31 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 {s.close}
             </button>
         </header>
-        <MessageList thread=handle.thread.into() strings=s.chat mine=Author::Agent />
+        <MessageList
+            thread=handle.thread.into()
+            strings=s.chat
+            mine=Author::Agent
+            on_earlier=Callback::new(move |before: i64| {
+                #[cfg(feature = "hydrate")]
+                fetch_history(state, id, Some(before));
+                #[cfg(not(feature = "hydrate"))]
+                let _ = before;
+            })
+        />
         <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(id, text)) />
     }
+}
+
+/// Fetches the newest page of `id`'s history, or the page before `before`,
+/// and merges it into the tab (browser only).
+#[cfg(feature = "hydrate")]
+fn fetch_history(state: ConsoleState, id: crate::protocol::ConversationId, before: Option<i64>) {
+    leptos::task::spawn_local(async move {
+        match crate::api::conversation_history(id, before).await {
+            Ok(page) => state.merge_history(id, page),
+            Err(e) => state.error.set(Some(super::strings::error_text(&e))),
+        }
+    });
 }
 
 /// Opens the agent socket and wires it to the state (browser only).
@@ -154,12 +176,7 @@ fn connect(state: ConsoleState) {
             hello: move || state.hello(),
             on_message: move |msg| {
                 if let Some(id) = state.apply(msg) {
-                    leptos::task::spawn_local(async move {
-                        match crate::api::conversation_history(id).await {
-                            Ok(messages) => state.merge_history(id, messages),
-                            Err(e) => state.error.set(Some(super::strings::error_text(&e))),
-                        }
-                    });
+                    fetch_history(state, id, None);
                 }
             },
             retry: move || state.resend_pending(f64::from(socket::RETRY_MS)),

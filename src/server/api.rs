@@ -11,11 +11,11 @@ use super::auth;
 use super::limits::ThrottleKey;
 use super::security::{ClientAddr, Revoked};
 use super::state;
-use super::storage::AgentRow;
+use super::storage::{AgentRow, Storage};
 use crate::accounts;
-use crate::api::{ConsoleView, VisitorThread};
+use crate::api::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
 use crate::error::{AppError, Invalid};
-use crate::protocol::{AgentId, AgentInfo, ChatMessage, ConversationId};
+use crate::protocol::{AgentId, AgentInfo, ConversationId};
 use crate::server::storage::CreateAgentError;
 
 /// Logs a storage failure and hides its details from the browser.
@@ -159,7 +159,10 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// See [`crate::api::visitor_history`].
-pub async fn visitor_history(token: &str) -> Result<Option<VisitorThread>, AppError> {
+pub async fn visitor_history(
+    token: &str,
+    before: Option<i64>,
+) -> Result<Option<VisitorThread>, AppError> {
     let hub = &state().hub;
     let storage = hub.storage();
     let Some(visitor) = storage
@@ -176,13 +179,10 @@ pub async fn visitor_history(token: &str) -> Result<Option<VisitorThread>, AppEr
     else {
         return Ok(None);
     };
-    let messages = storage
-        .messages_after(row.id, 0, 100_000)
-        .await
-        .map_err(internal)?;
+    let page = history_page(storage, row.id, before).await?;
     Ok(Some(VisitorThread {
         conversation: hub.summary_for_visitor(&row),
-        messages,
+        page,
     }))
 }
 
@@ -190,15 +190,31 @@ pub async fn visitor_history(token: &str) -> Result<Option<VisitorThread>, AppEr
 pub async fn conversation_history(
     agent: &AgentInfo,
     conversation: ConversationId,
-) -> Result<Vec<ChatMessage>, AppError> {
+    before: Option<i64>,
+) -> Result<HistoryPage, AppError> {
     let hub = &state().hub;
     if !hub.serves(agent.id, conversation) && !agent.is_admin {
         return Err(AppError::NotFound);
     }
-    hub.storage()
-        .messages_after(conversation, 0, 100_000)
+    history_page(hub.storage(), conversation, before).await
+}
+
+/// The [`HISTORY_PAGE`] messages before `before` (default: the newest).
+async fn history_page(
+    storage: &Storage,
+    conversation: ConversationId,
+    before: Option<i64>,
+) -> Result<HistoryPage, AppError> {
+    let before = before.unwrap_or(i64::MAX);
+    let mut messages = storage
+        .messages_before(conversation, before, HISTORY_PAGE + 1)
         .await
-        .map_err(internal)
+        .map_err(internal)?;
+    let more = messages.len() > HISTORY_PAGE as usize;
+    if more {
+        messages.remove(0);
+    }
+    Ok(HistoryPage { messages, more })
 }
 
 /// See [`crate::api::list_agents`].

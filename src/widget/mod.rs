@@ -106,7 +106,17 @@ pub fn Widget() -> impl IntoView {
                         </p>
                     })}
                     {move || state.error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
-                    <MessageList thread=state.thread.into() strings=s.chat mine=Author::Visitor />
+                    <MessageList
+                        thread=state.thread.into()
+                        strings=s.chat
+                        mine=Author::Visitor
+                        on_earlier=Callback::new(move |before: i64| {
+                            #[cfg(feature = "hydrate")]
+                            fetch_history(state, Some(before));
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = before;
+                        })
+                    />
                     <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(text)) />
                 </section>
             </Show>
@@ -152,6 +162,26 @@ fn take_open_request() -> bool {
     requested
 }
 
+/// Fetches the newest page of the visitor's conversation, or the page before
+/// `before`, and merges it if the widget still shows that conversation.
+#[cfg(feature = "hydrate")]
+fn fetch_history(state: WidgetState, before: Option<i64>) {
+    use crate::client::local_storage;
+    let Some(token) = local_storage().and_then(|s| s.get_item(state::TOKEN_KEY).ok().flatten())
+    else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        if let Ok(Some(history)) = crate::api::visitor_history(token, before).await {
+            state.thread.update(|t| {
+                if t.conversation == Some(history.conversation.id) {
+                    t.merge_page(history.page.messages, history.page.more);
+                }
+            });
+        }
+    });
+}
+
 /// Opens the visitor socket and wires it to the state (browser only).
 #[cfg(feature = "hydrate")]
 fn connect(state: WidgetState) {
@@ -169,19 +199,8 @@ fn connect(state: WidgetState) {
                 let _ = storage.set_item(state::TOKEN_KEY, t);
             }
         }
-        if let Some(conversation) = state.apply(msg) {
-            let Some(token) = token() else { return };
-            leptos::task::spawn_local(async move {
-                if let Ok(Some(history)) = crate::api::visitor_history(token).await {
-                    if history.conversation.id == conversation {
-                        state.thread.update(|t| {
-                            for m in history.messages {
-                                t.merge(m);
-                            }
-                        });
-                    }
-                }
-            });
+        if state.apply(msg).is_some() {
+            fetch_history(state, None);
         }
     };
     socket::start(

@@ -69,6 +69,7 @@ pub const EN: WidgetStrings = WidgetStrings {
         pending: "Sending…",
         sent: "Sent",
         new_messages: "New messages ↓",
+        earlier: "Earlier messages",
         too_long: "Messages are limited to 4,000 characters.",
         event: event_en,
         notice: notice_en,
