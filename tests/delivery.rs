@@ -849,6 +849,65 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
 }
 
 #[tokio::test]
+async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
+    let server = start_server(None).await;
+    let cookie = server.create_agent("Ann", 5).await;
+    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
+    let (mut visitor, _, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+
+    // The socket reads on while messages are being stored (pipelined); a
+    // close sent behind them must still act only after they are stored.
+    let ids = burst_ids(7, 50);
+    for id in &ids {
+        agent
+            .send(&ClientMsg::Send {
+                id: MessageId(id.clone()),
+                conversation: Some(conv),
+                text: format!("reply {id}"),
+            })
+            .await;
+    }
+    agent.send(&ClientMsg::Close { conversation: conv }).await;
+    let frames = agent
+        .frames_until("the closed conversation", |m| {
+            matches!(m, ServerMsg::Conversation { conversation }
+                if conversation.id == conv && conversation.status == ConversationStatus::Closed)
+        })
+        .await;
+    let acks: Vec<(String, i64)> = frames
+        .iter()
+        .filter_map(|m| match m {
+            ServerMsg::Ack { id, seq, .. } => Some((id.0.clone(), *seq)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(String, i64)> = ids.iter().cloned().zip(2..).collect();
+    assert_eq!(
+        acks, expected,
+        "every reply acked, in order, before the close: {frames:#?}"
+    );
+    assert!(
+        !frames.iter().any(|m| matches!(m, ServerMsg::Error { .. })),
+        "no reply was refused: {frames:#?}"
+    );
+    // The visitor got them all, in order, then the closing.
+    let seen = visitor
+        .frames_until("the closed conversation", |m| {
+            matches!(m, ServerMsg::Conversation { conversation }
+                if conversation.status == ConversationStatus::Closed)
+        })
+        .await;
+    let texts: Vec<i64> = seen
+        .iter()
+        .filter_map(|m| match m {
+            ServerMsg::Message { message } if message.author == Author::Agent => Some(message.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, (2..52).collect::<Vec<i64>>());
+}
+
+#[tokio::test]
 async fn a_storage_error_reaches_the_sender_and_a_retry_succeeds_once() {
     let server = start_server(Some(SHORT_BUSY)).await;
     let cookie = server.create_agent("Ann", 5).await;

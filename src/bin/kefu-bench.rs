@@ -138,7 +138,8 @@ impl Plan {
                 .idle_during_chat
                 .unwrap_or(if full { 5_000 } else { 1_000 }),
             steps: vec![
-                1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 50_000.0, 100_000.0,
+                1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 30_000.0, 50_000.0, 70_000.0,
+                100_000.0,
             ],
             step: secs(cli.step_secs, if full { 10.0 } else { 5.0 }),
             history: cli.history.unwrap_or(10_000),

@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, Notify};
 
 use super::auth::new_token;
 use super::storage::{Appended, NewMessage, Storage, VisitorId};
+use super::writer::Stored;
 use crate::protocol::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
     ConversationSummary, ErrorCode, MessageId, Party, Resume, ServerMsg, SystemEvent,
@@ -75,6 +76,67 @@ impl Conn {
     pub async fn send(&self, msg: &ServerMsg) {
         let _ = self.tx.send(Outbound::Frame(encode(msg))).await;
     }
+}
+
+/// A message handed to the writer. Finishing it waits for its batch to
+/// commit, then delivers it to both sides of the conversation and
+/// acknowledges it to the sender (or tells the sender why not). Owned, so a
+/// socket can keep several in flight, finishing them in the order sent.
+pub struct Posting {
+    hub: Hub,
+    conn: Conn,
+    id: MessageId,
+    conversation: ConversationId,
+    stored: Stored,
+}
+
+impl Posting {
+    /// Waits for the commit; delivers and acknowledges.
+    pub async fn finish(self) {
+        let Posting {
+            hub,
+            conn,
+            id,
+            conversation,
+            stored,
+        } = self;
+        let reply = match stored.await {
+            Ok(Appended::New(message)) => {
+                let seq = message.seq;
+                hub.deliver(message);
+                ServerMsg::Ack {
+                    id,
+                    conversation,
+                    seq,
+                }
+            }
+            Ok(Appended::Duplicate(message)) => ServerMsg::Ack {
+                id,
+                conversation,
+                seq: message.seq,
+            },
+            Ok(Appended::Closed) => error_msg(
+                ErrorCode::ConversationClosed,
+                "this conversation is closed",
+                Some(id),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "storing a message failed");
+                storage_error(&id)
+            }
+        };
+        // Never waits: a sender that stopped reading is closed as too slow,
+        // and resends what was not acknowledged when it comes back.
+        conn.push(&encode(&reply));
+    }
+}
+
+fn storage_error(id: &MessageId) -> ServerMsg {
+    error_msg(
+        ErrorCode::Storage,
+        "the message could not be stored; it will be retried",
+        Some(id.clone()),
+    )
 }
 
 /// Serializes a server message once; the result is shared by every recipient.
@@ -803,35 +865,6 @@ impl Hub {
             .await;
     }
 
-    /// An agent's message into a conversation they serve.
-    pub async fn agent_send(
-        &self,
-        agent: &AgentInfo,
-        conn: &Conn,
-        conversation: ConversationId,
-        id: MessageId,
-        text: &str,
-    ) {
-        if !self.serves(agent.id, conversation) {
-            conn.send(&error_msg(
-                ErrorCode::Forbidden,
-                "that conversation is not yours",
-                Some(id),
-            ))
-            .await;
-            return;
-        }
-        self.post(
-            conversation,
-            conn,
-            &id,
-            Author::Agent,
-            Some(&agent.name),
-            text,
-        )
-        .await;
-    }
-
     /// Stores, then delivers to both sides, then acknowledges to the sender.
     async fn post(
         &self,
@@ -842,6 +875,26 @@ impl Hub {
         author_name: Option<&str>,
         text: &str,
     ) {
+        if let Some(posting) = self
+            .submit(conversation, conn, id, author, author_name, text)
+            .await
+        {
+            posting.finish().await;
+        }
+    }
+
+    /// Hands a message to the writer; the returned [`Posting`] delivers and
+    /// acknowledges it once stored. `None`: the sender was already told why
+    /// it could not be queued.
+    async fn submit(
+        &self,
+        conversation: ConversationId,
+        conn: &Conn,
+        id: &MessageId,
+        author: Author,
+        author_name: Option<&str>,
+        text: &str,
+    ) -> Option<Posting> {
         let new = NewMessage {
             id,
             author,
@@ -849,43 +902,69 @@ impl Hub {
             text,
             event: None,
         };
-        match self.storage().append(conversation, new).await {
-            Ok(Appended::New(message)) => {
-                let seq = message.seq;
-                self.deliver(message);
-                conn.send(&ServerMsg::Ack {
-                    id: id.clone(),
-                    conversation,
-                    seq,
-                })
-                .await;
-            }
-            Ok(Appended::Duplicate(message)) => {
-                conn.send(&ServerMsg::Ack {
-                    id: id.clone(),
-                    conversation,
-                    seq: message.seq,
-                })
-                .await;
-            }
-            Ok(Appended::Closed) => {
-                conn.send(&error_msg(
-                    ErrorCode::ConversationClosed,
-                    "this conversation is closed",
-                    Some(id.clone()),
-                ))
-                .await;
-            }
+        match self.storage().submit(conversation, new).await {
+            Ok(stored) => Some(Posting {
+                hub: self.clone(),
+                conn: conn.clone(),
+                id: id.clone(),
+                conversation,
+                stored,
+            }),
             Err(e) => {
-                tracing::error!(error = %e, "storing a message failed");
-                conn.send(&error_msg(
-                    ErrorCode::Storage,
-                    "the message could not be stored; it will be retried",
-                    Some(id.clone()),
-                ))
-                .await;
+                tracing::error!(error = %e, "queueing a message failed");
+                conn.push(&encode(&storage_error(id)));
+                None
             }
         }
+    }
+
+    /// The fast path of a visitor's message: queued for storage at once when
+    /// the visitor has an open conversation; otherwise handled to the end
+    /// here (it opens one) and `None` is returned.
+    pub async fn visitor_submit(
+        &self,
+        visitor: VisitorId,
+        conn: &Conn,
+        id: MessageId,
+        text: &str,
+    ) -> Option<Posting> {
+        let open = self.state().by_visitor.get(&visitor).copied();
+        match open {
+            Some(c) => self.submit(c, conn, &id, Author::Visitor, None, text).await,
+            None => {
+                self.visitor_send(visitor, conn, id, text).await;
+                None
+            }
+        }
+    }
+
+    /// The fast path of an agent's message (see [`Hub::visitor_submit`]).
+    pub async fn agent_submit(
+        &self,
+        agent: &AgentInfo,
+        conn: &Conn,
+        conversation: ConversationId,
+        id: MessageId,
+        text: &str,
+    ) -> Option<Posting> {
+        if !self.serves(agent.id, conversation) {
+            conn.send(&error_msg(
+                ErrorCode::Forbidden,
+                "that conversation is not yours",
+                Some(id),
+            ))
+            .await;
+            return None;
+        }
+        self.submit(
+            conversation,
+            conn,
+            &id,
+            Author::Agent,
+            Some(&agent.name),
+            text,
+        )
+        .await
     }
 
     /// Stores and delivers a system event.

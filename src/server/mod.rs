@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod checkpoint;
 pub mod config;
 pub mod hub;
 pub mod limits;

@@ -189,13 +189,21 @@ impl Storage {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(busy_timeout);
+            .busy_timeout(busy_timeout)
+            // Checkpoints run in their own task (super::checkpoint), not in commits.
+            .pragma("wal_autocheckpoint", "0")
+            // RETURNING and big statements use temporary tables: keep them off the disk.
+            .pragma("temp_store", "memory")
+            // The WAL file shrinks back to this after a checkpoint restarts it.
+            .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let writer = super::writer::Writer::start(options).await?;
+        let gate = super::checkpoint::Gate::default();
+        let writer = super::writer::Writer::start(options, gate.clone()).await?;
+        super::checkpoint::start(pool.clone(), gate);
         Ok(Self { pool, writer })
     }
 
@@ -529,6 +537,17 @@ impl Storage {
         conversation: ConversationId,
         msg: NewMessage<'_>,
     ) -> sqlx::Result<Appended> {
+        self.submit(conversation, msg).await?.await
+    }
+
+    /// Like [`Storage::append`], but returns as soon as the message is queued
+    /// for the writer (behind every message submitted before it); the
+    /// answer comes when its batch is committed.
+    pub async fn submit(
+        &self,
+        conversation: ConversationId,
+        msg: NewMessage<'_>,
+    ) -> sqlx::Result<super::writer::Stored> {
         let event = msg
             .event
             .map(serde_json::to_string)
@@ -542,7 +561,7 @@ impl Storage {
             event,
             event_value: msg.event.cloned(),
         };
-        self.writer.append(conversation, owned).await
+        self.writer.submit(conversation, owned).await
     }
 
     /// Messages with seq > `after`, oldest first, at most `limit`.
@@ -640,6 +659,82 @@ mod tests {
             s.append(c, text(&c_id, "late")).await.expect("append"),
             Appended::Closed
         ));
+    }
+
+    #[tokio::test]
+    async fn one_batch_keeps_order_gapless_seqs_resends_repeats_and_closed_apart() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c1 = s.create_conversation(v).await.expect("conversation");
+        let c2 = s.create_conversation(v).await.expect("conversation");
+        let c3 = s.create_conversation(v).await.expect("conversation");
+        s.close(c3).await.expect("close");
+        let id = |x: &str| MessageId(x.into());
+        let a = id("a");
+        s.append(c1, text(&a, "a")).await.expect("append");
+        // Sent together, these reach the writer as one batch.
+        let (b, x, z, y, c) = (id("b"), id("x"), id("z"), id("y"), id("c"));
+        let answers = futures::future::join_all([
+            s.append(c1, text(&a, "a")),
+            s.append(c1, text(&b, "b")),
+            s.append(c2, text(&x, "x")),
+            s.append(c1, text(&b, "b")),
+            s.append(c3, text(&z, "z")),
+            s.append(c2, text(&y, "y")),
+            s.append(c1, text(&c, "c")),
+        ])
+        .await;
+        let got: Vec<String> = answers
+            .into_iter()
+            .map(|a| match a.expect("append") {
+                Appended::New(m) => format!("new {} {}", m.text, m.seq),
+                Appended::Duplicate(m) => format!("dup {} {}", m.text, m.seq),
+                Appended::Closed => "closed".to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            ["dup a 1", "new b 2", "new x 1", "dup b 2", "closed", "new y 2", "new c 3"]
+        );
+        let texts =
+            |m: Vec<ChatMessage>| m.into_iter().map(|m| (m.seq, m.text)).collect::<Vec<_>>();
+        assert_eq!(
+            texts(s.messages_after(c1, 0, 10).await.expect("c1")),
+            [(1, "a".into()), (2, "b".into()), (3, "c".into())]
+        );
+        assert_eq!(
+            texts(s.messages_after(c2, 0, 10).await.expect("c2")),
+            [(1, "x".into()), (2, "y".into())]
+        );
+        assert!(s.messages_after(c3, 0, 10).await.expect("c3").is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_wal_starts_over_while_the_writer_never_pauses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("kefu.db");
+        let s = Storage::open(&db).await.expect("opens");
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c = s.create_conversation(v).await.expect("conversation");
+        // One commit after another for two seconds: each writes at least one
+        // 4 KiB page to the WAL, so a WAL that never restarted would be at
+        // least commits × 4 KiB long.
+        let started = std::time::Instant::now();
+        let mut commits = 0u64;
+        while started.elapsed() < Duration::from_secs(2) || commits < 3_000 {
+            let id = MessageId(format!("m{commits}"));
+            s.append(c, text(&id, "a message of ordinary length, for the WAL"))
+                .await
+                .expect("append");
+            commits += 1;
+        }
+        let wal = std::fs::metadata(dir.path().join("kefu.db-wal"))
+            .expect("wal")
+            .len();
+        assert!(
+            wal < commits * 4096,
+            "the WAL is {wal} bytes after {commits} commits: it never started over"
+        );
     }
 
     #[tokio::test]

@@ -6,10 +6,13 @@
 //! an acknowledged message is stored exactly as before, with far fewer
 //! transactions and thread hand-offs per message under load.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection, SqliteConnection as Conn};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite, SqliteConnection as Conn};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::Gate;
 use super::storage::{now_ms, Appended, MessageRow};
 use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
 
@@ -49,10 +52,11 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the writer's own connection and starts the task.
-    pub async fn start(options: SqliteConnectOptions) -> sqlx::Result<Self> {
+    /// Batches are written while holding `gate` (see [`super::checkpoint`]).
+    pub async fn start(options: SqliteConnectOptions, gate: Gate) -> sqlx::Result<Self> {
         let conn = options.connect().await?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(conn, rx));
+        tokio::spawn(run(conn, rx, gate));
         Ok(Self { tx })
     }
 
@@ -63,6 +67,17 @@ impl Writer {
         conversation: ConversationId,
         msg: OwnedMessage,
     ) -> sqlx::Result<Appended> {
+        self.submit(conversation, msg).await?.await
+    }
+
+    /// Queues `msg` behind everything submitted before it (waiting only for
+    /// room in the queue) and returns the pending answer: a socket can go
+    /// on reading while its messages are stored, in the order it sent them.
+    pub async fn submit(
+        &self,
+        conversation: ConversationId,
+        msg: OwnedMessage,
+    ) -> sqlx::Result<Stored> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job {
@@ -72,11 +87,29 @@ impl Writer {
             })
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+        Ok(Stored(answer))
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
+/// The pending answer to a [`Writer::submit`]: resolves once the message's
+/// batch is committed (or failed).
+#[derive(Debug)]
+pub struct Stored(oneshot::Receiver<sqlx::Result<Appended>>);
+
+impl std::future::Future for Stored {
+    type Output = sqlx::Result<Appended>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(sqlx::Error::PoolClosed)))
+    }
+}
+
+async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, gate: Gate) {
     let mut work = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
@@ -88,7 +121,11 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
                 next = rx.try_recv().ok();
             }
         }
-        match write_batch(&mut conn, work.drain(..)).await {
+        let written = {
+            let _checkpoint_waits = gate.lock().await;
+            write_batch(&mut conn, work.drain(..)).await
+        };
+        match written {
             Ok(results) => {
                 for (reply, result) in replies.drain(..).zip(results) {
                     let _ = reply.send(Ok(result));
@@ -105,93 +142,159 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Stores a batch in one transaction; the messages move into the answers.
+/// Stores a batch in one transaction, in a fixed number of statements
+/// whatever its size (look up resends, reserve seqs, insert, commit); the
+/// messages move into the answers, which come in the batch's order.
 async fn write_batch(
     conn: &mut Conn,
     batch: impl ExactSizeIterator<Item = (ConversationId, OwnedMessage)>,
 ) -> sqlx::Result<Vec<Appended>> {
+    let batch: Vec<(ConversationId, OwnedMessage)> = batch.collect();
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let mut out = Vec::with_capacity(batch.len());
-    for (conversation, msg) in batch {
-        out.push(append_one(&mut tx, conversation, msg).await?);
+
+    // Per message: stored by an earlier batch (a resend), or a repeat of an
+    // earlier message of this batch, or new.
+    let mut prior: Vec<Option<ChatMessage>> = vec![None; batch.len()];
+    let mut repeat_of: Vec<Option<usize>> = vec![None; batch.len()];
+    let mut wanted: BTreeMap<ConversationId, i64> = BTreeMap::new();
+    {
+        let mut earlier = stored_before(&mut tx, &batch).await?;
+        let mut first_of: HashMap<(ConversationId, &str), usize> = HashMap::new();
+        for (i, (conversation, msg)) in batch.iter().enumerate() {
+            let key = (*conversation, msg.id.0.as_str());
+            if let Some(m) = earlier.get(&key) {
+                prior[i] = Some(m.clone());
+            } else if let Some(&j) = first_of.get(&key) {
+                repeat_of[i] = Some(j);
+            } else {
+                first_of.insert(key, i);
+                *wanted.entry(*conversation).or_default() += 1;
+            }
+        }
+        earlier.clear();
     }
+    // Seqs for the new messages of open conversations, in batch order.
+    let mut next = reserve_seqs(&mut tx, &wanted).await?;
+    let sent_at = now_ms();
+    let mut seqs = vec![None; batch.len()];
+    for (i, (conversation, _)) in batch.iter().enumerate() {
+        if prior[i].is_none() && repeat_of[i].is_none() {
+            if let Some(seq) = next.get_mut(conversation) {
+                seqs[i] = Some(*seq);
+                *seq += 1;
+            }
+        }
+    }
+    insert_rows(&mut tx, &batch, &seqs, sent_at).await?;
     tx.commit().await?;
+
+    let mut out: Vec<Appended> = Vec::with_capacity(batch.len());
+    for (i, (conversation, msg)) in batch.into_iter().enumerate() {
+        let answer = if let Some(seq) = seqs[i] {
+            Appended::New(ChatMessage {
+                id: msg.id,
+                conversation,
+                seq,
+                author: msg.author,
+                author_name: msg.author_name,
+                text: msg.text,
+                event: msg.event_value,
+                sent_at,
+            })
+        } else if let Some(m) = prior[i].take() {
+            Appended::Duplicate(m)
+        } else if let Some(j) = repeat_of[i] {
+            match &out[j] {
+                Appended::New(m) | Appended::Duplicate(m) => Appended::Duplicate(m.clone()),
+                Appended::Closed => Appended::Closed,
+            }
+        } else {
+            Appended::Closed
+        };
+        out.push(answer);
+    }
     Ok(out)
 }
 
-async fn stored(
+/// Messages of the batch stored by an earlier batch (resends), by
+/// (conversation, id): one query.
+async fn stored_before<'a>(
     conn: &mut Conn,
-    conversation: ConversationId,
-    id: &MessageId,
-) -> sqlx::Result<Option<ChatMessage>> {
-    let row: Option<MessageRow> = sqlx::query_as(
-        "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
-         FROM messages WHERE conversation_id = ? AND client_id = ?",
-    )
-    .bind(conversation)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(MessageRow::into_message))
+    batch: &'a [(ConversationId, OwnedMessage)],
+) -> sqlx::Result<HashMap<(ConversationId, &'a str), ChatMessage>> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT m.conversation_id, m.seq, m.client_id, m.author, m.author_name, m.body, m.event, m.sent_at
+         FROM (",
+    );
+    q.push_values(batch, |mut row, (conversation, msg)| {
+        row.push_bind(*conversation).push_bind(&msg.id);
+    });
+    q.push(") AS b JOIN messages m ON m.conversation_id = b.column1 AND m.client_id = b.column2");
+    let rows: Vec<MessageRow> = q.build_query_as().fetch_all(&mut *conn).await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let message = row.into_message();
+        if let Some((c, msg)) = batch
+            .iter()
+            .find(|(c, m)| *c == message.conversation && m.id == message.id)
+        {
+            found.insert((*c, msg.id.0.as_str()), message);
+        }
+    }
+    Ok(found)
 }
 
-/// One append inside the batch's transaction. The common path is two
-/// statements; a resent id (or a closed conversation) costs a look-up.
-async fn append_one(
+/// Advances `last_seq` of each open conversation by the messages it gets;
+/// returns the first seq to give in each (closed ones are left out).
+async fn reserve_seqs(
     conn: &mut Conn,
-    conversation: ConversationId,
-    msg: OwnedMessage,
-) -> sqlx::Result<Appended> {
-    let seq: Option<i64> = sqlx::query_scalar(
-        "UPDATE conversations SET last_seq = last_seq + 1
-         WHERE id = ? AND status != 'closed' RETURNING last_seq",
-    )
-    .bind(conversation)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(seq) = seq else {
-        // Closed (or unknown): a resend of a message stored before still gets its ack.
-        return Ok(match stored(conn, conversation, &msg.id).await? {
-            Some(existing) => Appended::Duplicate(existing),
-            None => Appended::Closed,
-        });
-    };
-    let sent_at = now_ms();
-    let inserted = sqlx::query(
-        "INSERT INTO messages (conversation_id, seq, client_id, author, author_name, body, event, sent_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (conversation_id, client_id) DO NOTHING",
-    )
-    .bind(conversation)
-    .bind(seq)
-    .bind(&msg.id)
-    .bind(msg.author.as_str())
-    .bind(msg.author_name.as_deref())
-    .bind(&msg.text)
-    .bind(msg.event.as_deref())
-    .bind(sent_at)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        // A resend: give the seq back, answer with the stored message.
-        sqlx::query("UPDATE conversations SET last_seq = last_seq - 1 WHERE id = ?")
-            .bind(conversation)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(match stored(conn, conversation, &msg.id).await? {
-            Some(existing) => Appended::Duplicate(existing),
-            None => Appended::Closed,
-        });
+    wanted: &BTreeMap<ConversationId, i64>,
+) -> sqlx::Result<HashMap<ConversationId, i64>> {
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(Appended::New(ChatMessage {
-        id: msg.id,
-        conversation,
-        seq,
-        author: msg.author,
-        author_name: msg.author_name,
-        text: msg.text,
-        event: msg.event_value,
-        sent_at,
-    }))
+    let mut q = QueryBuilder::<Sqlite>::new("WITH n(id, k) AS (");
+    q.push_values(wanted, |mut row, (conversation, k)| {
+        row.push_bind(*conversation).push_bind(*k);
+    });
+    q.push(
+        ") UPDATE conversations SET last_seq = last_seq + (SELECT k FROM n WHERE n.id = conversations.id)
+         WHERE id IN (SELECT id FROM n) AND status != 'closed' RETURNING id, last_seq",
+    );
+    let rows: Vec<(ConversationId, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, last)| (c, last - wanted.get(&c).copied().unwrap_or(0) + 1))
+        .collect())
+}
+
+/// Inserts the messages that got a seq, in one statement.
+async fn insert_rows(
+    conn: &mut Conn,
+    batch: &[(ConversationId, OwnedMessage)],
+    seqs: &[Option<i64>],
+    sent_at: i64,
+) -> sqlx::Result<()> {
+    let rows = batch
+        .iter()
+        .zip(seqs)
+        .filter_map(|(b, s)| s.map(|s| (b, s)));
+    if seqs.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO messages (conversation_id, seq, client_id, author, author_name, body, event, sent_at) ",
+    );
+    q.push_values(rows, |mut row, ((conversation, msg), seq)| {
+        row.push_bind(*conversation)
+            .push_bind(seq)
+            .push_bind(&msg.id)
+            .push_bind(msg.author.as_str())
+            .push_bind(msg.author_name.as_deref())
+            .push_bind(&msg.text)
+            .push_bind(msg.event.as_deref())
+            .push_bind(sent_at);
+    });
+    q.build().execute(&mut *conn).await?;
+    Ok(())
 }

@@ -12,11 +12,12 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures::stream::FuturesOrdered;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use super::auth;
-use super::hub::{Conn, Hub, Outbound, Peer, OUTBOX_FRAMES};
+use super::hub::{Conn, Hub, Outbound, Peer, Posting, OUTBOX_FRAMES};
 use super::limits::{KeyedBuckets, Permit, TokenBucket};
 use super::security::{ClientAddr, Revoked};
 use super::shutdown::Shutdown;
@@ -32,6 +33,8 @@ const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;
 /// A socket that says nothing for this long is closed (clients ping every 20 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed for the first frame.
+/// Most messages of one socket waiting for storage at once.
+const MAX_IN_FLIGHT: usize = 256;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often an agent socket re-checks that its session is still valid.
 const SESSION_CHECK: Duration = Duration::from_secs(60);
@@ -150,35 +153,45 @@ async fn next_msg(
             Ok(Some(Ok(frame))) => frame,
             _ => return Err(()),
         };
-        let text = match frame {
-            Message::Text(text) => text,
-            Message::Binary(_) => {
-                conn.send(&error(ErrorCode::BadFrame, "send JSON text frames", None))
-                    .await;
-                continue;
-            }
-            Message::Close(_) => return Err(()),
-            Message::Ping(_) | Message::Pong(_) => continue,
-        };
-        if text.len() > MAX_FRAME_BYTES {
+        if let Some(msg) = decode(frame, conn).await? {
+            return Ok(msg);
+        }
+    }
+}
+
+/// One frame as a client message: `Ok(None)` for frames that carry none
+/// (control frames, or bad ones, which the client is told about), `Err(())`
+/// for a close.
+async fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
+    let text = match frame {
+        Message::Text(text) => text,
+        Message::Binary(_) => {
+            conn.send(&error(ErrorCode::BadFrame, "send JSON text frames", None))
+                .await;
+            return Ok(None);
+        }
+        Message::Close(_) => return Err(()),
+        Message::Ping(_) | Message::Pong(_) => return Ok(None),
+    };
+    if text.len() > MAX_FRAME_BYTES {
+        conn.send(&error(
+            ErrorCode::FrameTooLarge,
+            "frames are limited to 64 KiB",
+            None,
+        ))
+        .await;
+        return Ok(None);
+    }
+    match serde_json::from_str::<ClientMsg>(&text) {
+        Ok(msg) => Ok(Some(msg)),
+        Err(e) => {
             conn.send(&error(
-                ErrorCode::FrameTooLarge,
-                "frames are limited to 64 KiB",
+                ErrorCode::BadFrame,
+                &format!("not a kefu message: {e}"),
                 None,
             ))
             .await;
-            continue;
-        }
-        match serde_json::from_str::<ClientMsg>(&text) {
-            Ok(msg) => return Ok(msg),
-            Err(e) => {
-                conn.send(&error(
-                    ErrorCode::BadFrame,
-                    &format!("not a kefu message: {e}"),
-                    None,
-                ))
-                .await;
-            }
+            Ok(None)
         }
     }
 }
@@ -198,22 +211,33 @@ async fn run(
     let overflow = Arc::new(Notify::new());
     let conn = Conn::new(hub.next_conn_id(), tx, overflow.clone());
 
+    // Frames queued together go out in one write: fed one by one, flushed
+    // when the outbox is empty (or a close frame ends the socket).
     let writer = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            let result = match out {
-                Outbound::Frame(frame) => sink.send(Message::Text(frame)).await,
-                Outbound::Close(code, reason) => {
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: Utf8Bytes::from_static(reason),
-                        })))
-                        .await;
-                    break;
+        while let Some(mut out) = rx.recv().await {
+            loop {
+                let result = match out {
+                    Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
+                    Outbound::Close(code, reason) => {
+                        let _ = sink
+                            .send(Message::Close(Some(CloseFrame {
+                                code,
+                                reason: Utf8Bytes::from_static(reason),
+                            })))
+                            .await;
+                        return;
+                    }
+                };
+                if result.is_err() {
+                    return;
                 }
-            };
-            if result.is_err() {
-                break;
+                match rx.try_recv() {
+                    Ok(more) => out = more,
+                    Err(_) => break,
+                }
+            }
+            if sink.flush().await.is_err() {
+                return;
             }
         }
     });
@@ -553,8 +577,12 @@ impl Pace {
     }
 }
 
-/// The reader loop after `hello`. Each frame is handled to the end before
-/// the next is read, so a shutdown never cuts a frame's handling in half.
+/// The reader loop after `hello`. Messages (`send`) are pipelined: each is
+/// queued for storage and the next frame is read at once, with up to
+/// [`MAX_IN_FLIGHT`] waiting for their commit; they are delivered and
+/// acknowledged in the order sent. Any other frame first waits until the
+/// messages before it are stored. Whatever ends the loop, messages already
+/// queued are still delivered.
 async fn serve(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &Conn,
@@ -563,6 +591,25 @@ async fn serve(
     mut ended: Ended<'_>,
     pace: &mut Pace,
 ) -> End {
+    let mut in_flight: FuturesOrdered<InFlight> = FuturesOrdered::new();
+    let end = read_loop(stream, conn, hub, peer, &mut ended, pace, &mut in_flight).await;
+    while in_flight.next().await.is_some() {}
+    end
+}
+
+/// A message waiting for its commit (see [`Posting`]).
+type InFlight = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+async fn read_loop(
+    stream: &mut futures::stream::SplitStream<WebSocket>,
+    conn: &Conn,
+    hub: &Hub,
+    peer: &Peer,
+    ended: &mut Ended<'_>,
+    pace: &mut Pace,
+    in_flight: &mut FuturesOrdered<InFlight>,
+) -> End {
+    let mut deadline = tokio::time::Instant::now() + IDLE_TIMEOUT;
     loop {
         let revoked = async {
             match ended.revoked.as_mut() {
@@ -570,10 +617,13 @@ async fn serve(
                 None => std::future::pending().await,
             }
         };
-        let msg = tokio::select! {
-            msg = next_msg(stream, conn) => match msg {
-                Ok(msg) => msg,
-                Err(()) => return End::Gone,
+        let frame = tokio::select! {
+            biased;
+            Some(()) = in_flight.next(), if !in_flight.is_empty() => continue,
+            frame = tokio::time::timeout_at(deadline, stream.next()),
+                if in_flight.len() < MAX_IN_FLIGHT => match frame {
+                Ok(Some(Ok(frame))) => frame,
+                _ => return End::Gone,
             },
             _ = ended.shutdown.wait_begun() => return End::Shutdown,
             _ = ended.overflow.notified() => {
@@ -582,12 +632,13 @@ async fn serve(
             }
             _ = revoked => return End::Revoked,
         };
-        if pace.allow(&msg) {
-            if let (ClientMsg::Send { .. }, Some(r)) = (&msg, ended.revoked.as_mut()) {
-                r.used().await;
-            }
-            handle(msg, conn, hub, peer).await;
-        } else {
+        deadline = tokio::time::Instant::now() + IDLE_TIMEOUT;
+        let msg = match decode(frame, conn).await {
+            Ok(Some(msg)) => msg,
+            Ok(None) => continue,
+            Err(()) => return End::Gone,
+        };
+        if !pace.allow(&msg) {
             let id = match msg {
                 ClientMsg::Send { id, .. } => Some(id),
                 _ => None,
@@ -598,8 +649,62 @@ async fn serve(
                 id,
             ))
             .await;
+            continue;
+        }
+        match msg {
+            ClientMsg::Send {
+                id,
+                conversation,
+                text,
+            } => {
+                if let Some(r) = ended.revoked.as_mut() {
+                    r.used().await;
+                }
+                if let Some(posting) = submit(conn, hub, peer, id, conversation, &text).await {
+                    in_flight.push_back(Box::pin(posting.finish()));
+                }
+            }
+            other => {
+                while in_flight.next().await.is_some() {}
+                handle(other, conn, hub, peer).await;
+            }
         }
     }
+}
+
+/// Checks a `send` and queues it for storage; `None` when it was refused
+/// (the client was told) or handled to the end already.
+async fn submit(
+    conn: &Conn,
+    hub: &Hub,
+    peer: &Peer,
+    id: MessageId,
+    conversation: Option<crate::protocol::ConversationId>,
+    text: &str,
+) -> Option<Posting> {
+    match peer {
+        Peer::Visitor(v) => {
+            if checked_send(conn, &id, text).await {
+                return hub.visitor_submit(*v, conn, id, text).await;
+            }
+        }
+        Peer::Agent(a) => match conversation {
+            None => {
+                conn.send(&error(
+                    ErrorCode::BadFrame,
+                    "agents must name the conversation",
+                    Some(id),
+                ))
+                .await
+            }
+            Some(c) => {
+                if checked_send(conn, &id, text).await {
+                    return hub.agent_submit(a, conn, c, id, text).await;
+                }
+            }
+        },
+    }
+    None
 }
 
 /// Acts on one decoded frame.
@@ -613,33 +718,18 @@ async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
                     .await
             }
             (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
-            (ClientMsg::Send { id, text, .. }, Peer::Visitor(v)) => {
-                if checked_send(conn, &id, &text).await {
-                    hub.visitor_send(*v, conn, id, &text).await;
-                }
-            }
             (
                 ClientMsg::Send {
                     id,
                     conversation,
                     text,
                 },
-                Peer::Agent(a),
-            ) => match conversation {
-                None => {
-                    conn.send(&error(
-                        ErrorCode::BadFrame,
-                        "agents must name the conversation",
-                        Some(id),
-                    ))
-                    .await
+                _,
+            ) => {
+                if let Some(posting) = submit(conn, hub, peer, id, conversation, &text).await {
+                    posting.finish().await;
                 }
-                Some(c) => {
-                    if checked_send(conn, &id, &text).await {
-                        hub.agent_send(a, conn, c, id, &text).await;
-                    }
-                }
-            },
+            }
             (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
                 hub.read(a, conversation, seq).await
             }
