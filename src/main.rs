@@ -45,9 +45,7 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database at {}", db.display()))?
         .with_security(args.security);
     let shutdown = state.shutdown.clone();
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("listening on {}", args.addr))?;
+    let listener = listen(args.addr).with_context(|| format!("listening on {}", args.addr))?;
     tracing::info!(
         "kefu is serving on http://{} (database {})",
         listener.local_addr()?,
@@ -156,4 +154,21 @@ async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Most connections waiting to be accepted. Every page that carries the
+/// widget opens a socket, so after a restart thousands reconnect at once;
+/// tokio's default backlog (128, as the standard library's) dropped
+/// handshakes in bursts, each costing the client a 1 s SYN retry.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

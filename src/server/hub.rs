@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, Notify};
 
 use super::auth::new_token;
+pub use super::outbox::{encode, Conn, Outbound, OUTBOX_FRAMES};
 use super::storage::{Appended, NewMessage, Storage, VisitorId};
 use super::writer::Stored;
 use crate::protocol::{
@@ -25,58 +25,8 @@ use crate::protocol::{
     ConversationSummary, ErrorCode, MessageId, Party, Resume, ServerMsg, SystemEvent,
 };
 
-/// How many frames may wait for a slow socket before it is closed.
-pub const OUTBOX_FRAMES: usize = 1024;
 /// Most messages replayed per conversation on resume.
 const REPLAY_LIMIT: i64 = 100_000;
-
-/// What the hub hands a connection's writer task.
-#[derive(Debug)]
-pub enum Outbound {
-    /// A serialized [`ServerMsg`].
-    Frame(Utf8Bytes),
-    /// Close the socket with this code and reason.
-    Close(u16, &'static str),
-}
-
-/// The hub's handle on one open socket.
-#[derive(Clone, Debug)]
-pub struct Conn {
-    id: u64,
-    tx: mpsc::Sender<Outbound>,
-    overflow: Arc<Notify>,
-}
-
-impl Conn {
-    /// Wraps a socket's outbox; `overflow` fires when the outbox is full.
-    pub fn new(id: u64, tx: mpsc::Sender<Outbound>, overflow: Arc<Notify>) -> Self {
-        Self { id, tx, overflow }
-    }
-
-    /// This socket's id.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Asks the writer to close the socket with `code` and `reason`.
-    pub async fn close(&self, code: u16, reason: &'static str) {
-        let _ = self.tx.send(Outbound::Close(code, reason)).await;
-    }
-
-    /// Queues a frame without waiting; a full outbox marks the socket for closing.
-    fn push(&self, frame: &Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) =
-            self.tx.try_send(Outbound::Frame(frame.clone()))
-        {
-            self.overflow.notify_one();
-        }
-    }
-
-    /// Queues a message, waiting for room (for replies and replay on the socket's own task).
-    pub async fn send(&self, msg: &ServerMsg) {
-        let _ = self.tx.send(Outbound::Frame(encode(msg))).await;
-    }
-}
 
 /// A message handed to the writer. Finishing it waits for its batch to
 /// commit, then delivers it to both sides of the conversation and
@@ -137,13 +87,6 @@ fn storage_error(id: &MessageId) -> ServerMsg {
         "the message could not be stored; it will be retried",
         Some(id.clone()),
     )
-}
-
-/// Serializes a server message once; the result is shared by every recipient.
-pub fn encode(msg: &ServerMsg) -> Utf8Bytes {
-    serde_json::to_string(msg)
-        .map(Utf8Bytes::from)
-        .unwrap_or_else(|_| Utf8Bytes::from_static(r#"{"type":"unknown"}"#))
 }
 
 fn error_msg(code: ErrorCode, message: &str, id: Option<MessageId>) -> ServerMsg {
@@ -470,7 +413,7 @@ impl Hub {
         let Some(conns) = st.visitors.get_mut(&visitor) else {
             return;
         };
-        conns.retain(|c| c.id != conn_id);
+        conns.retain(|c| c.id() != conn_id);
         if !conns.is_empty() {
             return;
         }
@@ -565,7 +508,7 @@ impl Hub {
             let Some(live) = st.agents.get_mut(&agent) else {
                 return;
             };
-            live.conns.retain(|c| c.id != conn_id);
+            live.conns.retain(|c| c.id() != conn_id);
             if live.online() {
                 return;
             }

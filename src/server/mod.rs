@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod hub;
 pub mod limits;
+pub mod outbox;
 pub mod security;
 pub mod shutdown;
 pub mod storage;

@@ -5,7 +5,7 @@
 //! frame is answered with a typed error and never closes the socket.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -14,12 +14,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::stream::FuturesOrdered;
 use futures::{SinkExt, StreamExt};
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::broadcast;
 
 use super::auth;
-use super::hub::{Conn, Hub, Outbound, Peer, Posting, OUTBOX_FRAMES};
+use super::hub::{Conn, Hub, Outbound, Peer, Posting};
 use super::limits::{KeyedBuckets, Permit, TokenBucket};
-use super::security::{ClientAddr, Revoked};
+use super::outbox;
+use super::security::{ClientAddr, Revoked, SecurityState};
 use super::shutdown::Shutdown;
 use super::AppState;
 use crate::protocol::{
@@ -48,10 +49,16 @@ struct Hello {
     resume: Vec<Resume>,
 }
 
+/// Bytes each socket reads at a time. Chat frames are a few hundred bytes;
+/// a larger frame grows the buffer for its own length. Every idle socket
+/// holds one such buffer, so it is kept small (tungstenite's default is
+/// 128 KiB).
+const READ_BUFFER: usize = 512;
+
 fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_frame_size(HARD_FRAME_LIMIT)
         .max_message_size(HARD_FRAME_LIMIT)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(4 * 1024)
 }
 
@@ -63,9 +70,10 @@ pub async fn visitor_socket(
 ) -> Response {
     let addr = client(addr);
     match admit(&state, addr) {
-        Ok(permit) => {
-            upgrade(ws).on_upgrade(move |socket| run(socket, state, Who::Visitor, addr, permit))
-        }
+        Ok(permit) => upgrade(ws).on_upgrade(move |socket| {
+            spawn(socket, state, Who::Visitor, addr, permit);
+            std::future::ready(())
+        }),
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -125,7 +133,10 @@ pub async fn agent_socket(
                 info: agent.info(),
                 session,
             };
-            upgrade(ws).on_upgrade(move |socket| run(socket, state, who, addr, permit))
+            upgrade(ws).on_upgrade(move |socket| {
+                spawn(socket, state, who, addr, permit);
+                std::future::ready(())
+            })
         }
         (Ok(_), _) => (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
         (Err(e), _) => {
@@ -153,139 +164,166 @@ async fn next_msg(
             Ok(Some(Ok(frame))) => frame,
             _ => return Err(()),
         };
-        if let Some(msg) = decode(frame, conn).await? {
+        if let Some(msg) = decode(frame, conn)? {
             return Ok(msg);
         }
     }
 }
 
 /// One frame as a client message: `Ok(None)` for frames that carry none
-/// (control frames, or bad ones, which the client is told about), `Err(())`
-/// for a close.
-async fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
+/// (control frames, or bad ones, which the client is told about without
+/// waiting), `Err(())` for a close.
+fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
     let text = match frame {
         Message::Text(text) => text,
         Message::Binary(_) => {
-            conn.send(&error(ErrorCode::BadFrame, "send JSON text frames", None))
-                .await;
+            conn.reply(&error(ErrorCode::BadFrame, "send JSON text frames", None));
             return Ok(None);
         }
         Message::Close(_) => return Err(()),
         Message::Ping(_) | Message::Pong(_) => return Ok(None),
     };
     if text.len() > MAX_FRAME_BYTES {
-        conn.send(&error(
+        conn.reply(&error(
             ErrorCode::FrameTooLarge,
             "frames are limited to 64 KiB",
             None,
-        ))
-        .await;
+        ));
         return Ok(None);
     }
     match serde_json::from_str::<ClientMsg>(&text) {
         Ok(msg) => Ok(Some(msg)),
         Err(e) => {
-            conn.send(&error(
+            conn.reply(&error(
                 ErrorCode::BadFrame,
                 &format!("not a kefu message: {e}"),
                 None,
-            ))
-            .await;
+            ));
             Ok(None)
         }
     }
 }
 
-async fn run(
-    socket: WebSocket,
-    state: AppState,
-    who: Who,
-    addr: ClientAddr,
-    _addr_permit: Permit<std::net::IpAddr>,
-) {
-    let _open = state.shutdown.guard();
-    let hub = state.hub.clone();
-    let shutdown = state.shutdown.clone();
-    let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Outbound>(OUTBOX_FRAMES);
-    let overflow = Arc::new(Notify::new());
-    let conn = Conn::new(hub.next_conn_id(), tx, overflow.clone());
+/// What a socket's task keeps of the app state (not Leptos' options: every
+/// byte here is held by every open socket).
+struct Ctx {
+    hub: Hub,
+    shutdown: Shutdown,
+    security: SecurityState,
+}
 
-    // Frames queued together go out in one write: fed one by one, flushed
-    // when the outbox is empty (or a close frame ends the socket).
-    let writer = tokio::spawn(async move {
-        while let Some(mut out) = rx.recv().await {
-            loop {
-                let result = match out {
-                    Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
-                    Outbound::Close(code, reason) => {
-                        let _ = sink
-                            .send(Message::Close(Some(CloseFrame {
-                                code,
-                                reason: Utf8Bytes::from_static(reason),
-                            })))
-                            .await;
-                        return;
-                    }
-                };
-                if result.is_err() {
+/// Sets a socket up and spawns its task. The setup happens here, outside
+/// the task, so that the task's future holds only what the socket needs
+/// while it lives (not the upgrade's arguments).
+fn spawn(socket: WebSocket, state: AppState, who: Who, addr: ClientAddr, permit: Permit<IpAddr>) {
+    let ctx = Ctx {
+        hub: state.hub.clone(),
+        shutdown: state.shutdown.clone(),
+        security: state.security.clone(),
+    };
+    drop(state);
+    let open = ctx.shutdown.guard();
+    let (sink, stream) = socket.split();
+    let (conn, outbox) = Conn::new(ctx.hub.next_conn_id());
+    let writer = tokio::spawn(write_out(sink, outbox));
+    tokio::spawn(async move {
+        let _open = open;
+        let _addr_permit = permit;
+        run(ctx, stream, conn, writer, who, addr).await;
+    });
+}
+
+/// The socket's writer: frames queued together go out in one write, fed one
+/// by one and flushed when the outbox is empty (or a close frame ends the
+/// socket).
+async fn write_out(
+    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    outbox: outbox::Writer,
+) {
+    let mut batch = Vec::new();
+    while outbox.next_batch(&mut batch).await {
+        for out in batch.drain(..) {
+            let result = match out {
+                Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
+                Outbound::Close(code, reason) => {
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: Utf8Bytes::from_static(reason),
+                        })))
+                        .await;
                     return;
                 }
-                match rx.try_recv() {
-                    Ok(more) => out = more,
-                    Err(_) => break,
-                }
-            }
-            if sink.flush().await.is_err() {
+            };
+            if result.is_err() {
                 return;
             }
         }
-    });
+        if sink.flush().await.is_err() {
+            return;
+        }
+        batch = Vec::new();
+    }
+}
 
+async fn run(
+    ctx: Ctx,
+    mut stream: futures::stream::SplitStream<WebSocket>,
+    conn: Conn,
+    writer: tokio::task::JoinHandle<()>,
+    who: Who,
+    addr: ClientAddr,
+) {
+    let hub = &ctx.hub;
+    let shutdown = &ctx.shutdown;
     let mut overflowed = false;
-    let hello = tokio::time::timeout(HELLO_TIMEOUT, read_hello(&mut stream, &conn))
-        .await
-        .ok()
-        .flatten();
+    // Boxed (as are the other one-off steps below) so that their state does
+    // not stay reserved in every idle socket's task.
+    let hello = Box::pin(tokio::time::timeout(
+        HELLO_TIMEOUT,
+        read_hello(&mut stream, &conn),
+    ))
+    .await
+    .ok()
+    .flatten();
     let agent = match &who {
         Who::Agent { info, .. } => Some(info.clone()),
         Who::Visitor => None,
     };
     if let Some(hello) = hello {
-        if let Some(peer) = register(hello, &conn, &hub, agent).await {
+        if let Some(peer) = Box::pin(register(hello, &conn, hub, agent)).await {
             let _visitor_permit = match &peer {
-                Peer::Visitor(v) => match state.security.conns_per_visitor.acquire(*v) {
+                Peer::Visitor(v) => match ctx.security.conns_per_visitor.acquire(*v) {
                     Some(p) => Some(p),
                     None => {
-                        hub.visitor_disconnected(*v, conn.id()).await;
+                        Box::pin(hub.visitor_disconnected(*v, conn.id())).await;
                         conn.close(4008, "too many open chats for this visitor")
                             .await;
-                        return finish(conn, writer, &mut stream, false).await;
+                        return Box::pin(finish(conn, writer, &mut stream, false)).await;
                     }
                 },
                 Peer::Agent(_) => None,
             };
-            let mut pace = Pace::new(&state, addr, matches!(who, Who::Visitor));
+            let mut pace = Pace::new(&ctx.security, addr, matches!(who, Who::Visitor));
             let ended = Ended {
-                shutdown: &shutdown,
-                overflow: &overflow,
+                shutdown,
                 revoked: match &who {
-                    Who::Agent { info, session } => Some(Revocation {
-                        rx: state.security.revocations(),
+                    Who::Agent { info, session } => Some(Box::new(Revocation {
+                        rx: ctx.security.revocations(),
                         agent: info.id,
                         session: session.clone(),
-                        state: &state,
+                        ctx: &ctx,
                         check: tokio::time::interval_at(
                             tokio::time::Instant::now() + SESSION_CHECK,
                             SESSION_CHECK,
                         ),
                         last_use: Instant::now(),
                         check_due: false,
-                    }),
+                    })),
                     Who::Visitor => None,
                 },
             };
-            let end = serve(&mut stream, &conn, &hub, &peer, ended, &mut pace).await;
+            let end = serve(&mut stream, &conn, hub, &peer, ended, &mut pace).await;
             overflowed = end == End::Overflow;
             if end == End::Revoked {
                 conn.close(4001, "signed out").await;
@@ -295,13 +333,13 @@ async fn run(
                 conn.close(1012, "server restarting").await;
             } else {
                 match &peer {
-                    Peer::Visitor(v) => hub.visitor_disconnected(*v, conn.id()).await,
-                    Peer::Agent(a) => hub.agent_disconnected(a.id, conn.id()).await,
+                    Peer::Visitor(v) => Box::pin(hub.visitor_disconnected(*v, conn.id())).await,
+                    Peer::Agent(a) => Box::pin(hub.agent_disconnected(a.id, conn.id())).await,
                 }
             }
         }
     }
-    finish(conn, writer, &mut stream, overflowed).await;
+    Box::pin(finish(conn, writer, &mut stream, overflowed)).await;
 }
 
 /// Lets the writer flush what is queued (a close frame last, if any), then
@@ -483,7 +521,7 @@ struct Revocation<'a> {
     rx: broadcast::Receiver<Revoked>,
     agent: AgentId,
     session: Vec<u8>,
-    state: &'a AppState,
+    ctx: &'a Ctx,
     /// Kept across frames, so the periodic check runs however busy the socket is.
     check: tokio::time::Interval,
     /// When a message last marked the session used.
@@ -524,16 +562,16 @@ impl Revocation<'_> {
     async fn used(&mut self) {
         if self.last_use.elapsed() >= SESSION_CHECK {
             self.last_use = Instant::now();
-            let limits = &self.state.security.config.limits;
-            let _ = auth::session_agent(self.state.hub.storage(), &self.session, limits).await;
+            let limits = &self.ctx.security.config.limits;
+            let _ = auth::session_agent(self.ctx.hub.storage(), &self.session, limits).await;
         }
     }
 
     async fn still_valid(&self) -> bool {
-        let limits = &self.state.security.config.limits;
+        let limits = &self.ctx.security.config.limits;
         // A storage hiccup is not a reason to throw the agent out.
         !matches!(
-            auth::check_session(self.state.hub.storage(), &self.session, limits, false).await,
+            auth::check_session(self.ctx.hub.storage(), &self.session, limits, false).await,
             Ok(None)
         )
     }
@@ -542,8 +580,8 @@ impl Revocation<'_> {
 /// What can end a socket besides its peer.
 struct Ended<'a> {
     shutdown: &'a Shutdown,
-    overflow: &'a Notify,
-    revoked: Option<Revocation<'a>>,
+    /// Boxed: visitors' sockets have none, and should not carry its room.
+    revoked: Option<Box<Revocation<'a>>>,
 }
 
 /// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
@@ -554,11 +592,11 @@ struct Pace {
 }
 
 impl Pace {
-    fn new(state: &AppState, addr: ClientAddr, visitor: bool) -> Self {
-        let l = &state.security.config.limits;
+    fn new(security: &SecurityState, addr: ClientAddr, visitor: bool) -> Self {
+        let l = &security.config.limits;
         Self {
             own: TokenBucket::new(l.msg_burst, l.msg_rate),
-            addr: visitor.then(|| (state.security.addr_messages.clone(), addr.0)),
+            addr: visitor.then(|| (security.addr_messages.clone(), addr.0)),
             visitor,
         }
     }
@@ -613,7 +651,7 @@ async fn read_loop(
     loop {
         let revoked = async {
             match ended.revoked.as_mut() {
-                Some(r) => r.ended().await,
+                Some(r) => Box::pin(r.ended()).await,
                 None => std::future::pending().await,
             }
         };
@@ -626,14 +664,14 @@ async fn read_loop(
                 _ => return End::Gone,
             },
             _ = ended.shutdown.wait_begun() => return End::Shutdown,
-            _ = ended.overflow.notified() => {
+            _ = conn.overflowed() => {
                 tracing::debug!("closing a socket that could not keep up");
                 return End::Overflow;
             }
             _ = revoked => return End::Revoked,
         };
         deadline = tokio::time::Instant::now() + IDLE_TIMEOUT;
-        let msg = match decode(frame, conn).await {
+        let msg = match decode(frame, conn) {
             Ok(Some(msg)) => msg,
             Ok(None) => continue,
             Err(()) => return End::Gone,
@@ -643,12 +681,11 @@ async fn read_loop(
                 ClientMsg::Send { id, .. } => Some(id),
                 _ => None,
             };
-            conn.send(&error(
+            conn.reply(&error(
                 ErrorCode::SlowDown,
                 "too many messages; slow down and retry",
                 id,
-            ))
-            .await;
+            ));
             continue;
         }
         match msg {
@@ -658,15 +695,17 @@ async fn read_loop(
                 text,
             } => {
                 if let Some(r) = ended.revoked.as_mut() {
-                    r.used().await;
+                    Box::pin(r.used()).await;
                 }
-                if let Some(posting) = submit(conn, hub, peer, id, conversation, &text).await {
+                if let Some(posting) =
+                    Box::pin(submit(conn, hub, peer, id, conversation, &text)).await
+                {
                     in_flight.push_back(Box::pin(posting.finish()));
                 }
             }
             other => {
                 while in_flight.next().await.is_some() {}
-                handle(other, conn, hub, peer).await;
+                Box::pin(handle(other, conn, hub, peer)).await;
             }
         }
     }
