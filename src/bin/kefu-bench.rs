@@ -118,6 +118,9 @@ struct Plan {
     duration: Duration,
     idle_during_chat: usize,
     steps: Vec<f64>,
+    /// Idle sockets open while kefu is run at its highest rate again (the
+    /// goal names 5,000).
+    idle_during_maxrate: usize,
     step: Duration,
     history: usize,
     history_repeats: usize,
@@ -142,6 +145,7 @@ impl Plan {
                 100_000.0,
             ],
             step: secs(cli.step_secs, if full { 10.0 } else { 5.0 }),
+            idle_during_maxrate: 5_000,
             history: cli.history.unwrap_or(10_000),
             history_repeats: if full { 20 } else { 5 },
             budget: Duration::from_secs(if full { 3 * 3600 } else { 15 * 60 }),

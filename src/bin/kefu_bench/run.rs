@@ -225,6 +225,7 @@ async fn scenarios_all(
                 ("rss_before_mib", "RSS before MiB"),
                 ("rss_after_mib", "RSS after MiB"),
                 ("rss_per_conn_kib", "KiB/conn"),
+                ("marginal_kib_per_conn", "marginal KiB/conn"),
                 ("disk_bytes_per_conn", "db+WAL B/conn"),
                 ("close_all_s", "close all s"),
                 ("listen_overflows", "listen drops"),
@@ -354,9 +355,25 @@ async fn scenarios_all(
                 ("first_failed_per_s", "first failed msgs/s"),
             ],
         );
+        let best_k = rs[0].get("max_held_per_s").unwrap_or(0.0);
         records.extend(rs);
         records.extend(steps_r.iter().cloned());
         records.extend(steps_k.iter().cloned());
+        if best_k > 0.0 {
+            let m = plan.idle_during_maxrate;
+            println!("\nmaxrate with {m} idle sockets open (kefu): 90 % of {best_k:.0} msgs/s, then all of it");
+            let r = scenarios::maxrate_with_idle(kefu, m, best_k, plan.step).await;
+            show(
+                &format!("maxrate with {m} idle sockets open"),
+                std::slice::from_ref(&r),
+                &[
+                    ("idle_open", "idle open"),
+                    ("max_held_per_s", "max held msgs/s"),
+                    ("held_pct_of_max", "% of max without idle"),
+                ],
+            );
+            records.push(r);
+        }
         for (side, steps, color) in [
             ("kefu", &steps_k, "#d62728"),
             ("relay", &steps_r, "#1f77b4"),
