@@ -11,6 +11,9 @@ use tokio::sync::{watch, Notify};
 #[derive(Debug)]
 struct Inner {
     signal: watch::Sender<bool>,
+    /// Wakes every `wait_begun` (cheaper to wait on than a watch receiver:
+    /// every idle socket waits on it).
+    begun: Notify,
     live: AtomicUsize,
     drained: Notify,
 }
@@ -30,6 +33,7 @@ impl Shutdown {
     pub fn new() -> Self {
         Self(Arc::new(Inner {
             signal: watch::channel(false).0,
+            begun: Notify::new(),
             live: AtomicUsize::new(0),
             drained: Notify::new(),
         }))
@@ -38,6 +42,7 @@ impl Shutdown {
     /// Starts the shutdown: every socket finishes its current frame and closes.
     pub fn begin(&self) {
         self.0.signal.send_replace(true);
+        self.0.begun.notify_waiters();
     }
 
     /// Whether the shutdown has begun.
@@ -47,8 +52,14 @@ impl Shutdown {
 
     /// Resolves once the shutdown has begun.
     pub async fn wait_begun(&self) {
-        let mut rx = self.0.signal.subscribe();
-        let _ = rx.wait_for(|down| *down).await;
+        let begun = self.0.begun.notified();
+        tokio::pin!(begun);
+        // Registered before the flag is read, so a `begin` in between is not missed.
+        begun.as_mut().enable();
+        if self.is_shutting_down() {
+            return;
+        }
+        begun.await;
     }
 
     /// Counts a socket as open until the guard drops.

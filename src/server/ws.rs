@@ -49,11 +49,11 @@ struct Hello {
     resume: Vec<Resume>,
 }
 
-/// Bytes each socket reads at a time. Chat frames are a few hundred bytes;
-/// a larger frame grows the buffer for its own length. Every idle socket
-/// holds one such buffer, so it is kept small (tungstenite's default is
-/// 128 KiB).
-const READ_BUFFER: usize = 512;
+/// Bytes each socket reads at a time: a `hello` or `ping` fits; a larger
+/// frame grows the buffer to its own length once its header is read. Every
+/// idle socket holds one such buffer, so it is kept small (tungstenite's
+/// default is 128 KiB).
+const READ_BUFFER: usize = 256;
 
 fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_frame_size(HARD_FRAME_LIMIT)
