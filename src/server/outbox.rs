@@ -153,9 +153,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// The next frames to write (all that wait, oldest first, into `batch`);
-    /// `false` once every [`Conn`] is gone and nothing is left.
-    pub async fn next_batch(&self, batch: &mut Vec<Outbound>) -> bool {
+    /// The next frames to write: all that wait, oldest first, taken whole
+    /// (an idle socket keeps no queue memory); `None` once every [`Conn`]
+    /// is gone and nothing is left.
+    pub async fn next_batch(&self) -> Option<VecDeque<Outbound>> {
         loop {
             let ready = self.out.ready.notified();
             tokio::pin!(ready);
@@ -163,15 +164,14 @@ impl Writer {
             {
                 let mut frames = self.out.frames();
                 if !frames.is_empty() {
-                    // Taken whole: an idle socket keeps no queue memory.
-                    batch.extend(std::mem::take(&mut *frames));
+                    let batch = std::mem::take(&mut *frames);
                     drop(frames);
                     self.out.room.notify_waiters();
-                    return true;
+                    return Some(batch);
                 }
             }
             if self.out.senders.load(Ordering::Acquire) == 0 {
-                return false;
+                return None;
             }
             ready.await;
         }
@@ -189,7 +189,7 @@ pub fn encode(msg: &ServerMsg) -> Utf8Bytes {
 mod tests {
     use super::*;
 
-    fn text(batch: &[Outbound]) -> Vec<String> {
+    fn text(batch: &VecDeque<Outbound>) -> Vec<String> {
         batch
             .iter()
             .map(|o| match o {
@@ -206,13 +206,11 @@ mod tests {
         conn.push(&Utf8Bytes::from_static("a"));
         other.send(&ServerMsg::Pong).await;
         conn.close(1000, "bye").await;
-        let mut batch = Vec::new();
-        assert!(writer.next_batch(&mut batch).await);
+        let batch = writer.next_batch().await.expect("frames");
         assert_eq!(text(&batch), ["a", r#"{"type":"pong"}"#, "close 1000"]);
         drop(conn);
         drop(other);
-        batch.clear();
-        assert!(!writer.next_batch(&mut batch).await, "no handle left");
+        assert!(writer.next_batch().await.is_none(), "no handle left");
     }
 
     #[tokio::test]
@@ -231,12 +229,10 @@ mod tests {
         let waiting = conn.send(&ServerMsg::Pong);
         tokio::pin!(waiting);
         assert!(futures::poll!(waiting.as_mut()).is_pending());
-        let mut batch = Vec::new();
-        assert!(writer.next_batch(&mut batch).await);
+        let batch = writer.next_batch().await.expect("frames");
         assert_eq!(batch.len(), OUTBOX_FRAMES);
         waiting.await;
-        batch.clear();
-        assert!(writer.next_batch(&mut batch).await);
+        let batch = writer.next_batch().await.expect("frames");
         assert_eq!(text(&batch), [r#"{"type":"pong"}"#]);
     }
 }

@@ -240,9 +240,8 @@ async fn write_out(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     outbox: outbox::Writer,
 ) {
-    let mut batch = Vec::new();
-    while outbox.next_batch(&mut batch).await {
-        for out in batch.drain(..) {
+    while let Some(batch) = outbox.next_batch().await {
+        for out in batch {
             let result = match out {
                 Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
                 Outbound::Close(code, reason) => {
@@ -262,7 +261,6 @@ async fn write_out(
         if sink.flush().await.is_err() {
             return;
         }
-        batch = Vec::new();
     }
 }
 
