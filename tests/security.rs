@@ -12,8 +12,7 @@
 //!
 //! Run with `cargo test --features ssr --test security`.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,21 +20,21 @@ use futures::{SinkExt, StreamExt};
 use kefu::api::{ConsoleView, HistoryPage, VisitorThread};
 use kefu::error::AppError;
 use kefu::protocol::{
-    AgentId, AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
+    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
     ConversationSummary, ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo,
     PROTOCOL_VERSION,
 };
+use kefu::server::auth;
 use kefu::server::config::{Limits, Security};
-use kefu::server::{app, auth, AppState};
-use serde::de::DeserializeOwned;
-use tempfile::TempDir;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
+
+mod common;
+use common::*;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -45,67 +44,11 @@ use tokio_tungstenite::WebSocketStream;
 const EXPECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long "nothing more arrives" checks listen.
 const QUIET: Duration = Duration::from_millis(500);
-/// Agent grace period (long enough never to expire in these tests).
-const GRACE: Duration = Duration::from_secs(60);
-/// Every agent's password.
-const PASSWORD: &str = "correct horse battery";
 /// A second client address (the first is 127.0.0.1).
 const OTHER_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
-/// The argon2 hash of [`PASSWORD`], computed once (it is slow in debug builds).
-async fn password_hash() -> String {
-    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    HASH.get_or_init(|| async {
-        auth::hash_password(PASSWORD.to_owned())
-            .await
-            .expect("hashing a password")
-    })
-    .await
-    .clone()
-}
-
 fn now_ms() -> i64 {
     kefu::server::storage::now_ms()
-}
-
-/// A running server: the real app on 127.0.0.1, backed by a temporary database.
-struct Server {
-    addr: SocketAddr,
-    state: AppState,
-    db: PathBuf,
-    _dir: TempDir,
-}
-
-/// Starts the app with `security`, serving with client addresses, like `kefu serve`.
-async fn start(security: Security) -> Server {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let db: PathBuf = dir.path().join("kefu.db");
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("kefu")
-        .build();
-    let state = AppState::open(options, &db, GRACE)
-        .await
-        .expect("the app state opens on a fresh database")
-        .with_security(security);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding an ephemeral port");
-    let addr = listener.local_addr().expect("the listener has an address");
-    let router = app(state.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("the server runs");
-    });
-    Server {
-        addr,
-        state,
-        db,
-        _dir: dir,
-    }
 }
 
 /// The documented defaults.
@@ -129,100 +72,6 @@ impl Server {
     /// This server's own origin, as a browser on its pages sends it.
     fn origin(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    /// Creates an agent account (password [`PASSWORD`], capacity 5).
-    async fn add_agent(&self, name: &str, is_admin: bool) -> AgentId {
-        self.state
-            .hub
-            .storage()
-            .create_agent(name, &password_hash().await, 5, is_admin, false)
-            .await
-            .expect("creating an agent")
-            .expect("the agent row is returned")
-            .id
-    }
-
-    /// Starts a session for `agent` directly in storage; returns the `Cookie` header value.
-    async fn session_for(&self, agent: AgentId) -> String {
-        let storage = self.state.hub.storage();
-        let row = storage
-            .agent_by_id(agent)
-            .await
-            .expect("reading an agent")
-            .expect("the agent exists");
-        let set_cookie = auth::start_session(storage, &row, &Security::default().limits, false)
-            .await
-            .expect("starting a session");
-        cookie_of(set_cookie.to_str().expect("Set-Cookie is ASCII"))
-    }
-
-    /// An agent with a session: (id, cookie).
-    async fn signed_in_agent(&self, name: &str, is_admin: bool) -> (AgentId, String) {
-        let id = self.add_agent(name, is_admin).await;
-        (id, self.session_for(id).await)
-    }
-
-    /// One HTTP request from `from` (127.0.0.1 when `None`).
-    async fn http(
-        &self,
-        from: Option<IpAddr>,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> HttpResponse {
-        let mut stream = connect(self.addr, from).await;
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("writing the request");
-        let mut raw = Vec::new();
-        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
-            .await
-            .unwrap_or_else(|_| panic!("{method} {path}: no complete answer within 30 s"))
-            .expect("reading the response");
-        parse_response(&raw)
-    }
-
-    /// `GET path`.
-    async fn get(&self, path: &str) -> HttpResponse {
-        self.http(None, "GET", path, &[], "").await
-    }
-
-    /// Calls the server function `name` with form `args`, from `from`, with extra headers.
-    async fn call_with(
-        &self,
-        from: Option<IpAddr>,
-        name: &str,
-        args: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> HttpResponse {
-        let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
-        all.extend_from_slice(headers);
-        self.http(from, "POST", &format!("/api/{name}"), &all, &form(args))
-            .await
-    }
-
-    /// Calls the server function `name` with form `args` and, if given, a cookie.
-    async fn call(&self, name: &str, args: &[(&str, &str)], cookie: Option<&str>) -> HttpResponse {
-        match cookie {
-            Some(cookie) => {
-                self.call_with(None, name, args, &[("Cookie", cookie)])
-                    .await
-            }
-            None => self.call_with(None, name, args, &[]).await,
-        }
     }
 
     /// Signs in over HTTP from `from`; the session cookie on success.
@@ -335,161 +184,11 @@ impl Server {
     }
 }
 
-/// `kefu_session=<token>` from a Set-Cookie value.
-fn cookie_of(set_cookie: &str) -> String {
-    let pair = set_cookie
-        .split(';')
-        .next()
-        .expect("Set-Cookie has a name=value pair")
-        .trim();
-    let token = pair
-        .strip_prefix("kefu_session=")
-        .unwrap_or_else(|| panic!("the cookie is kefu_session: {set_cookie:?}"));
-    assert!(!token.is_empty(), "the session token is not empty");
-    pair.to_owned()
-}
-
 /// The session token in a `Cookie` header value.
 fn token_of(cookie: &str) -> &str {
     cookie
         .strip_prefix("kefu_session=")
         .expect("a kefu_session cookie")
-}
-
-/// A TCP connection to `to`, from `from` (any local address when `None`).
-async fn connect(to: SocketAddr, from: Option<IpAddr>) -> TcpStream {
-    match from {
-        None => TcpStream::connect(to).await.expect("connecting"),
-        Some(ip) => {
-            let socket = TcpSocket::new_v4().expect("a socket");
-            socket
-                .bind(SocketAddr::new(ip, 0))
-                .unwrap_or_else(|e| panic!("binding the client to {ip}: {e}"));
-            socket
-                .connect(to)
-                .await
-                .unwrap_or_else(|e| panic!("connecting from {ip}: {e}"))
-        }
-    }
-}
-
-/// Percent-encodes for application/x-www-form-urlencoded.
-fn form(args: &[(&str, &str)]) -> String {
-    fn encode(s: &str) -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
-    args.iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// An HTTP response, read to the end.
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl std::fmt::Debug for HttpResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body: String = self.body.chars().take(600).collect();
-        f.debug_struct("HttpResponse")
-            .field("status", &self.status)
-            .field("headers", &self.headers)
-            .field("body", &body)
-            .finish()
-    }
-}
-
-impl HttpResponse {
-    fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// The first value of header `name`.
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The answer of a successful server function.
-    fn json<T: DeserializeOwned>(&self) -> T {
-        assert!(self.ok(), "expected success, got {self:?}");
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("the answer does not parse ({e}): {self:?}"))
-    }
-
-    /// The error of a failed server function (a non-2xx status, the AppError as JSON).
-    fn app_error(&self) -> AppError {
-        assert!(!self.ok(), "expected an error, got {self:?}");
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("the error body is not an AppError ({e}): {self:?}"))
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn parse_response(raw: &[u8]) -> HttpResponse {
-    let head_end = find(raw, b"\r\n\r\n").unwrap_or_else(|| {
-        panic!(
-            "no header end in the response: {:?}",
-            String::from_utf8_lossy(raw)
-        )
-    });
-    let head = std::str::from_utf8(&raw[..head_end]).expect("headers are UTF-8");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("a status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("a bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[head_end + 4..].to_vec();
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
-    });
-    if chunked {
-        body = dechunk(&body);
-    }
-    HttpResponse {
-        status,
-        headers,
-        body: String::from_utf8(body).expect("the body is UTF-8"),
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(line_end) = find(raw, b"\r\n") {
-        let size = std::str::from_utf8(&raw[..line_end])
-            .ok()
-            .and_then(|l| l.split(';').next())
-            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
-            .expect("a chunk size");
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[(size + 2).min(raw.len())..];
-    }
-    out
 }
 
 /// What arrived on a socket.

@@ -20,7 +20,11 @@ pub enum LinkStatus {
 /// Where the UI puts frames for the server.
 #[derive(Clone, Copy)]
 pub struct Outbox {
-    tx: StoredValue<Option<UnboundedSender<ClientMsg>>, LocalStorage>,
+    // Thread-safe storage on purpose: the server renders this too, and a
+    // page's rendering may end on another worker thread than it began on;
+    // thread-bound (`LocalStorage`) values panic when dropped there, cutting
+    // the page off mid-response.
+    tx: StoredValue<Option<UnboundedSender<ClientMsg>>>,
     /// The socket's status.
     pub status: RwSignal<LinkStatus>,
 }
@@ -35,7 +39,7 @@ impl Outbox {
     /// An outbox with no socket yet.
     pub fn new() -> Self {
         Self {
-            tx: StoredValue::new_local(None),
+            tx: StoredValue::new(None),
             status: RwSignal::new(LinkStatus::Connecting),
         }
     }
