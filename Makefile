@@ -31,7 +31,7 @@ unit: setup
 	cargo test --features ssr
 
 e2e: setup-test build
-	cd end2end && npx playwright test
+	cd end2end && { npx playwright test || { node scripts/failures.mjs; exit 1; }; }
 
 test: setup-test lint unit e2e
 

@@ -13,7 +13,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 1,
-  reporter: "list",
+  // The JSON report feeds the failure digest `make e2e` prints last.
+  reporter: [["list"], ["json", { outputFile: "test-results/report.json" }]],
   use: {
     trace: "retain-on-failure",
   },

@@ -75,6 +75,10 @@ export const test = base.extend<{ kefu: Kefu; graceSecs: number; serverEnv: Reco
         },
       });
     } finally {
+      // Pages of this test must not live on into the next one (reconnecting,
+      // pinging, holding memory in the shared browser).
+      await Promise.all([...openContexts].map((c) => c.close().catch(() => {})));
+      openContexts.clear();
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
@@ -127,9 +131,13 @@ export async function say(page: Page, text: string): Promise<void> {
   await composer.press("Enter");
 }
 
+/** Contexts opened by `newPage` in the running test; closed when it ends. */
+const openContexts = new Set<BrowserContext>();
+
 /** A page in a fresh browser context (its own cookies and localStorage). */
 export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
+  openContexts.add(context);
   const page = await context.newPage();
   return { context, page };
 }
