@@ -51,7 +51,7 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         listener.local_addr()?,
         db.display()
     );
-    // A message echo and its ack go out back to back: no Nagle delay between them.
+    // Small frames (acks, messages) go out at once: no Nagle delay.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "could not set TCP_NODELAY");

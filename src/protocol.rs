@@ -336,12 +336,14 @@ pub enum ServerMsg {
         /// Its new state.
         conversation: ConversationSummary,
     },
-    /// A stored message.
+    /// A stored message (to every socket of the conversation but the one
+    /// that sent it, which gets [`ServerMsg::Ack`]).
     Message {
         /// The message.
         message: ChatMessage,
     },
-    /// The sender's message with this id is stored as `seq`.
+    /// The sender's message with this id is stored as `seq` (to the sending
+    /// socket only, in place of the message itself).
     Ack {
         /// The client's id.
         id: MessageId,

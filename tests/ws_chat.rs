@@ -580,7 +580,7 @@ async fn oversized_frames_get_frame_too_large_and_the_socket_keeps_working() {
 #[tokio::test]
 async fn text_rules_are_enforced() {
     let server = start_server(LONG_GRACE).await;
-    let (mut visitor, _) = server.visitor(None, vec![]).await;
+    let (mut visitor, welcome) = server.visitor(None, vec![]).await;
 
     visitor.say("blank", "  \n\t ").await;
     let id = visitor.next_is_error(ErrorCode::EmptyText).await;
@@ -605,19 +605,73 @@ async fn text_rules_are_enforced() {
     visitor.say(&"i".repeat(65), "fine text").await;
     visitor.next_is_error(ErrorCode::BadMessageId).await;
 
-    // Exactly the limit is fine, in characters (8000 bytes here).
+    // Exactly the limit is fine, in characters (8000 bytes here). The
+    // sending socket gets the ack; another tab of the visitor the message.
     let max = "é".repeat(MAX_TEXT_CHARS);
+    let (mut other_tab, _) = server.visitor(welcome.info.token.clone(), vec![]).await;
     visitor.say("max", &max).await;
-    // The server delivers the stored message, then acknowledges it.
-    let stored = visitor
+    let (conv, seq) = visitor.expect_ack("max").await;
+    let stored = other_tab
         .expect_message("the stored 4000-character message", |m| m.id.0 == "max")
         .await;
-    let (conv, seq) = visitor.expect_ack("max").await;
     assert_eq!(seq, 1, "none of the refused messages was stored");
     assert_eq!(stored.conversation, conv);
     assert_eq!(stored.seq, 1);
     assert_eq!(stored.text.chars().count(), MAX_TEXT_CHARS);
     assert_eq!(stored.text, max);
+}
+
+/// Each side's message reaches every socket of the conversation once: the
+/// sending socket as an ack (no copy of its own message: the ack carries the
+/// seq), every other socket (the other side, and the sender's other tabs) as
+/// the message.
+#[tokio::test]
+async fn the_sending_socket_gets_the_ack_and_every_other_socket_the_message() {
+    let server = start_server(LONG_GRACE).await;
+    let cookie = server.create_agent("Ann", 5).await;
+    let (mut agent, _) = server.agent(&cookie, vec![]).await;
+    let (mut visitor, welcome, conv) = assigned_chat(&server, &mut agent, "Ann").await;
+    let token = welcome.info.token.clone().expect("a new visitor's token");
+    let (mut visitor_tab, _) = server.visitor(Some(token), vec![]).await;
+    let (mut agent_tab, _) = server.agent(&cookie, vec![]).await;
+
+    for (sender, id) in [("visitor", "v-1"), ("agent", "a-1")] {
+        match sender {
+            "visitor" => visitor.say(id, "hello from one tab").await,
+            _ => agent.say_in(conv, id, "a reply from one tab").await,
+        }
+        let (sending, others): (&mut Client, [&mut Client; 3]) = match sender {
+            "visitor" => (&mut visitor, [&mut visitor_tab, &mut agent, &mut agent_tab]),
+            _ => (&mut agent, [&mut agent_tab, &mut visitor, &mut visitor_tab]),
+        };
+        // Every frame the sending socket gets, up to its ack and a while after.
+        let mut seen = Vec::new();
+        let (acked, seq) = loop {
+            match sending.next_within(EXPECT_TIMEOUT).await {
+                Some(ServerMsg::Ack {
+                    id: a,
+                    conversation,
+                    seq,
+                }) if a.0 == id => break (conversation, seq),
+                Some(other) => seen.push(other),
+                None => panic!("{sender}: no ack of {id}; frames seen: {seen:#?}"),
+            }
+        };
+        assert_eq!(acked, conv);
+        for other in others {
+            let got = other
+                .expect_message(&format!("{sender}'s {id}"), |m| m.id.0 == id)
+                .await;
+            assert_eq!((got.conversation, got.seq), (conv, seq), "{}", other.who);
+        }
+        seen.extend(sending.collect_for(QUIET).await);
+        assert!(
+            !seen
+                .iter()
+                .any(|m| matches!(m, ServerMsg::Message { message } if message.id.0 == id)),
+            "{sender}: the sending socket gets no copy of its message: {seen:#?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(t.pending().len(), 1);
         t.ack(&MessageId("mine".into()), 3);
         assert!(t.pending().is_empty());
-        // The echo of our own message does not duplicate it.
+        // Our own message coming back (a replay after a reconnect) does not duplicate it.
         assert!(!t.merge(msg("mine", 3, Author::Visitor)));
         assert_eq!(texts(&t), ["a", "c", "mine"]);
     }

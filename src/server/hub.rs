@@ -53,7 +53,7 @@ impl Posting {
         let reply = match stored.await {
             Ok(Appended::New(message)) => {
                 let seq = message.seq;
-                hub.deliver(message);
+                hub.deliver(message, Some(conn.id()));
                 ServerMsg::Ack {
                     id,
                     conversation,
@@ -187,10 +187,24 @@ impl State {
 
     /// Sends a conversation's event to both sides.
     fn to_both(&self, id: ConversationId, frame: &Utf8Bytes) {
-        if let Some(conv) = self.convs.get(&id) {
-            self.to_visitor(conv.visitor, frame);
-            if let Some(agent) = conv.agent {
-                self.to_agent(agent, frame);
+        self.to_both_except(id, frame, None);
+    }
+
+    /// Sends a conversation's event to every socket of both sides but
+    /// `except` (a sender, which learns of its own message from the ack).
+    fn to_both_except(&self, id: ConversationId, frame: &Utf8Bytes, except: Option<u64>) {
+        let Some(conv) = self.convs.get(&id) else {
+            return;
+        };
+        let visitor = self.visitors.get(&conv.visitor).into_iter().flatten();
+        let agent = conv
+            .agent
+            .and_then(|a| self.agents.get(&a))
+            .into_iter()
+            .flat_map(|a| &a.conns);
+        for conn in visitor.chain(agent) {
+            if Some(conn.id()) != except {
+                conn.push(frame);
             }
         }
     }
@@ -921,13 +935,15 @@ impl Hub {
             event: Some(&event),
         };
         match self.storage().append(conversation, new).await {
-            Ok(Appended::New(message)) => self.deliver(message),
+            Ok(Appended::New(message)) => self.deliver(message, None),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "storing a system message failed"),
         }
     }
 
-    fn deliver(&self, message: ChatMessage) {
+    /// Sends a stored message to every socket of its conversation but the
+    /// sender's (`except`), which gets an ack instead.
+    fn deliver(&self, message: ChatMessage, except: Option<u64>) {
         let id = message.conversation;
         let seq = message.seq;
         let frame = encode(&ServerMsg::Message { message });
@@ -935,7 +951,7 @@ impl Hub {
         if let Some(c) = st.convs.get_mut(&id) {
             c.last_seq = c.last_seq.max(seq);
         }
-        st.to_both(id, &frame);
+        st.to_both_except(id, &frame, except);
     }
 
     /// The agent read up to `seq`: remembered, and every tab of theirs is told.

@@ -395,7 +395,7 @@ pub struct VisitorStats {
 }
 
 /// Runs a conversation's visitor: sends each phase's messages on schedule,
-/// pings in between, drains what the server sends (kefu: echoes and acks).
+/// pings in between, drains what the server sends (kefu: acks).
 pub fn spawn_visitor(
     visitor: Visitor,
     index: usize,
