@@ -7,7 +7,9 @@
 //! - one message id sent three times is stored and delivered once, live and
 //!   on replay after a reconnect;
 //! - a failed write reaches the sender as a `storage` error carrying the id,
-//!   the server keeps serving, and a resend with the same id succeeds once.
+//!   the server keeps serving, and a resend with the same id succeeds once;
+//! - a socket that stops reading is cut off once its queue is full, without
+//!   holding up the sender, and gets every message on its return.
 //!
 //! Run with `cargo test --features ssr --test delivery`.
 
@@ -20,9 +22,11 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use kefu::protocol::{
     Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
-    ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo, PROTOCOL_VERSION,
+    ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS,
+    PROTOCOL_VERSION,
 };
 use kefu::server::config::{Limits, Security};
+use kefu::server::outbox::OUTBOX_FRAMES;
 use kefu::server::storage::Storage;
 use kefu::server::{app, auth, AppState};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -175,6 +179,18 @@ impl Server {
         cookie: &str,
         resume: Vec<Resume>,
     ) -> (Client, Vec<ConversationId>) {
+        let stream = TcpStream::connect(self.addr).await.expect("connecting");
+        self.agent_on(stream, who, cookie, resume).await
+    }
+
+    /// [`Server::agent`] over a given TCP connection.
+    async fn agent_on(
+        &self,
+        stream: TcpStream,
+        who: &str,
+        cookie: &str,
+        resume: Vec<Resume>,
+    ) -> (Client, Vec<ConversationId>) {
         let mut request = self
             .url("/ws/agent")
             .into_client_request()
@@ -183,7 +199,7 @@ impl Server {
             header::COOKIE,
             HeaderValue::from_str(cookie).expect("a valid cookie header"),
         );
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
             .await
             .unwrap_or_else(|e| panic!("{who}: the agent socket does not connect: {e}"));
         let mut client = Client {
@@ -450,14 +466,17 @@ fn burst_ids(tag: u32, n: usize) -> Vec<String> {
 }
 
 /// Sends `ids` as one pipelined burst (no waiting for acks) while reading the
-/// socket; returns the client and every ack (id → seq) once all have arrived.
+/// socket, each text padded with `pad` more characters; returns the client
+/// and every ack (id → seq) once all have arrived.
 /// `acked` counts acks as they come, for the test to watch.
 async fn burst(
     client: Client,
     conversation: Option<ConversationId>,
     ids: Vec<String>,
     acked: Arc<AtomicUsize>,
+    pad: usize,
 ) -> (Client, BTreeMap<String, i64>) {
+    let padding = "x".repeat(pad);
     let Client { ws, who } = client;
     let (mut sink, mut stream) = ws.split();
     let writer = async {
@@ -465,7 +484,7 @@ async fn burst(
             let msg = ClientMsg::Send {
                 id: MessageId(id.clone()),
                 conversation,
-                text: format!("burst message {id}"),
+                text: format!("burst message {id}{padding}"),
             };
             let text = serde_json::to_string(&msg).expect("a client message serializes");
             sink.send(Message::text(text))
@@ -522,6 +541,27 @@ enum Dropped {
     Visitor,
 }
 
+/// The receive buffer of a socket whose reader stalls (fixed, so the kernel
+/// does not grow it while nobody reads).
+const STALLED_RCVBUF: u32 = 64 * 1024;
+
+/// A TCP connection to `addr` with a small fixed receive buffer.
+async fn stalling_socket(addr: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .set_recv_buffer_size(STALLED_RCVBUF)
+        .expect("setting SO_RCVBUF");
+    socket.connect(addr).await.expect("connecting")
+}
+
+/// The most a TCP socket's send buffer may grow to here (Linux).
+fn tcp_wmem_max() -> u64 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(4 << 20)
+}
+
 /// The burst-and-drop scenario; see the two tests below.
 async fn drop_mid_burst(dropped: Dropped) {
     let server = start_server(None).await;
@@ -537,7 +577,7 @@ async fn drop_mid_burst(dropped: Dropped) {
         Dropped::Visitor => (agent, visitor, visitor_seq1, Author::Agent, Some(conv)),
     };
     let side = format!("{dropped:?}").to_lowercase();
-    let sending = tokio::spawn(burst(sender, conversation, ids.clone(), acked.clone()));
+    let sending = tokio::spawn(burst(sender, conversation, ids.clone(), acked.clone(), 0));
 
     // The receiving side reads part of the burst, in order and without gaps...
     let mut before = vec![held_before];
@@ -908,6 +948,99 @@ async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
         })
         .collect();
     assert_eq!(texts, (2..52).collect::<Vec<i64>>());
+}
+
+/// An agent whose socket stops reading (a frozen tab, a dead network that
+/// has not timed out yet) must not hold up the visitor, nor make the server
+/// buffer without bound: once its queue is full the server closes that
+/// socket, and the agent, back with `resume`, gets every message once.
+#[tokio::test]
+async fn a_socket_that_stops_reading_is_cut_off_without_losing_or_holding_up_anything() {
+    let server = start_server(None).await;
+    let cookie = server.create_agent("Ann", 5).await;
+    let (mut agent, _) = server
+        .agent_on(stalling_socket(server.addr).await, "agent", &cookie, vec![])
+        .await;
+    let (visitor, _, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+
+    // The agent reads nothing more. Enough full-length messages to overflow
+    // its queue even after the kernel's buffers (the agent's receive buffer
+    // is fixed and small; the server's send buffer may grow to wmem max).
+    let frame = MAX_TEXT_CHARS as u64;
+    let kernel = tcp_wmem_max() + 2 * STALLED_RCVBUF as u64;
+    let n = OUTBOX_FRAMES + (kernel / frame) as usize + 256;
+    let ids = burst_ids(0x510, n);
+    let acked = Arc::new(AtomicUsize::new(0));
+    let (visitor, acks) = burst(visitor, None, ids.clone(), acked, MAX_TEXT_CHARS - 64).await;
+    assert_eq!(
+        acks.len(),
+        n,
+        "every message is acknowledged to the visitor"
+    );
+
+    // The stalled socket was closed by the server: reading it now gives what
+    // it had buffered, then its end (no close frame: it could not be sent).
+    let mut held = BTreeMap::new();
+    let ended = tokio::time::timeout(BURST_TIMEOUT, async {
+        loop {
+            match agent.ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    if let ServerMsg::Message { message } = decode("agent", &text) {
+                        held.insert(message.seq, message);
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stalled socket is still open after {BURST_TIMEOUT:?} ({} messages read)",
+        held.len()
+    );
+    println!(
+        "the stalled agent socket gave {} of {} messages before its end",
+        held.len(),
+        n + 1
+    );
+    let last = 1 + n as i64;
+    assert!(
+        held.len() < n,
+        "the stalled socket was cut off before all {n} messages: it had {}",
+        held.len()
+    );
+
+    // Back with resume: the rest arrives, every seq once.
+    // Resume after the last seq held with none missing before it.
+    let after = (1..)
+        .take_while(|s| held.contains_key(s))
+        .last()
+        .unwrap_or(0);
+    let (mut back, serves) = server
+        .agent(
+            "agent again",
+            &cookie,
+            vec![Resume {
+                conversation: conv,
+                after,
+            }],
+        )
+        .await;
+    assert_eq!(serves, vec![conv], "the conversation stayed with the agent");
+    back.catch_up(conv, &mut held, last).await;
+    assert_eq!(
+        held.keys().copied().collect::<Vec<_>>(),
+        (1..=last).collect::<Vec<_>>()
+    );
+    let texts_ok = held
+        .values()
+        .filter(|m| m.author == Author::Visitor)
+        .all(|m| acks.get(&m.id.0) == Some(&m.seq));
+    assert!(texts_ok, "each message holds the seq its ack gave");
+    visitor.close().await;
+    back.close().await;
 }
 
 #[tokio::test]
