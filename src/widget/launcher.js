@@ -32,6 +32,7 @@ if (button) {
   });
 }
 try {
+  // The key is state::TOKEN_KEY's (a unit test checks they match).
   if (localStorage.getItem("kefu.visitor_token")) start();
 } catch (_) {
   // Storage blocked: wait for a click.

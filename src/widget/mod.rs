@@ -213,3 +213,18 @@ fn connect(state: WidgetState) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{state, LAUNCHER_JS};
+
+    #[test]
+    fn the_launcher_looks_for_the_token_under_the_widgets_key() {
+        let read = format!("localStorage.getItem(\"{}\")", state::TOKEN_KEY);
+        assert!(
+            LAUNCHER_JS.contains(&read),
+            "launcher.js must read the visitor token from {:?}",
+            state::TOKEN_KEY
+        );
+    }
+}

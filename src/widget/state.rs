@@ -7,7 +7,8 @@ use crate::protocol::{
     Author, ClientMsg, ConversationStatus, ConversationSummary, ErrorCode, Party, Resume, ServerMsg,
 };
 
-/// Where the visitor's token is kept in localStorage.
+/// Where the visitor's token is kept in localStorage. `launcher.js` reads
+/// the same key (a test in `widget/mod.rs` keeps the two in step).
 pub const TOKEN_KEY: &str = "kefu.visitor_token";
 
 /// Everything the widget shows.
