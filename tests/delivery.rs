@@ -21,9 +21,8 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use kefu::protocol::{
-    Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
-    ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS,
-    PROTOCOL_VERSION,
+    Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ErrorCode, MessageId,
+    Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS, PROTOCOL_VERSION,
 };
 use kefu::server::config::{Limits, Security};
 use kefu::server::outbox::OUTBOX_FRAMES;
@@ -36,14 +35,15 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::MaybeTlsStream;
+
+mod common;
+use common::client::{decode, Client, EXPECT_TIMEOUT};
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// How long any single expectation may wait for its frame.
-const EXPECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long "nothing more arrives" checks listen.
 const QUIET: Duration = Duration::from_millis(500);
 /// Grace period long enough never to expire during a test.
@@ -56,8 +56,6 @@ const DROP_AFTER: usize = 100;
 const BURST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Busy timeout of the storage in the storage-error test.
 const SHORT_BUSY: Duration = Duration::from_millis(200);
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A running server: the real app on 127.0.0.1, backed by a temporary database.
 struct Server {
@@ -225,144 +223,7 @@ impl Server {
     }
 }
 
-/// One WebSocket client speaking the kefu protocol.
-struct Client {
-    ws: Ws,
-    who: String,
-}
-
 impl Client {
-    async fn send(&mut self, msg: &ClientMsg) {
-        let text = serde_json::to_string(msg).expect("a client message serializes");
-        self.ws
-            .send(Message::text(text))
-            .await
-            .unwrap_or_else(|e| panic!("{}: sending a frame failed: {e}", self.who));
-    }
-
-    /// Sends a message as a visitor (the conversation is implied).
-    async fn say(&mut self, id: &str, text: &str) {
-        self.send(&ClientMsg::Send {
-            id: MessageId(id.to_owned()),
-            conversation: None,
-            text: text.to_owned(),
-        })
-        .await;
-    }
-
-    /// The next server message within `wait`; `None` on timeout or when the socket ends.
-    async fn next_within(&mut self, wait: Duration) -> Option<ServerMsg> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let frame = match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) | Ok(None) => return None,
-                Ok(Some(Err(e))) => panic!("{}: the socket failed: {e}", self.who),
-                Ok(Some(Ok(frame))) => frame,
-            };
-            match frame {
-                Message::Text(text) => return Some(decode(&self.who, &text)),
-                Message::Close(frame) => {
-                    panic!("{}: the server closed the socket: {frame:?}", self.who)
-                }
-                Message::Binary(_) => panic!("{}: the server sent a binary frame", self.who),
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-            }
-        }
-    }
-
-    /// Reads frames until `pick` accepts one; fails the test after `wait`,
-    /// printing every frame skipped meanwhile.
-    async fn expect_map<T>(
-        &mut self,
-        what: &str,
-        wait: Duration,
-        mut pick: impl FnMut(&ServerMsg) -> Option<T>,
-    ) -> T {
-        let deadline = Instant::now() + wait;
-        let mut skipped = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.next_within(left).await {
-                Some(msg) => match pick(&msg) {
-                    Some(found) => return found,
-                    None => skipped.push(msg),
-                },
-                None => panic!(
-                    "{}: timed out after {wait:?} waiting for {what}; frames seen meanwhile: {skipped:#?}",
-                    self.who
-                ),
-            }
-        }
-    }
-
-    /// Every frame up to and including the first that `stop` accepts.
-    async fn frames_until(
-        &mut self,
-        what: &str,
-        mut stop: impl FnMut(&ServerMsg) -> bool,
-    ) -> Vec<ServerMsg> {
-        let mut frames = Vec::new();
-        self.expect_map(what, EXPECT_TIMEOUT, |m| {
-            frames.push(m.clone());
-            stop(m).then_some(())
-        })
-        .await;
-        frames
-    }
-
-    /// Waits for a conversation summary matching `pred`.
-    async fn expect_conversation(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ConversationSummary) -> bool,
-    ) -> ConversationSummary {
-        self.expect_map(what, EXPECT_TIMEOUT, |m| match m {
-            ServerMsg::Conversation { conversation } if pred(conversation) => {
-                Some(conversation.clone())
-            }
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits for a chat message matching `pred`.
-    async fn expect_message(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ChatMessage) -> bool,
-    ) -> ChatMessage {
-        self.expect_map(what, EXPECT_TIMEOUT, |m| match m {
-            ServerMsg::Message { message } if pred(message) => Some(message.clone()),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Pings and requires the very next frame to be a pong (so nothing else was pending).
-    async fn ping_pong(&mut self) {
-        self.send(&ClientMsg::Ping).await;
-        match self.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Pong) => {}
-            other => panic!("{}: expected pong next, got {other:?}", self.who),
-        }
-    }
-
-    /// Every frame that arrives within `wait`.
-    async fn collect_for(&mut self, wait: Duration) -> Vec<ServerMsg> {
-        let deadline = Instant::now() + wait;
-        let mut frames = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return frames;
-            }
-            match self.next_within(left).await {
-                Some(msg) => frames.push(msg),
-                None => return frames,
-            }
-        }
-    }
-
     /// Reads `conversation`'s message frames until the messages held (`held`,
     /// updated as they arrive) cover every seq in 1..=`last`. Returns those
     /// frames in arrival order, repeats included.
@@ -397,20 +258,6 @@ impl Client {
         }
         arrived
     }
-
-    /// Closes the socket cleanly.
-    async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(Ok(_)) = self.ws.next().await {}
-        })
-        .await;
-    }
-}
-
-fn decode(who: &str, text: &str) -> ServerMsg {
-    serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("{who}: the server sent a bad frame {text:?}: {e}"))
 }
 
 fn is_assigned_to(message: &ChatMessage, agent: &str) -> bool {
@@ -584,7 +431,7 @@ async fn drop_mid_burst(dropped: Dropped) {
     while before.len() <= DROP_AFTER {
         let next = before.len() as i64 + 1;
         let message = receiver
-            .expect_map(
+            .expect_map_within(
                 &format!("burst message seq {next}"),
                 BURST_TIMEOUT,
                 |m| match m {
@@ -1065,7 +912,7 @@ async fn a_storage_error_reaches_the_sender_and_a_retry_succeeds_once() {
     visitor.say("locked-1", "can you hear me?").await;
     let mut skipped = Vec::new();
     let (code, id) = visitor
-        .expect_map("the storage error", EXPECT_TIMEOUT, |m| match m {
+        .expect_map("the storage error", |m| match m {
             ServerMsg::Error { code, id, .. } => Some((*code, id.clone())),
             other => {
                 skipped.push(other.clone());

@@ -7,26 +7,25 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use kefu::protocol::{
-    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
-    ConversationSummary, ErrorCode, MessageId, Party, Resume, ServerMsg, SystemEvent, VisitorInfo,
-    MAX_TEXT_CHARS, PROTOCOL_VERSION,
+    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ErrorCode,
+    MessageId, Party, Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS,
+    PROTOCOL_VERSION,
 };
 use kefu::server::{app, auth, AppState};
 use tempfile::TempDir;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+mod common;
+use common::client::{Client, EXPECT_TIMEOUT};
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// How long any single expectation may wait for its frame.
-const EXPECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long "nothing more arrives" checks listen.
 const QUIET: Duration = Duration::from_millis(500);
 /// Grace period for tests that do not exercise it (long enough never to expire).
@@ -107,7 +106,7 @@ impl Server {
         let (ws, _) = tokio_tungstenite::connect_async(self.url("/ws/visitor"))
             .await
             .expect("the visitor socket connects");
-        let mut client = Client { ws, who: "visitor" };
+        let mut client = Client::new(ws, "visitor");
         client
             .send(&ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
@@ -146,7 +145,7 @@ impl Server {
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("the agent socket connects");
-        let mut client = Client { ws, who: "agent" };
+        let mut client = Client::new(ws, "agent");
         client
             .send(&ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
@@ -183,199 +182,6 @@ struct AgentWelcome {
     info: AgentInfo,
     /// The open conversations the agent serves at connect time.
     conversations: Option<Vec<ConversationId>>,
-}
-
-/// One WebSocket client speaking the kefu protocol.
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    who: &'static str,
-}
-
-impl Client {
-    async fn send(&mut self, msg: &ClientMsg) {
-        let text = serde_json::to_string(msg).expect("a client message serializes");
-        self.send_raw(text).await;
-    }
-
-    async fn send_raw(&mut self, text: String) {
-        self.ws
-            .send(Message::text(text))
-            .await
-            .unwrap_or_else(|e| panic!("{}: sending a frame failed: {e}", self.who));
-    }
-
-    /// Sends a message as a visitor (the conversation is implied).
-    async fn say(&mut self, id: &str, text: &str) {
-        self.send(&ClientMsg::Send {
-            id: MessageId(id.to_owned()),
-            conversation: None,
-            text: text.to_owned(),
-        })
-        .await;
-    }
-
-    /// Sends a message into `conversation` (as an agent).
-    async fn say_in(&mut self, conversation: ConversationId, id: &str, text: &str) {
-        self.send(&ClientMsg::Send {
-            id: MessageId(id.to_owned()),
-            conversation: Some(conversation),
-            text: text.to_owned(),
-        })
-        .await;
-    }
-
-    /// The next server message within `wait`; `None` on timeout or when the socket ends.
-    async fn next_within(&mut self, wait: Duration) -> Option<ServerMsg> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let frame = match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return None,
-                Ok(None) => return None,
-                Ok(Some(Err(e))) => panic!("{}: the socket failed: {e}", self.who),
-                Ok(Some(Ok(frame))) => frame,
-            };
-            match frame {
-                Message::Text(text) => {
-                    return Some(serde_json::from_str(&text).unwrap_or_else(|e| {
-                        panic!("{}: the server sent a bad frame {text:?}: {e}", self.who)
-                    }))
-                }
-                Message::Close(frame) => {
-                    panic!("{}: the server closed the socket: {frame:?}", self.who)
-                }
-                Message::Binary(_) => panic!("{}: the server sent a binary frame", self.who),
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-            }
-        }
-    }
-
-    /// Reads frames until `pick` accepts one; fails the test after [`EXPECT_TIMEOUT`].
-    async fn expect_map<T>(
-        &mut self,
-        what: &str,
-        mut pick: impl FnMut(&ServerMsg) -> Option<T>,
-    ) -> T {
-        let deadline = Instant::now() + EXPECT_TIMEOUT;
-        let mut skipped = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.next_within(left).await {
-                Some(msg) => match pick(&msg) {
-                    Some(found) => return found,
-                    None => skipped.push(msg),
-                },
-                None => panic!(
-                    "{}: timed out after {EXPECT_TIMEOUT:?} waiting for {what}; frames seen meanwhile: {skipped:#?}",
-                    self.who
-                ),
-            }
-        }
-    }
-
-    /// Reads frames until one matches `pred`, and returns it.
-    async fn expect_msg(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ServerMsg) -> bool,
-    ) -> ServerMsg {
-        self.expect_map(what, |m| pred(m).then(|| m.clone())).await
-    }
-
-    /// Waits for a conversation summary matching `pred`.
-    async fn expect_conversation(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ConversationSummary) -> bool,
-    ) -> ConversationSummary {
-        self.expect_map(what, |m| match m {
-            ServerMsg::Conversation { conversation } if pred(conversation) => {
-                Some(conversation.clone())
-            }
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits for a chat message matching `pred`.
-    async fn expect_message(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ChatMessage) -> bool,
-    ) -> ChatMessage {
-        self.expect_map(what, |m| match m {
-            ServerMsg::Message { message } if pred(message) => Some(message.clone()),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits for the ack of message `id`; returns (conversation, seq).
-    async fn expect_ack(&mut self, id: &str) -> (ConversationId, i64) {
-        self.expect_map(&format!("the ack of {id:?}"), |m| match m {
-            ServerMsg::Ack {
-                id: acked,
-                conversation,
-                seq,
-            } if acked.0 == id => Some((*conversation, *seq)),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits for an error frame with `code`; returns the echoed message id.
-    async fn expect_error(&mut self, code: ErrorCode) -> Option<MessageId> {
-        self.expect_map(&format!("an error {code:?}"), |m| match m {
-            ServerMsg::Error { code: c, id, .. } if *c == code => Some(id.clone()),
-            _ => None,
-        })
-        .await
-    }
-
-    /// The very next frame must be an error with `code`.
-    async fn next_is_error(&mut self, code: ErrorCode) -> Option<MessageId> {
-        match self.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Error { code: c, id, .. }) if c == code => id,
-            other => panic!(
-                "{}: expected an error {code:?} next, got {other:?}",
-                self.who
-            ),
-        }
-    }
-
-    /// Pings and requires the very next frame to be a pong (so nothing else was pending).
-    async fn ping_pong(&mut self) {
-        self.send(&ClientMsg::Ping).await;
-        match self.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Pong) => {}
-            other => panic!("{}: expected pong next, got {other:?}", self.who),
-        }
-    }
-
-    /// Every frame that arrives within `wait`.
-    async fn collect_for(&mut self, wait: Duration) -> Vec<ServerMsg> {
-        let deadline = Instant::now() + wait;
-        let mut frames = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return frames;
-            }
-            match self.next_within(left).await {
-                Some(msg) => frames.push(msg),
-                None => return frames,
-            }
-        }
-    }
-
-    /// Closes the socket cleanly.
-    async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-        // Drain until the server's close reply (or the end), so the server saw it.
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(Ok(_)) = self.ws.next().await {}
-        })
-        .await;
-    }
 }
 
 fn is_assigned_to(message: &ChatMessage, agent: &str) -> bool {

@@ -5,6 +5,8 @@
 //! Each test crate that says `mod common;` uses a part of it.
 #![allow(dead_code)]
 
+pub mod client;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
