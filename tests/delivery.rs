@@ -14,7 +14,6 @@
 //! Run with `cargo test --features ssr --test delivery`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,11 +25,8 @@ use kefu::protocol::{
 };
 use kefu::server::config::{Limits, Security};
 use kefu::server::outbox::OUTBOX_FRAMES;
-use kefu::server::storage::Storage;
-use kefu::server::{app, auth, AppState};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
-use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
@@ -39,6 +35,7 @@ use tokio_tungstenite::MaybeTlsStream;
 
 mod common;
 use common::client::{decode, Client, EXPECT_TIMEOUT};
+use common::{start_with, Server, Setup};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -46,8 +43,6 @@ use common::client::{decode, Client, EXPECT_TIMEOUT};
 
 /// How long "nothing more arrives" checks listen.
 const QUIET: Duration = Duration::from_millis(500);
-/// Grace period long enough never to expire during a test.
-const LONG_GRACE: Duration = Duration::from_secs(60);
 /// Messages in one burst.
 const BURST: usize = 300;
 /// Burst messages a side receives before its socket is dropped.
@@ -57,85 +52,26 @@ const BURST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Busy timeout of the storage in the storage-error test.
 const SHORT_BUSY: Duration = Duration::from_millis(200);
 
-/// A running server: the real app on 127.0.0.1, backed by a temporary database.
-struct Server {
-    addr: std::net::SocketAddr,
-    state: AppState,
-    db: PathBuf,
-    _dir: TempDir,
-}
-
-/// Starts the app; with `busy_timeout`, storage is opened by the test with that
-/// busy timeout and handed to [`AppState::with_storage`].
+/// Starts the app without abuse limits (the bursts here are far above the
+/// ones meant for people typing); with `busy_timeout`, its storage waits
+/// that long for a locked database.
 async fn start_server(busy_timeout: Option<Duration>) -> Server {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let db: PathBuf = dir.path().join("kefu.db");
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("kefu")
-        .build();
-    let state = match busy_timeout {
-        None => AppState::open(options, &db, LONG_GRACE).await,
-        Some(timeout) => {
-            let storage = Storage::open_with(&db, timeout)
-                .await
-                .expect("the storage opens on a fresh database");
-            AppState::with_storage(options, storage, LONG_GRACE).await
-        }
-    }
-    .expect("the app state opens on a fresh database")
-    // The bursts here are far above the abuse limits meant for people typing.
-    .with_security(Security {
-        limits: Limits::unlimited(),
-        ..Security::default()
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding an ephemeral port");
-    let addr = listener.local_addr().expect("the listener has an address");
-    let router = app(state.clone());
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("the server runs");
-    });
-    Server {
-        addr,
-        state,
-        db,
-        _dir: dir,
-    }
+    start_with(Setup {
+        security: Security {
+            limits: Limits::unlimited(),
+            ..Security::default()
+        },
+        busy_timeout,
+        client_addresses: false,
+        ..Setup::default()
+    })
+    .await
 }
 
 impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("ws://{}{}", self.addr, path)
-    }
-
     /// Creates an agent account and signs it in; returns the `Cookie` header value.
     async fn create_agent(&self, name: &str, capacity: u32) -> String {
-        let storage = self.state.hub.storage();
-        let hash = auth::hash_password("correct horse battery".to_owned())
-            .await
-            .expect("hashing a password");
-        let row = storage
-            .create_agent(name, &hash, capacity, false, false)
-            .await
-            .expect("creating an agent")
-            .expect("the agent row is returned");
-        let set_cookie =
-            auth::start_session(storage, &row, &self.state.security.config.limits, false)
-                .await
-                .expect("starting a session");
-        let set_cookie = set_cookie.to_str().expect("Set-Cookie is ASCII");
-        let pair = set_cookie
-            .split(';')
-            .next()
-            .expect("Set-Cookie has a name=value pair");
-        assert!(
-            pair.starts_with("kefu_session=") && pair.len() > "kefu_session=".len(),
-            "unexpected Set-Cookie {set_cookie:?}"
-        );
-        pair.to_owned()
+        self.agent_cookie(name, capacity).await
     }
 
     /// Opens `/ws/visitor`, says hello, and returns the client with its welcome.
@@ -145,7 +81,7 @@ impl Server {
         token: Option<String>,
         resume: Vec<Resume>,
     ) -> (Client, VisitorInfo) {
-        let (ws, _) = tokio_tungstenite::connect_async(self.url("/ws/visitor"))
+        let (ws, _) = tokio_tungstenite::connect_async(self.ws_url("/ws/visitor"))
             .await
             .unwrap_or_else(|e| panic!("{who}: the visitor socket does not connect: {e}"));
         let mut client = Client {
@@ -190,7 +126,7 @@ impl Server {
         resume: Vec<Resume>,
     ) -> (Client, Vec<ConversationId>) {
         let mut request = self
-            .url("/ws/agent")
+            .ws_url("/ws/agent")
             .into_client_request()
             .expect("a valid request");
         request.headers_mut().insert(

@@ -65,10 +65,6 @@ fn with_limits(limits: Limits) -> Security {
 }
 
 impl Server {
-    fn ws_url(&self, path: &str) -> String {
-        format!("ws://{}{}", self.addr, path)
-    }
-
     /// This server's own origin, as a browser on its pages sends it.
     fn origin(&self) -> String {
         format!("http://{}", self.addr)

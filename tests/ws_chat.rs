@@ -4,7 +4,6 @@
 //!
 //! Run with `cargo test --features ssr --test ws_chat`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::SinkExt;
@@ -13,14 +12,13 @@ use kefu::protocol::{
     MessageId, Party, Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS,
     PROTOCOL_VERSION,
 };
-use kefu::server::{app, auth, AppState};
-use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 mod common;
 use common::client::{Client, EXPECT_TIMEOUT};
+use common::{start_with, Server, Setup};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -31,79 +29,26 @@ const QUIET: Duration = Duration::from_millis(500);
 /// Grace period for tests that do not exercise it (long enough never to expire).
 const LONG_GRACE: Duration = Duration::from_secs(60);
 
-/// A running server: the real app on 127.0.0.1, backed by a temporary database.
-struct Server {
-    addr: std::net::SocketAddr,
-    state: AppState,
-    _dir: TempDir,
-}
-
-/// Starts the app with the given agent grace period.
+/// Starts the app with the given agent grace period (client addresses
+/// unknown, so no per-address limit applies).
 async fn start_server(grace: Duration) -> Server {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let db: PathBuf = dir.path().join("kefu.db");
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("kefu")
-        .build();
-    let state = AppState::open(options, &db, grace)
-        .await
-        .expect("the app state opens on a fresh database");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding an ephemeral port");
-    let addr = listener.local_addr().expect("the listener has an address");
-    let router = app(state.clone());
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("the server runs");
-    });
-    Server {
-        addr,
-        state,
-        _dir: dir,
-    }
+    start_with(Setup {
+        grace,
+        client_addresses: false,
+        ..Setup::default()
+    })
+    .await
 }
 
 impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("ws://{}{}", self.addr, path)
-    }
-
     /// Creates an agent account and signs it in; returns the `Cookie` header value.
     async fn create_agent(&self, name: &str, capacity: u32) -> String {
-        let storage = self.state.hub.storage();
-        let hash = auth::hash_password("correct horse battery".to_owned())
-            .await
-            .expect("hashing a password");
-        let row = storage
-            .create_agent(name, &hash, capacity, false, false)
-            .await
-            .expect("creating an agent")
-            .expect("the agent row is returned");
-        let set_cookie = auth::start_session(
-            storage,
-            &row,
-            &kefu::server::config::Security::default().limits,
-            false,
-        )
-        .await
-        .expect("starting a session");
-        let set_cookie = set_cookie.to_str().expect("Set-Cookie is ASCII");
-        let pair = set_cookie
-            .split(';')
-            .next()
-            .expect("Set-Cookie has a name=value pair");
-        let token = pair
-            .strip_prefix("kefu_session=")
-            .expect("the cookie is kefu_session");
-        assert!(!token.is_empty(), "the session token is not empty");
-        format!("kefu_session={token}")
+        self.agent_cookie(name, capacity).await
     }
 
     /// Opens `/ws/visitor`, says hello, and returns the client with its welcome.
     async fn visitor(&self, token: Option<String>, resume: Vec<Resume>) -> (Client, Welcome) {
-        let (ws, _) = tokio_tungstenite::connect_async(self.url("/ws/visitor"))
+        let (ws, _) = tokio_tungstenite::connect_async(self.ws_url("/ws/visitor"))
             .await
             .expect("the visitor socket connects");
         let mut client = Client::new(ws, "visitor");
@@ -135,7 +80,7 @@ impl Server {
     /// Opens `/ws/agent` with `cookie`, says hello, and returns the client with its welcome.
     async fn agent(&self, cookie: &str, resume: Vec<Resume>) -> (Client, AgentWelcome) {
         let mut request = self
-            .url("/ws/agent")
+            .ws_url("/ws/agent")
             .into_client_request()
             .expect("a valid request");
         request.headers_mut().insert(
@@ -636,12 +581,12 @@ async fn agent_socket_requires_a_valid_session() {
         Ok(_) => panic!("the agent socket opened without a valid session"),
     };
 
-    let no_cookie = tokio_tungstenite::connect_async(server.url("/ws/agent")).await;
+    let no_cookie = tokio_tungstenite::connect_async(server.ws_url("/ws/agent")).await;
     assert_eq!(refused_status(no_cookie), StatusCode::UNAUTHORIZED);
 
     for bogus in ["kefu_session=deadbeef", "kefu_session=", "other=1"] {
         let mut request = server
-            .url("/ws/agent")
+            .ws_url("/ws/agent")
             .into_client_request()
             .expect("a valid request");
         request

@@ -14,6 +14,7 @@ use std::time::Duration;
 use kefu::error::AppError;
 use kefu::protocol::AgentId;
 use kefu::server::config::Security;
+use kefu::server::storage::Storage;
 use kefu::server::{app, auth, AppState};
 use serde::de::DeserializeOwned;
 use tempfile::TempDir;
@@ -45,29 +46,74 @@ pub struct Server {
     pub _dir: TempDir,
 }
 
+/// How a test server is set up; [`Setup::default`] is `kefu serve`'s
+/// defaults with a long grace period.
+pub struct Setup {
+    /// Security settings (limits, allowed origins).
+    pub security: Security,
+    /// How long an agent may be away before losing their conversations.
+    pub grace: Duration,
+    /// Storage opened with this busy timeout instead of the default.
+    pub busy_timeout: Option<Duration>,
+    /// Whether the app learns client addresses (as `kefu serve` does), so
+    /// per-address limits apply.
+    pub client_addresses: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            security: Security::default(),
+            grace: GRACE,
+            busy_timeout: None,
+            client_addresses: true,
+        }
+    }
+}
+
 /// Starts the app with `security`, serving with client addresses, like `kefu serve`.
 pub async fn start(security: Security) -> Server {
+    start_with(Setup {
+        security,
+        ..Setup::default()
+    })
+    .await
+}
+
+/// Starts the app as `setup` says, on an ephemeral port.
+pub async fn start_with(setup: Setup) -> Server {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db: PathBuf = dir.path().join("kefu.db");
     let options = leptos::prelude::LeptosOptions::builder()
         .output_name("kefu")
         .build();
-    let state = AppState::open(options, &db, GRACE)
-        .await
-        .expect("the app state opens on a fresh database")
-        .with_security(security);
+    let state = match setup.busy_timeout {
+        None => AppState::open(options, &db, setup.grace).await,
+        Some(timeout) => {
+            let storage = Storage::open_with(&db, timeout)
+                .await
+                .expect("the storage opens on a fresh database");
+            AppState::with_storage(options, storage, setup.grace).await
+        }
+    }
+    .expect("the app state opens on a fresh database")
+    .with_security(setup.security);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding an ephemeral port");
     let addr = listener.local_addr().expect("the listener has an address");
     let router = app(state.clone());
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("the server runs");
+        let served = if setup.client_addresses {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        } else {
+            axum::serve(listener, router).await
+        };
+        served.expect("the server runs");
     });
     Server {
         addr,
@@ -250,10 +296,15 @@ pub fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
 impl Server {
     /// Creates an agent account (password [`PASSWORD`], capacity 5).
     pub async fn add_agent(&self, name: &str, is_admin: bool) -> AgentId {
+        self.add_agent_with(name, 5, is_admin).await
+    }
+
+    /// Creates an agent account (password [`PASSWORD`]) serving up to `capacity` chats.
+    pub async fn add_agent_with(&self, name: &str, capacity: u32, is_admin: bool) -> AgentId {
         self.state
             .hub
             .storage()
-            .create_agent(name, &password_hash().await, 5, is_admin, false)
+            .create_agent(name, &password_hash().await, capacity, is_admin, false)
             .await
             .expect("creating an agent")
             .expect("the agent row is returned")
@@ -272,6 +323,17 @@ impl Server {
             .await
             .expect("starting a session");
         cookie_of(set_cookie.to_str().expect("Set-Cookie is ASCII"))
+    }
+
+    /// A new agent (not an admin) signed in: the `Cookie` header value.
+    pub async fn agent_cookie(&self, name: &str, capacity: u32) -> String {
+        let id = self.add_agent_with(name, capacity, false).await;
+        self.session_for(id).await
+    }
+
+    /// `ws://` URL of `path` on this server.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
     }
 
     /// An agent with a session: (id, cookie).
