@@ -1,0 +1,271 @@
+//! Chat messages through the hub: queued for the writer, then delivered to
+//! every socket of the conversation but the sender's, which gets the ack.
+
+use super::{encode, new_token, Conn, Hub, REPLAY_LIMIT};
+use crate::protocol::{
+    AgentInfo, Author, ChatMessage, ConversationId, ErrorCode, MessageId, ServerMsg, SystemEvent,
+};
+use crate::server::storage::{Appended, NewMessage, VisitorId};
+use crate::server::writer::Stored;
+
+/// A message handed to the writer. Finishing it waits for its batch to
+/// commit, then delivers it to every other socket of the conversation and
+/// acknowledges it to the sending one (or tells the sender why not). Owned, so a
+/// socket can keep several in flight, finishing them in the order sent.
+pub struct Posting {
+    hub: Hub,
+    conn: Conn,
+    id: MessageId,
+    conversation: ConversationId,
+    stored: Stored,
+}
+
+impl Posting {
+    /// Waits for the commit; delivers and acknowledges.
+    pub async fn finish(self) {
+        let Posting {
+            hub,
+            conn,
+            id,
+            conversation,
+            stored,
+        } = self;
+        let reply = match stored.await {
+            Ok(Appended::New(message)) => {
+                let seq = message.seq;
+                hub.deliver(message, Some(conn.id()));
+                ServerMsg::Ack {
+                    id,
+                    conversation,
+                    seq,
+                }
+            }
+            Ok(Appended::Duplicate(message)) => ServerMsg::Ack {
+                id,
+                conversation,
+                seq: message.seq,
+            },
+            Ok(Appended::Closed) => error_msg(
+                ErrorCode::ConversationClosed,
+                "this conversation is closed",
+                Some(id),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "storing a message failed");
+                storage_error(&id)
+            }
+        };
+        // Never waits: a sender that stopped reading is closed as too slow,
+        // and resends what was not acknowledged when it comes back.
+        conn.push(&encode(&reply));
+    }
+}
+
+pub(super) fn storage_error(id: &MessageId) -> ServerMsg {
+    error_msg(
+        ErrorCode::Storage,
+        "the message could not be stored; it will be retried",
+        Some(id.clone()),
+    )
+}
+
+pub(super) fn error_msg(code: ErrorCode, message: &str, id: Option<MessageId>) -> ServerMsg {
+    ServerMsg::Error {
+        code,
+        message: message.to_owned(),
+        id,
+    }
+}
+
+impl Hub {
+    /// A visitor's message: into their open conversation, or a new one (which
+    /// waits in the queue when no agent is online: "leave a message").
+    pub async fn visitor_send(&self, visitor: VisitorId, conn: &Conn, id: MessageId, text: &str) {
+        let open = self.state().by_visitor.get(&visitor).copied();
+        let conversation = match open {
+            Some(c) => c,
+            None => {
+                let _guard = self.0.lifecycle.lock().await;
+                let open = self.state().by_visitor.get(&visitor).copied();
+                let c = match open {
+                    Some(c) => c,
+                    None => match self.open_conversation(visitor, conn).await {
+                        Some(c) => c,
+                        None => return,
+                    },
+                };
+                self.post(c, conn, &id, Author::Visitor, None, text).await;
+                self.dispatch().await;
+                return;
+            }
+        };
+        self.post(conversation, conn, &id, Author::Visitor, None, text)
+            .await;
+    }
+
+    /// Stores, then delivers to both sides, then acknowledges to the sender.
+    pub(super) async fn post(
+        &self,
+        conversation: ConversationId,
+        conn: &Conn,
+        id: &MessageId,
+        author: Author,
+        author_name: Option<&str>,
+        text: &str,
+    ) {
+        if let Some(posting) = self
+            .submit(conversation, conn, id, author, author_name, text)
+            .await
+        {
+            posting.finish().await;
+        }
+    }
+
+    /// Hands a message to the writer; the returned [`Posting`] delivers and
+    /// acknowledges it once stored. `None`: the sender was already told why
+    /// it could not be queued.
+    pub(super) async fn submit(
+        &self,
+        conversation: ConversationId,
+        conn: &Conn,
+        id: &MessageId,
+        author: Author,
+        author_name: Option<&str>,
+        text: &str,
+    ) -> Option<Posting> {
+        let new = NewMessage {
+            id,
+            author,
+            author_name,
+            text,
+            event: None,
+        };
+        match self.storage().submit(conversation, new).await {
+            Ok(stored) => Some(Posting {
+                hub: self.clone(),
+                conn: conn.clone(),
+                id: id.clone(),
+                conversation,
+                stored,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "queueing a message failed");
+                conn.push(&encode(&storage_error(id)));
+                None
+            }
+        }
+    }
+
+    /// The fast path of a visitor's message: queued for storage at once when
+    /// the visitor has an open conversation; otherwise handled to the end
+    /// here (it opens one) and `None` is returned.
+    pub async fn visitor_submit(
+        &self,
+        visitor: VisitorId,
+        conn: &Conn,
+        id: MessageId,
+        text: &str,
+    ) -> Option<Posting> {
+        let open = self.state().by_visitor.get(&visitor).copied();
+        match open {
+            Some(c) => self.submit(c, conn, &id, Author::Visitor, None, text).await,
+            None => {
+                self.visitor_send(visitor, conn, id, text).await;
+                None
+            }
+        }
+    }
+
+    /// The fast path of an agent's message (see [`Hub::visitor_submit`]).
+    pub async fn agent_submit(
+        &self,
+        agent: &AgentInfo,
+        conn: &Conn,
+        conversation: ConversationId,
+        id: MessageId,
+        text: &str,
+    ) -> Option<Posting> {
+        if !self.serves(agent.id, conversation) {
+            conn.send(&error_msg(
+                ErrorCode::Forbidden,
+                "that conversation is not yours",
+                Some(id),
+            ))
+            .await;
+            return None;
+        }
+        self.submit(
+            conversation,
+            conn,
+            &id,
+            Author::Agent,
+            Some(&agent.name),
+            text,
+        )
+        .await
+    }
+
+    /// Stores and delivers a system event.
+    pub(super) async fn post_system(&self, conversation: ConversationId, event: SystemEvent) {
+        let id = MessageId(format!("sys-{}", &new_token()[..32]));
+        let new = NewMessage {
+            id: &id,
+            author: Author::System,
+            author_name: None,
+            text: "",
+            event: Some(&event),
+        };
+        match self.storage().append(conversation, new).await {
+            Ok(Appended::New(message)) => self.deliver(message, None),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "storing a system message failed"),
+        }
+    }
+
+    /// Sends a stored message to every socket of its conversation but the
+    /// sender's (`except`), which gets an ack instead.
+    pub(super) fn deliver(&self, message: ChatMessage, except: Option<u64>) {
+        let id = message.conversation;
+        let seq = message.seq;
+        let frame = encode(&ServerMsg::Message { message });
+        let mut st = self.state();
+        if let Some(c) = st.convs.get_mut(&id) {
+            c.last_seq = c.last_seq.max(seq);
+        }
+        st.to_both_except(id, &frame, except);
+    }
+
+    /// The agent read up to `seq`: remembered, and every tab of theirs is told.
+    pub async fn read(&self, agent: &AgentInfo, conversation: ConversationId, seq: i64) {
+        if !self.serves(agent.id, conversation) {
+            return;
+        }
+        if let Err(e) = self.storage().set_agent_read(conversation, seq).await {
+            tracing::warn!(error = %e, "storing a read mark failed");
+            return;
+        }
+        let mut st = self.state();
+        if let Some(c) = st.convs.get_mut(&conversation) {
+            c.agent_read_seq = c.agent_read_seq.max(seq.min(c.last_seq));
+        }
+        st.to_agent(
+            agent.id,
+            &encode(&ServerMsg::ReadUpTo { conversation, seq }),
+        );
+    }
+
+    pub(super) async fn replay(&self, conn: &Conn, conversation: ConversationId, after: i64) {
+        match self
+            .storage()
+            .messages_after(conversation, after, REPLAY_LIMIT)
+            .await
+        {
+            Ok(messages) => {
+                for message in messages {
+                    conn.send(&ServerMsg::Message { message }).await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "replaying messages failed"),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The hub's routing tables: who is connected (agents with their sockets
+//! and conversations, visitors' sockets) and which conversations are live,
+//! with the sends that fan a frame out to the right sockets.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+
+use super::{encode, Conn};
+use crate::protocol::{
+    AgentId, ConversationId, ConversationStatus, ConversationSummary, ServerMsg,
+};
+use crate::server::storage::VisitorId;
+
+/// An agent the hub knows: their sockets and the conversations they serve.
+pub(super) struct AgentLive {
+    pub(super) name: String,
+    pub(super) capacity: u32,
+    pub(super) conns: Vec<Conn>,
+    pub(super) convs: BTreeSet<ConversationId>,
+    pub(super) idle_since: Instant,
+    /// Bumped on every online/offline change; a grace timer acts only if it still matches.
+    pub(super) epoch: u64,
+}
+
+impl AgentLive {
+    pub(super) fn new(name: String, capacity: u32) -> Self {
+        Self {
+            name,
+            capacity,
+            conns: Vec::new(),
+            convs: BTreeSet::new(),
+            idle_since: Instant::now(),
+            epoch: 0,
+        }
+    }
+
+    pub(super) fn online(&self) -> bool {
+        !self.conns.is_empty()
+    }
+
+    pub(super) fn free(&self) -> u32 {
+        self.capacity.saturating_sub(self.convs.len() as u32)
+    }
+}
+
+/// An open conversation: its visitor, its agent (none while queued), its counters.
+pub(super) struct ConvLive {
+    pub(super) visitor: VisitorId,
+    pub(super) agent: Option<AgentId>,
+    pub(super) last_seq: i64,
+    pub(super) agent_read_seq: i64,
+}
+
+#[derive(Default)]
+/// The routing tables, behind the hub's mutex.
+pub(super) struct State {
+    pub(super) agents: HashMap<AgentId, AgentLive>,
+    pub(super) visitors: HashMap<VisitorId, Vec<Conn>>,
+    pub(super) convs: HashMap<ConversationId, ConvLive>,
+    pub(super) by_visitor: HashMap<VisitorId, ConversationId>,
+    pub(super) queue: VecDeque<ConversationId>,
+}
+
+impl State {
+    pub(super) fn agents_online(&self) -> bool {
+        self.agents.values().any(AgentLive::online)
+    }
+
+    pub(super) fn summary(&self, id: ConversationId) -> Option<ConversationSummary> {
+        let conv = self.convs.get(&id)?;
+        let agent = conv.agent.and_then(|a| self.agents.get(&a));
+        Some(ConversationSummary {
+            id,
+            status: if conv.agent.is_some() {
+                ConversationStatus::Assigned
+            } else {
+                ConversationStatus::Queued
+            },
+            visitor_label: conv.visitor.label(),
+            agent_name: agent.map(|a| a.name.clone()),
+            visitor_online: self.visitors.contains_key(&conv.visitor),
+            agent_online: agent.is_some_and(AgentLive::online),
+            last_seq: conv.last_seq,
+            agent_read_seq: conv.agent_read_seq,
+            queue_position: self
+                .queue
+                .iter()
+                .position(|c| *c == id)
+                .map(|p| p as u32 + 1),
+        })
+    }
+
+    pub(super) fn to_visitor(&self, visitor: VisitorId, frame: &Utf8Bytes) {
+        for conn in self.visitors.get(&visitor).into_iter().flatten() {
+            conn.push(frame);
+        }
+    }
+
+    pub(super) fn to_agent(&self, agent: AgentId, frame: &Utf8Bytes) {
+        for conn in self.agents.get(&agent).into_iter().flat_map(|a| &a.conns) {
+            conn.push(frame);
+        }
+    }
+
+    /// Sends a conversation's event to both sides.
+    pub(super) fn to_both(&self, id: ConversationId, frame: &Utf8Bytes) {
+        self.to_both_except(id, frame, None);
+    }
+
+    /// Sends a conversation's event to every socket of both sides but
+    /// `except` (a sender, which learns of its own message from the ack).
+    pub(super) fn to_both_except(
+        &self,
+        id: ConversationId,
+        frame: &Utf8Bytes,
+        except: Option<u64>,
+    ) {
+        let Some(conv) = self.convs.get(&id) else {
+            return;
+        };
+        let visitor = self.visitors.get(&conv.visitor).into_iter().flatten();
+        let agent = conv
+            .agent
+            .and_then(|a| self.agents.get(&a))
+            .into_iter()
+            .flat_map(|a| &a.conns);
+        for conn in visitor.chain(agent) {
+            if Some(conn.id()) != except {
+                conn.push(frame);
+            }
+        }
+    }
+
+    /// Sends the conversation's fresh summary to both sides.
+    pub(super) fn announce(&self, id: ConversationId) {
+        if let Some(summary) = self.summary(id) {
+            self.to_both(
+                id,
+                &encode(&ServerMsg::Conversation {
+                    conversation: summary,
+                }),
+            );
+        }
+    }
+
+    pub(super) fn broadcast_availability(&self) {
+        let frame = encode(&ServerMsg::Availability {
+            agents_online: self.agents_online(),
+        });
+        for conns in self.visitors.values() {
+            for conn in conns {
+                conn.push(&frame);
+            }
+        }
+    }
+
+    /// The online agent with the most free capacity; ties go to the one idle longest.
+    pub(super) fn pick_agent(&self) -> Option<AgentId> {
+        self.agents
+            .iter()
+            .filter(|(_, a)| a.online() && a.free() > 0)
+            .max_by(|(_, a), (_, b)| {
+                a.free()
+                    .cmp(&b.free())
+                    .then(b.idle_since.cmp(&a.idle_since))
+            })
+            .map(|(id, _)| *id)
+    }
+}
