@@ -12,24 +12,28 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::stream::FuturesOrdered;
 use futures::{SinkExt, StreamExt};
-use tokio::sync::broadcast;
 
 use super::auth;
-use super::hub::{Conn, Hub, Outbound, Peer, Posting};
-use super::limits::{KeyedBuckets, Permit, TokenBucket};
+use super::hub::{Conn, Hub, Outbound, Peer};
+use super::limits::Permit;
 use super::outbox;
-use super::security::{ClientAddr, Revoked, SecurityState};
+use super::security::{ClientAddr, SecurityState};
 use super::shutdown::Shutdown;
 use super::AppState;
 use crate::protocol::{
-    check_text, AgentId, AgentInfo, ClientMsg, ErrorCode, MessageId, Resume, ServerMsg,
-    TextProblem, VisitorInfo, MAX_FRAME_BYTES, MAX_MESSAGE_ID_LEN, PROTOCOL_VERSION,
+    AgentInfo, ClientMsg, ErrorCode, MessageId, Resume, ServerMsg, VisitorInfo, MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
 };
 
 /// Frames larger than this close the socket outright (1009); frames between
 /// [`MAX_FRAME_BYTES`] and this get a typed `frame_too_large` error.
+mod guards;
+mod serve;
+
+use guards::{End, Ended, Pace, Revocation};
+use serve::serve;
+
 const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;
 /// A socket that says nothing for this long is closed (clients ping every 20 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -471,311 +475,6 @@ async fn register(
             .await;
             hub.visitor_connected(visitor, conn, &resume).await;
             Some(Peer::Visitor(visitor))
-        }
-    }
-}
-
-/// Checks a `send`'s id and text; on a problem, the sender gets the typed error.
-async fn checked_send(conn: &Conn, id: &MessageId, text: &str) -> bool {
-    let problem = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
-        Some((
-            ErrorCode::BadMessageId,
-            "message ids are 1 to 64 characters",
-        ))
-    } else {
-        match check_text(text) {
-            Ok(()) => None,
-            Err(TextProblem::Blank) => Some((ErrorCode::EmptyText, "the message is empty")),
-            Err(TextProblem::TooLong) => Some((
-                ErrorCode::TextTooLong,
-                "messages are limited to 4,000 characters",
-            )),
-        }
-    };
-    match problem {
-        Some((code, message)) => {
-            conn.send(&error(code, message, Some(id.clone()))).await;
-            false
-        }
-        None => true,
-    }
-}
-
-/// Why a socket's reader loop ended.
-#[derive(Debug, PartialEq, Eq)]
-enum End {
-    /// The peer went away (or went silent).
-    Gone,
-    /// The server is restarting.
-    Shutdown,
-    /// Its outbox overflowed.
-    Overflow,
-    /// The agent's session ended (signed out, expired, disabled).
-    Revoked,
-}
-
-/// An agent socket's tie to its session.
-struct Revocation<'a> {
-    rx: broadcast::Receiver<Revoked>,
-    agent: AgentId,
-    session: Vec<u8>,
-    ctx: &'a Ctx,
-    /// Kept across frames, so the periodic check runs however busy the socket is.
-    check: tokio::time::Interval,
-    /// When a message last marked the session used.
-    last_use: Instant,
-    /// A periodic check is due (survives this future being dropped).
-    check_due: bool,
-}
-
-impl Revocation<'_> {
-    /// Resolves when this socket's session ends: revoked, or found invalid
-    /// by the periodic check (idle or absolute expiry).
-    async fn ended(&mut self) {
-        loop {
-            // A check interrupted by a frame (this future is dropped then) is
-            // redone first, not lost with its tick.
-            if self.check_due {
-                if !self.still_valid().await {
-                    return;
-                }
-                self.check_due = false;
-            }
-            tokio::select! {
-                r = self.rx.recv() => match r {
-                    Ok(Revoked::Session(s)) if s == self.session => return,
-                    Ok(Revoked::Agent(a)) if a == self.agent => return,
-                    Ok(_) => {}
-                    // Missed revocations: look at the session instead.
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.check_due = true,
-                    Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
-                },
-                _ = self.check.tick() => self.check_due = true,
-            }
-        }
-    }
-
-    /// The agent acted (sent a message): the session counts as used, at most
-    /// once a minute.
-    async fn used(&mut self) {
-        if self.last_use.elapsed() >= SESSION_CHECK {
-            self.last_use = Instant::now();
-            let limits = &self.ctx.security.config.limits;
-            let _ = auth::session_agent(self.ctx.hub.storage(), &self.session, limits).await;
-        }
-    }
-
-    async fn still_valid(&self) -> bool {
-        let limits = &self.ctx.security.config.limits;
-        // A storage hiccup is not a reason to throw the agent out.
-        !matches!(
-            auth::check_session(self.ctx.hub.storage(), &self.session, limits, false).await,
-            Ok(None)
-        )
-    }
-}
-
-/// What can end a socket besides its peer.
-struct Ended<'a> {
-    shutdown: &'a Shutdown,
-    /// Boxed: visitors' sockets have none, and should not carry its room.
-    revoked: Option<Box<Revocation<'a>>>,
-}
-
-/// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
-struct Pace {
-    own: TokenBucket,
-    addr: Option<(KeyedBuckets<IpAddr>, IpAddr)>,
-    visitor: bool,
-}
-
-impl Pace {
-    fn new(security: &SecurityState, addr: ClientAddr, visitor: bool) -> Self {
-        let l = &security.config.limits;
-        Self {
-            own: TokenBucket::new(l.msg_burst, l.msg_rate),
-            addr: visitor.then(|| (security.addr_messages.clone(), addr.0)),
-            visitor,
-        }
-    }
-
-    /// Whether this frame may be acted on now. Sends always count; visitors'
-    /// other frames count too (pings never do).
-    fn allow(&mut self, msg: &ClientMsg) -> bool {
-        let counted = match msg {
-            ClientMsg::Ping => false,
-            ClientMsg::Send { .. } => true,
-            _ => self.visitor,
-        };
-        !counted
-            || (self.own.try_take(Instant::now())
-                && self.addr.as_ref().is_none_or(|(b, ip)| b.try_take(ip)))
-    }
-}
-
-/// The reader loop after `hello`. Messages (`send`) are pipelined: each is
-/// queued for storage and the next frame is read at once, with up to
-/// [`MAX_IN_FLIGHT`] waiting for their commit; they are delivered and
-/// acknowledged in the order sent. Any other frame first waits until the
-/// messages before it are stored. Whatever ends the loop, messages already
-/// queued are still delivered.
-async fn serve(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
-    conn: &Conn,
-    hub: &Hub,
-    peer: &Peer,
-    mut ended: Ended<'_>,
-    pace: &mut Pace,
-) -> End {
-    let mut in_flight: FuturesOrdered<InFlight> = FuturesOrdered::new();
-    let end = read_loop(stream, conn, hub, peer, &mut ended, pace, &mut in_flight).await;
-    while in_flight.next().await.is_some() {}
-    end
-}
-
-/// A message waiting for its commit (see [`Posting`]).
-type InFlight = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-async fn read_loop(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
-    conn: &Conn,
-    hub: &Hub,
-    peer: &Peer,
-    ended: &mut Ended<'_>,
-    pace: &mut Pace,
-    in_flight: &mut FuturesOrdered<InFlight>,
-) -> End {
-    let mut deadline = tokio::time::Instant::now() + IDLE_TIMEOUT;
-    loop {
-        let revoked = async {
-            match ended.revoked.as_mut() {
-                Some(r) => Box::pin(r.ended()).await,
-                None => std::future::pending().await,
-            }
-        };
-        let frame = tokio::select! {
-            biased;
-            Some(()) = in_flight.next(), if !in_flight.is_empty() => continue,
-            frame = tokio::time::timeout_at(deadline, stream.next()),
-                if in_flight.len() < MAX_IN_FLIGHT => match frame {
-                Ok(Some(Ok(frame))) => frame,
-                _ => return End::Gone,
-            },
-            _ = ended.shutdown.wait_begun() => return End::Shutdown,
-            _ = conn.overflowed() => {
-                tracing::debug!("closing a socket that could not keep up");
-                return End::Overflow;
-            }
-            _ = revoked => return End::Revoked,
-        };
-        deadline = tokio::time::Instant::now() + IDLE_TIMEOUT;
-        let msg = match decode(frame, conn) {
-            Ok(Some(msg)) => msg,
-            Ok(None) => continue,
-            Err(()) => return End::Gone,
-        };
-        if !pace.allow(&msg) {
-            let id = match msg {
-                ClientMsg::Send { id, .. } => Some(id),
-                _ => None,
-            };
-            conn.reply(&error(
-                ErrorCode::SlowDown,
-                "too many messages; slow down and retry",
-                id,
-            ));
-            continue;
-        }
-        match msg {
-            ClientMsg::Send {
-                id,
-                conversation,
-                text,
-            } => {
-                if let Some(r) = ended.revoked.as_mut() {
-                    Box::pin(r.used()).await;
-                }
-                if let Some(posting) =
-                    Box::pin(submit(conn, hub, peer, id, conversation, &text)).await
-                {
-                    in_flight.push_back(Box::pin(posting.finish()));
-                }
-            }
-            other => {
-                while in_flight.next().await.is_some() {}
-                Box::pin(handle(other, conn, hub, peer)).await;
-            }
-        }
-    }
-}
-
-/// Checks a `send` and queues it for storage; `None` when it was refused
-/// (the client was told) or handled to the end already.
-async fn submit(
-    conn: &Conn,
-    hub: &Hub,
-    peer: &Peer,
-    id: MessageId,
-    conversation: Option<crate::protocol::ConversationId>,
-    text: &str,
-) -> Option<Posting> {
-    match peer {
-        Peer::Visitor(v) => {
-            if checked_send(conn, &id, text).await {
-                return hub.visitor_submit(*v, conn, id, text).await;
-            }
-        }
-        Peer::Agent(a) => match conversation {
-            None => {
-                conn.send(&error(
-                    ErrorCode::BadFrame,
-                    "agents must name the conversation",
-                    Some(id),
-                ))
-                .await
-            }
-            Some(c) => {
-                if checked_send(conn, &id, text).await {
-                    return hub.agent_submit(a, conn, c, id, text).await;
-                }
-            }
-        },
-    }
-    None
-}
-
-/// Acts on one decoded frame.
-async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
-    let wrong_role = || error(ErrorCode::WrongRole, "not available on this socket", None);
-    {
-        match (msg, peer) {
-            (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
-            (ClientMsg::Hello { .. }, _) => {
-                conn.send(&error(ErrorCode::BadFrame, "hello was already said", None))
-                    .await
-            }
-            (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
-            (
-                ClientMsg::Send {
-                    id,
-                    conversation,
-                    text,
-                },
-                _,
-            ) => {
-                if let Some(posting) = submit(conn, hub, peer, id, conversation, &text).await {
-                    posting.finish().await;
-                }
-            }
-            (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
-                hub.read(a, conversation, seq).await
-            }
-            (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
-                hub.close(a, conversation, conn).await
-            }
-            (ClientMsg::Start, Peer::Agent(_))
-            | (ClientMsg::Read { .. }, Peer::Visitor(_))
-            | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
         }
     }
 }

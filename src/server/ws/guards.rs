@@ -1,0 +1,126 @@
+//! What can end a socket besides its peer (shutdown, a revoked or expired
+//! agent session) and the pace its messages are allowed.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use tokio::sync::broadcast;
+
+use super::{Ctx, SESSION_CHECK};
+use crate::protocol::{AgentId, ClientMsg};
+use crate::server::auth;
+use crate::server::limits::{KeyedBuckets, TokenBucket};
+use crate::server::security::{ClientAddr, Revoked, SecurityState};
+use crate::server::shutdown::Shutdown;
+
+/// Why a socket's reader loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum End {
+    /// The peer went away (or went silent).
+    Gone,
+    /// The server is restarting.
+    Shutdown,
+    /// Its outbox overflowed.
+    Overflow,
+    /// The agent's session ended (signed out, expired, disabled).
+    Revoked,
+}
+
+/// An agent socket's tie to its session.
+pub(super) struct Revocation<'a> {
+    pub(super) rx: broadcast::Receiver<Revoked>,
+    pub(super) agent: AgentId,
+    pub(super) session: Vec<u8>,
+    pub(super) ctx: &'a Ctx,
+    /// Kept across frames, so the periodic check runs however busy the socket is.
+    pub(super) check: tokio::time::Interval,
+    /// When a message last marked the session used.
+    pub(super) last_use: Instant,
+    /// A periodic check is due (survives this future being dropped).
+    pub(super) check_due: bool,
+}
+
+impl Revocation<'_> {
+    /// Resolves when this socket's session ends: revoked, or found invalid
+    /// by the periodic check (idle or absolute expiry).
+    pub(super) async fn ended(&mut self) {
+        loop {
+            // A check interrupted by a frame (this future is dropped then) is
+            // redone first, not lost with its tick.
+            if self.check_due {
+                if !self.still_valid().await {
+                    return;
+                }
+                self.check_due = false;
+            }
+            tokio::select! {
+                r = self.rx.recv() => match r {
+                    Ok(Revoked::Session(s)) if s == self.session => return,
+                    Ok(Revoked::Agent(a)) if a == self.agent => return,
+                    Ok(_) => {}
+                    // Missed revocations: look at the session instead.
+                    Err(broadcast::error::RecvError::Lagged(_)) => self.check_due = true,
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                },
+                _ = self.check.tick() => self.check_due = true,
+            }
+        }
+    }
+
+    /// The agent acted (sent a message): the session counts as used, at most
+    /// once a minute.
+    pub(super) async fn used(&mut self) {
+        if self.last_use.elapsed() >= SESSION_CHECK {
+            self.last_use = Instant::now();
+            let limits = &self.ctx.security.config.limits;
+            let _ = auth::session_agent(self.ctx.hub.storage(), &self.session, limits).await;
+        }
+    }
+
+    pub(super) async fn still_valid(&self) -> bool {
+        let limits = &self.ctx.security.config.limits;
+        // A storage hiccup is not a reason to throw the agent out.
+        !matches!(
+            auth::check_session(self.ctx.hub.storage(), &self.session, limits, false).await,
+            Ok(None)
+        )
+    }
+}
+
+/// What can end a socket besides its peer.
+pub(super) struct Ended<'a> {
+    pub(super) shutdown: &'a Shutdown,
+    /// Boxed: visitors' sockets have none, and should not carry its room.
+    pub(super) revoked: Option<Box<Revocation<'a>>>,
+}
+
+/// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
+pub(super) struct Pace {
+    pub(super) own: TokenBucket,
+    pub(super) addr: Option<(KeyedBuckets<IpAddr>, IpAddr)>,
+    pub(super) visitor: bool,
+}
+
+impl Pace {
+    pub(super) fn new(security: &SecurityState, addr: ClientAddr, visitor: bool) -> Self {
+        let l = &security.config.limits;
+        Self {
+            own: TokenBucket::new(l.msg_burst, l.msg_rate),
+            addr: visitor.then(|| (security.addr_messages.clone(), addr.0)),
+            visitor,
+        }
+    }
+
+    /// Whether this frame may be acted on now. Sends always count; visitors'
+    /// other frames count too (pings never do).
+    pub(super) fn allow(&mut self, msg: &ClientMsg) -> bool {
+        let counted = match msg {
+            ClientMsg::Ping => false,
+            ClientMsg::Send { .. } => true,
+            _ => self.visitor,
+        };
+        !counted
+            || (self.own.try_take(Instant::now())
+                && self.addr.as_ref().is_none_or(|(b, ip)| b.try_take(ip)))
+    }
+}
