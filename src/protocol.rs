@@ -385,6 +385,18 @@ pub enum ServerMsg {
     Unknown,
 }
 
+impl ServerMsg {
+    /// An error frame: `code` for programs, `message` for people, and the
+    /// id of the message it concerns, if any.
+    pub fn error(code: ErrorCode, message: &str, id: Option<MessageId>) -> Self {
+        ServerMsg::Error {
+            code,
+            message: message.to_owned(),
+            id,
+        }
+    }
+}
+
 /// Why a message text is refused before it is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextProblem {

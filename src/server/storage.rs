@@ -124,19 +124,20 @@ impl MessageRow {
     }
 }
 
-/// What to append to a conversation.
+/// What to append to a conversation. Owned: the sender's frame already
+/// holds the id and text, and they move on into the writer's queue as they are.
 #[derive(Debug, Clone)]
-pub struct NewMessage<'a> {
+pub struct NewMessage {
     /// Client's id (or a server-made one for system messages).
-    pub id: &'a MessageId,
+    pub id: MessageId,
     /// Who.
     pub author: Author,
     /// Agent's display name for agent messages.
-    pub author_name: Option<&'a str>,
+    pub author_name: Option<String>,
     /// Text (empty for system messages).
-    pub text: &'a str,
+    pub text: String,
     /// For system messages.
-    pub event: Option<&'a SystemEvent>,
+    pub event: Option<SystemEvent>,
 }
 
 /// Outcome of [`Storage::append`].
@@ -541,7 +542,7 @@ impl Storage {
     pub async fn append(
         &self,
         conversation: ConversationId,
-        msg: NewMessage<'_>,
+        msg: NewMessage,
     ) -> sqlx::Result<Appended> {
         self.submit(conversation, msg).await?.await
     }
@@ -552,20 +553,21 @@ impl Storage {
     pub async fn submit(
         &self,
         conversation: ConversationId,
-        msg: NewMessage<'_>,
+        msg: NewMessage,
     ) -> sqlx::Result<super::writer::Stored> {
         let event = msg
             .event
+            .as_ref()
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let owned = super::writer::OwnedMessage {
-            id: msg.id.clone(),
+            id: msg.id,
             author: msg.author,
-            author_name: msg.author_name.map(str::to_owned),
-            text: msg.text.to_owned(),
+            author_name: msg.author_name,
+            text: msg.text,
             event,
-            event_value: msg.event.cloned(),
+            event_value: msg.event,
         };
         self.writer.submit(conversation, owned).await
     }
@@ -625,12 +627,12 @@ mod tests {
         (dir, storage)
     }
 
-    fn text<'a>(id: &'a MessageId, text: &'a str) -> NewMessage<'a> {
+    fn text(id: &MessageId, text: &str) -> NewMessage {
         NewMessage {
-            id,
+            id: id.clone(),
             author: Author::Visitor,
             author_name: None,
-            text,
+            text: text.to_owned(),
             event: None,
         }
     }

@@ -45,7 +45,7 @@ impl Posting {
                 conversation,
                 seq: message.seq,
             },
-            Ok(Appended::Closed) => error_msg(
+            Ok(Appended::Closed) => ServerMsg::error(
                 ErrorCode::ConversationClosed,
                 "this conversation is closed",
                 Some(id),
@@ -62,61 +62,17 @@ impl Posting {
 }
 
 pub(super) fn storage_error(id: &MessageId) -> ServerMsg {
-    error_msg(
+    ServerMsg::error(
         ErrorCode::Storage,
         "the message could not be stored; it will be retried",
         Some(id.clone()),
     )
 }
 
-pub(super) fn error_msg(code: ErrorCode, message: &str, id: Option<MessageId>) -> ServerMsg {
-    ServerMsg::Error {
-        code,
-        message: message.to_owned(),
-        id,
-    }
-}
-
 impl Hub {
-    /// A visitor's message: into their open conversation, or a new one (which
-    /// waits in the queue when no agent is online: "leave a message").
-    pub async fn visitor_send(&self, visitor: VisitorId, conn: &Conn, id: MessageId, text: &str) {
-        let open = self.state().by_visitor.get(&visitor).copied();
-        let conversation = match open {
-            Some(c) => c,
-            None => {
-                let _guard = self.0.lifecycle.lock().await;
-                let open = self.state().by_visitor.get(&visitor).copied();
-                let c = match open {
-                    Some(c) => c,
-                    None => match self.open_conversation(visitor, conn).await {
-                        Some(c) => c,
-                        None => return,
-                    },
-                };
-                self.post(c, conn, &id, Author::Visitor, None, text).await;
-                self.dispatch().await;
-                return;
-            }
-        };
-        self.post(conversation, conn, &id, Author::Visitor, None, text)
-            .await;
-    }
-
-    /// Stores, then delivers to both sides, then acknowledges to the sender.
-    pub(super) async fn post(
-        &self,
-        conversation: ConversationId,
-        conn: &Conn,
-        id: &MessageId,
-        author: Author,
-        author_name: Option<&str>,
-        text: &str,
-    ) {
-        if let Some(posting) = self
-            .submit(conversation, conn, id, author, author_name, text)
-            .await
-        {
+    /// Stores, then delivers to the other sockets, then acknowledges to the sender.
+    pub(super) async fn post(&self, conversation: ConversationId, conn: &Conn, msg: NewMessage) {
+        if let Some(posting) = self.submit(conversation, conn, msg).await {
             posting.finish().await;
         }
     }
@@ -128,65 +84,82 @@ impl Hub {
         &self,
         conversation: ConversationId,
         conn: &Conn,
-        id: &MessageId,
-        author: Author,
-        author_name: Option<&str>,
-        text: &str,
+        msg: NewMessage,
     ) -> Option<Posting> {
-        let new = NewMessage {
-            id,
-            author,
-            author_name,
-            text,
-            event: None,
-        };
-        match self.storage().submit(conversation, new).await {
+        // Kept for the ack (or the error): the message itself moves on.
+        let id = msg.id.clone();
+        match self.storage().submit(conversation, msg).await {
             Ok(stored) => Some(Posting {
                 hub: self.clone(),
                 conn: conn.clone(),
-                id: id.clone(),
+                id,
                 conversation,
                 stored,
             }),
             Err(e) => {
                 tracing::error!(error = %e, "queueing a message failed");
-                conn.push(&encode(&storage_error(id)));
+                conn.push(&encode(&storage_error(&id)));
                 None
             }
         }
     }
 
-    /// The fast path of a visitor's message: queued for storage at once when
-    /// the visitor has an open conversation; otherwise handled to the end
-    /// here (it opens one) and `None` is returned.
+    /// A visitor's message. The fast path: queued for storage at once when
+    /// the visitor has an open conversation. Otherwise it is handled to the
+    /// end here (see [`Hub::open_and_post`]) and `None` is returned.
     pub async fn visitor_submit(
         &self,
         visitor: VisitorId,
         conn: &Conn,
         id: MessageId,
-        text: &str,
+        text: String,
     ) -> Option<Posting> {
+        let msg = NewMessage {
+            id,
+            author: Author::Visitor,
+            author_name: None,
+            text,
+            event: None,
+        };
         let open = self.state().by_visitor.get(&visitor).copied();
         match open {
-            Some(c) => self.submit(c, conn, &id, Author::Visitor, None, text).await,
+            Some(c) => self.submit(c, conn, msg).await,
             None => {
-                self.visitor_send(visitor, conn, id, text).await;
+                self.open_and_post(visitor, conn, msg).await;
                 None
             }
         }
     }
 
-    /// The fast path of an agent's message (see [`Hub::visitor_submit`]).
+    /// A visitor's message while they have no open conversation: one is
+    /// opened (and waits in the queue when no agent is online: "leave a
+    /// message") unless another of their sockets just did, the message is
+    /// stored into it, then the queue is dispatched.
+    async fn open_and_post(&self, visitor: VisitorId, conn: &Conn, msg: NewMessage) {
+        let _guard = self.0.lifecycle.lock().await;
+        let open = self.state().by_visitor.get(&visitor).copied();
+        let conversation = match open {
+            Some(c) => c,
+            None => match self.open_conversation(visitor, conn).await {
+                Some(c) => c,
+                None => return,
+            },
+        };
+        self.post(conversation, conn, msg).await;
+        self.dispatch().await;
+    }
+
+    /// An agent's message (see [`Hub::visitor_submit`]).
     pub async fn agent_submit(
         &self,
         agent: &AgentInfo,
         conn: &Conn,
         conversation: ConversationId,
         id: MessageId,
-        text: &str,
+        text: String,
     ) -> Option<Posting> {
         if !self.serves(agent.id, conversation) {
-            conn.send(&error_msg(
+            conn.send(&ServerMsg::error(
                 ErrorCode::Forbidden,
                 "that conversation is not yours",
                 Some(id),
@@ -194,26 +167,24 @@ impl Hub {
             .await;
             return None;
         }
-        self.submit(
-            conversation,
-            conn,
-            &id,
-            Author::Agent,
-            Some(&agent.name),
+        let msg = NewMessage {
+            id,
+            author: Author::Agent,
+            author_name: Some(agent.name.clone()),
             text,
-        )
-        .await
+            event: None,
+        };
+        self.submit(conversation, conn, msg).await
     }
 
     /// Stores and delivers a system event.
     pub(super) async fn post_system(&self, conversation: ConversationId, event: SystemEvent) {
-        let id = MessageId(format!("sys-{}", &new_token()[..32]));
         let new = NewMessage {
-            id: &id,
+            id: MessageId(format!("sys-{}", &new_token()[..32])),
             author: Author::System,
             author_name: None,
-            text: "",
-            event: Some(&event),
+            text: String::new(),
+            event: Some(event),
         };
         match self.storage().append(conversation, new).await {
             Ok(Appended::New(message)) => self.deliver(message, None),

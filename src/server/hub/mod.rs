@@ -28,7 +28,6 @@ const REPLAY_LIMIT: i64 = 100_000;
 mod messages;
 mod state;
 
-use messages::error_msg;
 pub use messages::Posting;
 use state::{AgentLive, ConvLive, State};
 
@@ -439,7 +438,7 @@ impl Hub {
         let since = super::storage::now_ms() - 3_600_000;
         match self.storage().conversations_since(visitor, since).await {
             Ok(n) if n >= i64::from(limit) => {
-                conn.send(&error_msg(
+                conn.send(&ServerMsg::error(
                     ErrorCode::SlowDown,
                     "too many new conversations; try again later",
                     None,
@@ -469,7 +468,7 @@ impl Hub {
             }
             Err(e) => {
                 tracing::error!(error = %e, "creating a conversation failed");
-                conn.send(&error_msg(
+                conn.send(&ServerMsg::error(
                     ErrorCode::Storage,
                     "the conversation could not be opened; try again",
                     None,
@@ -524,7 +523,7 @@ impl Hub {
     pub async fn close(&self, agent: &AgentInfo, id: ConversationId, conn: &Conn) {
         let _guard = self.0.lifecycle.lock().await;
         if !self.serves(agent.id, id) {
-            conn.send(&error_msg(
+            conn.send(&ServerMsg::error(
                 ErrorCode::Forbidden,
                 "that conversation is not yours to close",
                 None,
@@ -541,7 +540,7 @@ impl Hub {
         .await;
         if let Err(e) = self.storage().close(id).await {
             tracing::error!(error = %e, "closing a conversation failed");
-            conn.send(&error_msg(
+            conn.send(&ServerMsg::error(
                 ErrorCode::Storage,
                 "the conversation could not be closed; try again",
                 None,

@@ -22,7 +22,7 @@ use super::security::{ClientAddr, SecurityState};
 use super::shutdown::Shutdown;
 use super::AppState;
 use crate::protocol::{
-    AgentInfo, ClientMsg, ErrorCode, MessageId, Resume, ServerMsg, VisitorInfo, MAX_FRAME_BYTES,
+    AgentInfo, ClientMsg, ErrorCode, Resume, ServerMsg, VisitorInfo, MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
 };
 
@@ -150,14 +150,6 @@ pub async fn agent_socket(
     }
 }
 
-fn error(code: ErrorCode, message: &str, id: Option<MessageId>) -> ServerMsg {
-    ServerMsg::Error {
-        code,
-        message: message.to_owned(),
-        id,
-    }
-}
-
 /// Reads the next client message; `Err(())` when the socket is done.
 async fn next_msg(
     stream: &mut futures::stream::SplitStream<WebSocket>,
@@ -181,14 +173,18 @@ fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
     let text = match frame {
         Message::Text(text) => text,
         Message::Binary(_) => {
-            conn.reply(&error(ErrorCode::BadFrame, "send JSON text frames", None));
+            conn.reply(&ServerMsg::error(
+                ErrorCode::BadFrame,
+                "send JSON text frames",
+                None,
+            ));
             return Ok(None);
         }
         Message::Close(_) => return Err(()),
         Message::Ping(_) | Message::Pong(_) => return Ok(None),
     };
     if text.len() > MAX_FRAME_BYTES {
-        conn.reply(&error(
+        conn.reply(&ServerMsg::error(
             ErrorCode::FrameTooLarge,
             "frames are limited to 64 KiB",
             None,
@@ -198,7 +194,7 @@ fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
     match serde_json::from_str::<ClientMsg>(&text) {
         Ok(msg) => Ok(Some(msg)),
         Err(e) => {
-            conn.reply(&error(
+            conn.reply(&ServerMsg::error(
                 ErrorCode::BadFrame,
                 &format!("not a kefu message: {e}"),
                 None,
@@ -392,7 +388,7 @@ async fn read_hello(
                 })
             }
             Ok(_) => {
-                conn.send(&error(
+                conn.send(&ServerMsg::error(
                     ErrorCode::HelloFirst,
                     "the first message must be hello",
                     None,

@@ -7,7 +7,7 @@ use futures::stream::FuturesOrdered;
 use futures::StreamExt;
 
 use super::guards::{End, Ended, Pace};
-use super::{decode, error, IDLE_TIMEOUT, MAX_IN_FLIGHT};
+use super::{decode, IDLE_TIMEOUT, MAX_IN_FLIGHT};
 use crate::protocol::{
     check_text, ClientMsg, ErrorCode, MessageId, ServerMsg, TextProblem, MAX_MESSAGE_ID_LEN,
 };
@@ -32,7 +32,8 @@ async fn checked_send(conn: &Conn, id: &MessageId, text: &str) -> bool {
     };
     match problem {
         Some((code, message)) => {
-            conn.send(&error(code, message, Some(id.clone()))).await;
+            conn.send(&ServerMsg::error(code, message, Some(id.clone())))
+                .await;
             false
         }
         None => true,
@@ -105,7 +106,7 @@ async fn read_loop(
                 ClientMsg::Send { id, .. } => Some(id),
                 _ => None,
             };
-            conn.reply(&error(
+            conn.reply(&ServerMsg::error(
                 ErrorCode::SlowDown,
                 "too many messages; slow down and retry",
                 id,
@@ -122,7 +123,7 @@ async fn read_loop(
                     Box::pin(r.used()).await;
                 }
                 if let Some(posting) =
-                    Box::pin(submit(conn, hub, peer, id, conversation, &text)).await
+                    Box::pin(submit(conn, hub, peer, id, conversation, text)).await
                 {
                     in_flight.push_back(Box::pin(posting.finish()));
                 }
@@ -143,17 +144,17 @@ async fn submit(
     peer: &Peer,
     id: MessageId,
     conversation: Option<crate::protocol::ConversationId>,
-    text: &str,
+    text: String,
 ) -> Option<Posting> {
     match peer {
         Peer::Visitor(v) => {
-            if checked_send(conn, &id, text).await {
+            if checked_send(conn, &id, &text).await {
                 return hub.visitor_submit(*v, conn, id, text).await;
             }
         }
         Peer::Agent(a) => match conversation {
             None => {
-                conn.send(&error(
+                conn.send(&ServerMsg::error(
                     ErrorCode::BadFrame,
                     "agents must name the conversation",
                     Some(id),
@@ -161,7 +162,7 @@ async fn submit(
                 .await
             }
             Some(c) => {
-                if checked_send(conn, &id, text).await {
+                if checked_send(conn, &id, &text).await {
                     return hub.agent_submit(a, conn, c, id, text).await;
                 }
             }
@@ -172,13 +173,18 @@ async fn submit(
 
 /// Acts on one decoded frame.
 async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
-    let wrong_role = || error(ErrorCode::WrongRole, "not available on this socket", None);
+    let wrong_role =
+        || ServerMsg::error(ErrorCode::WrongRole, "not available on this socket", None);
     {
         match (msg, peer) {
             (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
             (ClientMsg::Hello { .. }, _) => {
-                conn.send(&error(ErrorCode::BadFrame, "hello was already said", None))
-                    .await
+                conn.send(&ServerMsg::error(
+                    ErrorCode::BadFrame,
+                    "hello was already said",
+                    None,
+                ))
+                .await
             }
             (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
             (
@@ -189,7 +195,7 @@ async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
                 },
                 _,
             ) => {
-                if let Some(posting) = submit(conn, hub, peer, id, conversation, &text).await {
+                if let Some(posting) = submit(conn, hub, peer, id, conversation, text).await {
                     posting.finish().await;
                 }
             }
