@@ -2,17 +2,17 @@
 //! restarting (close code 1012) after the frame it is handling, and the
 //! process waits (bounded) for them to finish before it exits.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 #[derive(Debug)]
 struct Inner {
-    signal: watch::Sender<bool>,
-    /// Wakes every `wait_begun` (cheaper to wait on than a watch receiver:
-    /// every idle socket waits on it).
+    /// Set once, by `begin`.
+    down: AtomicBool,
+    /// Wakes every `wait_begun` (every idle socket waits on it).
     begun: Notify,
     live: AtomicUsize,
     drained: Notify,
@@ -32,7 +32,7 @@ impl Shutdown {
     /// Not shutting down, no sockets.
     pub fn new() -> Self {
         Self(Arc::new(Inner {
-            signal: watch::channel(false).0,
+            down: AtomicBool::new(false),
             begun: Notify::new(),
             live: AtomicUsize::new(0),
             drained: Notify::new(),
@@ -41,13 +41,13 @@ impl Shutdown {
 
     /// Starts the shutdown: every socket finishes its current frame and closes.
     pub fn begin(&self) {
-        self.0.signal.send_replace(true);
+        self.0.down.store(true, Ordering::Release);
         self.0.begun.notify_waiters();
     }
 
     /// Whether the shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
-        *self.0.signal.borrow()
+        self.0.down.load(Ordering::Acquire)
     }
 
     /// Resolves once the shutdown has begun.
