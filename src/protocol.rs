@@ -290,6 +290,12 @@ pub enum ClientMsg {
         conversation: Option<ConversationId>,
         /// The text.
         text: String,
+        /// This id may have been sent before (a resend after a reconnect or
+        /// a missing ack): the server looks it up and, if it is stored,
+        /// acknowledges it again instead of storing it twice. Only resends
+        /// are looked up, so a first send leaves it out.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resend: bool,
     },
     /// Agent has read a conversation up to `seq` (clears unread on all its tabs).
     Read {
@@ -450,8 +456,18 @@ mod tests {
                 id: MessageId("a".into()),
                 conversation: Some(ConversationId(3)),
                 text: "hi".into(),
+                resend: false,
             },
             json!({"type":"send","data":{"id":"a","conversation":3,"text":"hi"}}),
+        );
+        pin(
+            ClientMsg::Send {
+                id: MessageId("a".into()),
+                conversation: Some(ConversationId(3)),
+                text: "hi".into(),
+                resend: true,
+            },
+            json!({"type":"send","data":{"id":"a","conversation":3,"text":"hi","resend":true}}),
         );
         pin(
             ClientMsg::Read {

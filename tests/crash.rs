@@ -509,6 +509,7 @@ async fn visitor_burst(
                 id: MessageId(id.clone()),
                 conversation: None,
                 text: message_text(id),
+                resend: false,
             };
             let text = serde_json::to_string(&msg).expect("a client message serializes");
             // Counted before the write: a failed write may still have reached the server.
@@ -709,6 +710,8 @@ async fn visitor_resume(
                 id: MessageId((*id).clone()),
                 conversation: None,
                 text: message_text(id),
+                // As the bundled clients do: the first send may be stored.
+                resend: true,
             };
             let text = serde_json::to_string(&msg).expect("a client message serializes");
             sink.send(Message::text(text))

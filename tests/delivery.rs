@@ -268,6 +268,7 @@ async fn burst(
                 id: MessageId(id.clone()),
                 conversation,
                 text: format!("burst message {id}{padding}"),
+                resend: false,
             };
             let text = serde_json::to_string(&msg).expect("a client message serializes");
             sink.send(Message::text(text))
@@ -511,9 +512,10 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
     let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
     let (mut visitor, token, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
 
-    // Three sends of one id, pipelined, then a different message.
-    for _ in 0..3 {
-        visitor.say("dup-1", "only once").await;
+    // One id sent, then resent twice, pipelined, then a different message.
+    visitor.say("dup-1", "only once").await;
+    for _ in 0..2 {
+        visitor.say_again("dup-1", "only once").await;
     }
     visitor.say("after-dup", "the next one").await;
     let frames = visitor
@@ -630,7 +632,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
             }],
         )
         .await;
-    visitor.say("dup-1", "only once").await;
+    visitor.say_again("dup-1", "only once").await;
     let frames = visitor
         .frames_until(
             "the ack of the fourth dup-1",
@@ -690,6 +692,7 @@ async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
                 id: MessageId(id.clone()),
                 conversation: Some(conv),
                 text: format!("reply {id}"),
+                resend: false,
             })
             .await;
     }
@@ -891,7 +894,7 @@ async fn a_storage_error_reaches_the_sender_and_a_retry_succeeds_once() {
         .expect("releasing the write lock");
     locker.close().await.expect("closing the second connection");
 
-    visitor.say("locked-1", "can you hear me?").await;
+    visitor.say_again("locked-1", "can you hear me?").await;
     let frames = visitor
         .frames_until("the ack of the resend", |m| {
             matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. })

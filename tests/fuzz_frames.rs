@@ -176,12 +176,14 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
         (
             message_id(),
             prop::option::of(conversation_id()),
-            message_text()
+            message_text(),
+            any::<bool>()
         )
-            .prop_map(|(id, conversation, text)| ClientMsg::Send {
+            .prop_map(|(id, conversation, text, resend)| ClientMsg::Send {
                 id,
                 conversation,
                 text,
+                resend,
             }),
         (conversation_id(), seq())
             .prop_map(|(conversation, seq)| ClientMsg::Read { conversation, seq }),
@@ -1023,6 +1025,7 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
                 id,
                 conversation,
                 text,
+                ..
             },
             side,
         ) => {
@@ -1507,6 +1510,7 @@ async fn fresh_visitor_chats(server: &Server, agent: &mut Client, tag: &str) -> 
             id: question.clone(),
             conversation: None,
             text: "still there?".into(),
+            resend: false,
         })
         .await?;
     visitor
@@ -1522,6 +1526,7 @@ async fn fresh_visitor_chats(server: &Server, agent: &mut Client, tag: &str) -> 
             id: answer.clone(),
             conversation: Some(conversation),
             text: "yes".into(),
+            resend: false,
         })
         .await?;
     agent

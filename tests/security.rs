@@ -218,6 +218,7 @@ impl Client {
             id: MessageId(id.to_owned()),
             conversation: None,
             text: text.to_owned(),
+            resend: false,
         })
         .await;
     }
@@ -1249,6 +1250,7 @@ async fn a_flooding_visitor_is_slowed_down_while_another_chats_undisturbed() {
                 id: MessageId(format!("f-{i}")),
                 conversation: None,
                 text: format!("flood {i}"),
+                resend: false,
             })
             .expect("serializes");
             flooder
@@ -1796,6 +1798,7 @@ async fn secrets_and_message_bodies_stay_out_of_the_info_log() {
             id: MessageId("a-1".into()),
             conversation: Some(conv),
             text: "agent reply zebra-quokka".into(),
+            resend: false,
         })
         .await;
     agent.expect_ack("a-1").await;

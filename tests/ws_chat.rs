@@ -433,8 +433,12 @@ async fn resending_the_same_id_stores_and_delivers_once() {
     let (mut visitor, _, conv) = assigned_chat(&server, &mut agent, "Ann").await;
 
     let mut seqs = Vec::new();
-    for _ in 0..3 {
-        visitor.say("same-id", "only once").await;
+    for attempt in 0..3 {
+        if attempt == 0 {
+            visitor.say("same-id", "only once").await;
+        } else {
+            visitor.say_again("same-id", "only once").await;
+        }
         let (c, seq) = visitor.expect_ack("same-id").await;
         assert_eq!(c, conv);
         seqs.push(seq);
@@ -480,7 +484,7 @@ async fn resending_the_same_id_stores_and_delivers_once() {
     // An agent resending its own id is deduplicated too.
     agent.say_in(conv, "agent-id", "reply").await;
     let (_, a1) = agent.expect_ack("agent-id").await;
-    agent.say_in(conv, "agent-id", "reply").await;
+    agent.say_in_again(conv, "agent-id", "reply").await;
     let (_, a2) = agent.expect_ack("agent-id").await;
     assert_eq!((a1, a2), (4, 4));
 }

@@ -111,6 +111,7 @@ impl ConsoleState {
             id: msg_id,
             conversation: Some(id),
             text,
+            resend: false,
         });
     }
 
@@ -133,6 +134,8 @@ impl ConsoleState {
                     id,
                     conversation: Some(c.id),
                     text,
+                    // Maybe stored already, its ack lost: the server looks it up.
+                    resend: true,
                 });
             }
         }
@@ -276,5 +279,58 @@ impl ConsoleState {
     pub fn total_unread(&self) -> usize {
         self.convs
             .with(|cs| cs.iter().map(ConvHandle::unread).sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::LinkStatus;
+    use crate::protocol::{AgentId, ConversationStatus, ConversationSummary};
+
+    /// See the widget's test of the same name: the console marks its
+    /// resends the same way.
+    #[test]
+    fn a_first_send_is_unmarked_and_every_resend_is_marked() {
+        let owner = Owner::new();
+        owner.set();
+        let state = ConsoleState::new(AgentInfo {
+            id: AgentId(1),
+            name: "Ann".into(),
+            is_admin: false,
+            capacity: 5,
+            disabled: false,
+        });
+        let (tx, mut rx) = futures::channel::mpsc::unbounded();
+        state.outbox.attach(tx);
+        state.outbox.status.set(LinkStatus::Online);
+        let id = ConversationId(7);
+        state.apply(ServerMsg::Conversation {
+            conversation: ConversationSummary {
+                id,
+                status: ConversationStatus::Assigned,
+                visitor_label: "Visitor 1".into(),
+                agent_name: Some("Ann".into()),
+                visitor_online: true,
+                agent_online: true,
+                last_seq: 0,
+                agent_read_seq: 0,
+                queue_position: None,
+            },
+        });
+
+        state.send_text(id, "hi".into());
+        state.resend_pending(0.0);
+        let sends: Vec<(Option<ConversationId>, bool)> = std::iter::from_fn(|| rx.try_recv().ok())
+            .filter_map(|m| match m {
+                ClientMsg::Send {
+                    conversation,
+                    resend,
+                    ..
+                } => Some((conversation, resend)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sends, [(Some(id), false), (Some(id), true)]);
     }
 }

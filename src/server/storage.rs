@@ -138,6 +138,9 @@ pub struct NewMessage {
     pub text: String,
     /// For system messages.
     pub event: Option<SystemEvent>,
+    /// Marked by the client as possibly sent before: only these are looked
+    /// up, and stored only if not found (see [`super::writer`]).
+    pub resend: bool,
 }
 
 /// Outcome of [`Storage::append`].
@@ -568,6 +571,7 @@ impl Storage {
             text: msg.text,
             event,
             event_value: msg.event,
+            resend: msg.resend,
         };
         self.writer.submit(conversation, owned).await
     }
@@ -634,6 +638,15 @@ mod tests {
             author_name: None,
             text: text.to_owned(),
             event: None,
+            resend: false,
+        }
+    }
+
+    /// The same message marked as a resend.
+    fn resent(id: &MessageId, text_: &str) -> NewMessage {
+        NewMessage {
+            resend: true,
+            ..text(id, text_)
         }
     }
 
@@ -648,7 +661,8 @@ mod tests {
             panic!("first append must be new");
         };
         assert_eq!(first.seq, 1);
-        let Appended::Duplicate(again) = s.append(c, text(&a, "one")).await.expect("append") else {
+        let Appended::Duplicate(again) = s.append(c, resent(&a, "one")).await.expect("append")
+        else {
             panic!("a resend must be a duplicate");
         };
         assert_eq!(again.seq, 1);
@@ -683,10 +697,10 @@ mod tests {
         // Sent together, these reach the writer as one batch.
         let (b, x, z, y, c) = (id("b"), id("x"), id("z"), id("y"), id("c"));
         let answers = futures::future::join_all([
-            s.append(c1, text(&a, "a")),
+            s.append(c1, resent(&a, "a")),
             s.append(c1, text(&b, "b")),
             s.append(c2, text(&x, "x")),
-            s.append(c1, text(&b, "b")),
+            s.append(c1, resent(&b, "b")),
             s.append(c3, text(&z, "z")),
             s.append(c2, text(&y, "y")),
             s.append(c1, text(&c, "c")),
@@ -715,6 +729,91 @@ mod tests {
             [(1, "x".into()), (2, "y".into())]
         );
         assert!(s.messages_after(c3, 0, 10).await.expect("c3").is_empty());
+    }
+
+    /// A database made before the resend look-up keeps its messages when
+    /// the migration drops the id index, and resends still find them.
+    #[tokio::test]
+    async fn the_id_index_migration_keeps_stored_messages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            let pool = SqlitePool::connect_with(
+                SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true),
+            )
+            .await
+            .expect("opens");
+            let mut before = sqlx::migrate!("./migrations");
+            before.migrations = before
+                .migrations
+                .iter()
+                .filter(|m| m.version < 20261124000001)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            before.run(&pool).await.expect("the older migrations run");
+            sqlx::query(
+                "INSERT INTO visitors (id, token_hash, created_at) VALUES (1, x'01', 0);
+                 INSERT INTO conversations (id, visitor_id, status, last_seq, created_at, queued_at)
+                     VALUES (1, 1, 'queued', 1, 0, 0);
+                 INSERT INTO messages (conversation_id, seq, client_id, author, body, sent_at)
+                     VALUES (1, 1, 'old-1', 'visitor', 'from before', 0);",
+            )
+            .execute(&pool)
+            .await
+            .expect("a message stored the old way");
+            pool.close().await;
+        }
+        let s = Storage::open(&path).await.expect("migrates");
+        let c = ConversationId(1);
+        let kept = s.messages_after(c, 0, 10).await.expect("history");
+        assert_eq!(
+            kept.iter()
+                .map(|m| (m.seq, m.id.0.as_str(), m.text.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "old-1", "from before")]
+        );
+        let indexes: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT seq, name, \"unique\" FROM pragma_index_list('messages')")
+                .fetch_all(&s.pool)
+                .await
+                .expect("index list");
+        assert_eq!(
+            indexes.len(),
+            1,
+            "only the primary key is left: {indexes:?}"
+        );
+        let again = s
+            .append(c, resent(&MessageId("old-1".into()), "from before"))
+            .await
+            .expect("append");
+        assert!(
+            matches!(&again, Appended::Duplicate(m) if m.seq == 1),
+            "{again:?}"
+        );
+    }
+
+    /// Only marked resends are looked up (no index on the client's id): an
+    /// unmarked repeat is stored again, and a later marked resend is
+    /// acknowledged with the first seq.
+    #[tokio::test]
+    async fn only_marked_resends_are_looked_up() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c = s.create_conversation(v).await.expect("conversation");
+        let a = MessageId("a".into());
+        let outcome = |r: sqlx::Result<Appended>| match r.expect("append") {
+            Appended::New(m) => format!("new {}", m.seq),
+            Appended::Duplicate(m) => format!("dup {}", m.seq),
+            Appended::Closed => "closed".to_owned(),
+        };
+        assert_eq!(outcome(s.append(c, text(&a, "a")).await), "new 1");
+        assert_eq!(outcome(s.append(c, text(&a, "a")).await), "new 2");
+        assert_eq!(outcome(s.append(c, resent(&a, "a")).await), "dup 1");
+        let b = MessageId("b".into());
+        assert_eq!(outcome(s.append(c, resent(&b, "b")).await), "new 3");
     }
 
     #[tokio::test]

@@ -36,6 +36,8 @@ pub struct OwnedMessage {
     pub event: Option<String>,
     /// The event itself, for the answer.
     pub event_value: Option<SystemEvent>,
+    /// The client marked it as a resend: look it up before storing it.
+    pub resend: bool,
 }
 
 struct Job {
@@ -152,26 +154,30 @@ async fn write_batch(
     let batch: Vec<(ConversationId, OwnedMessage)> = batch.collect();
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
 
-    // Per message: stored by an earlier batch (a resend), or a repeat of an
-    // earlier message of this batch, or new.
+    // Per message: new, or a resend stored by an earlier batch, or a resend
+    // of an earlier message of this batch. Only messages marked as resends
+    // are looked up: there is no index on the client's id, which would cost
+    // every message a second B-tree insert (bench/README.md).
     let mut prior: Vec<Option<ChatMessage>> = vec![None; batch.len()];
     let mut repeat_of: Vec<Option<usize>> = vec![None; batch.len()];
     let mut wanted: BTreeMap<ConversationId, i64> = BTreeMap::new();
     {
-        let mut earlier = stored_before(&mut tx, &batch).await?;
-        let mut first_of: HashMap<(ConversationId, &str), usize> = HashMap::new();
+        let earlier = stored_before(&mut tx, &batch).await?;
         for (i, (conversation, msg)) in batch.iter().enumerate() {
-            let key = (*conversation, msg.id.0.as_str());
-            if let Some(m) = earlier.get(&key) {
-                prior[i] = Some(m.clone());
-            } else if let Some(&j) = first_of.get(&key) {
-                repeat_of[i] = Some(j);
-            } else {
-                first_of.insert(key, i);
-                *wanted.entry(*conversation).or_default() += 1;
+            if msg.resend {
+                if let Some(m) = earlier.get(&(*conversation, msg.id.0.as_str())) {
+                    prior[i] = Some(m.clone());
+                    continue;
+                }
+                repeat_of[i] = batch[..i]
+                    .iter()
+                    .position(|(c, m)| c == conversation && m.id == msg.id);
+                if repeat_of[i].is_some() {
+                    continue;
+                }
             }
+            *wanted.entry(*conversation).or_default() += 1;
         }
-        earlier.clear();
     }
     // Seqs for the new messages of open conversations, in batch order.
     let mut next = reserve_seqs(&mut tx, &wanted).await?;
@@ -216,29 +222,38 @@ async fn write_batch(
     Ok(out)
 }
 
-/// Messages of the batch stored by an earlier batch (resends), by
-/// (conversation, id): one query.
+/// The batch's resends that an earlier batch stored, by (conversation, id):
+/// one query, which reads through each such conversation's messages (the
+/// client's id has no index; resends are rare). If an id was stored twice
+/// (by a client that resent without saying so), its first seq is kept.
 async fn stored_before<'a>(
     conn: &mut Conn,
     batch: &'a [(ConversationId, OwnedMessage)],
 ) -> sqlx::Result<HashMap<(ConversationId, &'a str), ChatMessage>> {
+    let resends = batch.iter().filter(|(_, m)| m.resend);
+    if resends.clone().next().is_none() {
+        return Ok(HashMap::new());
+    }
     let mut q = QueryBuilder::<Sqlite>::new(
         "SELECT m.conversation_id, m.seq, m.client_id, m.author, m.author_name, m.body, m.event, m.sent_at
          FROM (",
     );
-    q.push_values(batch, |mut row, (conversation, msg)| {
+    q.push_values(resends, |mut row, (conversation, msg)| {
         row.push_bind(*conversation).push_bind(&msg.id);
     });
-    q.push(") AS b JOIN messages m ON m.conversation_id = b.column1 AND m.client_id = b.column2");
+    q.push(
+        ") AS b JOIN messages m ON m.conversation_id = b.column1 AND m.client_id = b.column2
+         ORDER BY m.seq",
+    );
     let rows: Vec<MessageRow> = q.build_query_as().fetch_all(&mut *conn).await?;
     let mut found = HashMap::with_capacity(rows.len());
     for row in rows {
         let message = row.into_message();
         if let Some((c, msg)) = batch
             .iter()
-            .find(|(c, m)| *c == message.conversation && m.id == message.id)
+            .find(|(c, m)| m.resend && *c == message.conversation && m.id == message.id)
         {
-            found.insert((*c, msg.id.0.as_str()), message);
+            found.entry((*c, msg.id.0.as_str())).or_insert(message);
         }
     }
     Ok(found)

@@ -93,6 +93,7 @@ impl WidgetState {
             id,
             conversation: None,
             text,
+            resend: false,
         });
     }
 
@@ -109,6 +110,8 @@ impl WidgetState {
                 id,
                 conversation: None,
                 text,
+                // Maybe stored already, its ack lost: the server looks it up.
+                resend: true,
             });
         }
     }
@@ -199,5 +202,46 @@ impl WidgetState {
 impl Default for WidgetState {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::LinkStatus;
+
+    /// Every `send` the state queued, as (text, resend).
+    fn sends(rx: &mut futures::channel::mpsc::UnboundedReceiver<ClientMsg>) -> Vec<(String, bool)> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .filter_map(|m| match m {
+                ClientMsg::Send { text, resend, .. } => Some((text, resend)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The server looks up only sends marked as resends: the first send of
+    /// a message must be unmarked (or it costs a look-up) and every later
+    /// one marked (or it would be stored twice).
+    #[test]
+    fn a_first_send_is_unmarked_and_every_resend_is_marked() {
+        let owner = Owner::new();
+        owner.set();
+        let state = WidgetState::new();
+        let (tx, mut rx) = futures::channel::mpsc::unbounded();
+        state.outbox.attach(tx);
+        state.outbox.status.set(LinkStatus::Online);
+
+        state.send_text("hello".into());
+        state.resend_pending(0.0);
+        state.resend_pending(0.0);
+        assert_eq!(
+            sends(&mut rx),
+            [
+                ("hello".into(), false),
+                ("hello".into(), true),
+                ("hello".into(), true)
+            ]
+        );
     }
 }

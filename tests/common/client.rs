@@ -55,22 +55,23 @@ impl Client {
 
     /// Sends a message as a visitor (the conversation is implied).
     pub async fn say(&mut self, id: &str, text: &str) {
-        self.send(&ClientMsg::Send {
-            id: MessageId(id.to_owned()),
-            conversation: None,
-            text: text.to_owned(),
-        })
-        .await;
+        self.send(&send(id, None, text, false)).await;
+    }
+
+    /// Sends a visitor's message again, marked as a resend (as the bundled
+    /// clients do for every message not acknowledged).
+    pub async fn say_again(&mut self, id: &str, text: &str) {
+        self.send(&send(id, None, text, true)).await;
     }
 
     /// Sends a message into `conversation` (as an agent).
     pub async fn say_in(&mut self, conversation: ConversationId, id: &str, text: &str) {
-        self.send(&ClientMsg::Send {
-            id: MessageId(id.to_owned()),
-            conversation: Some(conversation),
-            text: text.to_owned(),
-        })
-        .await;
+        self.send(&send(id, Some(conversation), text, false)).await;
+    }
+
+    /// Sends an agent's message again, marked as a resend.
+    pub async fn say_in_again(&mut self, conversation: ConversationId, id: &str, text: &str) {
+        self.send(&send(id, Some(conversation), text, true)).await;
     }
 
     /// The next server message within `wait`; `None` on timeout or when the
@@ -246,5 +247,15 @@ impl Client {
             while let Some(Ok(_)) = self.ws.next().await {}
         })
         .await;
+    }
+}
+
+/// A `send` frame.
+fn send(id: &str, conversation: Option<ConversationId>, text: &str, resend: bool) -> ClientMsg {
+    ClientMsg::Send {
+        id: MessageId(id.to_owned()),
+        conversation,
+        text: text.to_owned(),
+        resend,
     }
 }

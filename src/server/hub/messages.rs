@@ -8,6 +8,32 @@ use crate::protocol::{
 use crate::server::storage::{Appended, NewMessage, VisitorId};
 use crate::server::writer::Stored;
 
+/// A message as a person sent it, before the hub adds who wrote it.
+#[derive(Debug)]
+pub struct Typed {
+    /// The client's id.
+    pub id: MessageId,
+    /// The text.
+    pub text: String,
+    /// The client marked it as a resend (see [`ClientMsg::Send`]).
+    ///
+    /// [`ClientMsg::Send`]: crate::protocol::ClientMsg::Send
+    pub resend: bool,
+}
+
+impl Typed {
+    fn by(self, author: Author, author_name: Option<String>) -> NewMessage {
+        NewMessage {
+            id: self.id,
+            author,
+            author_name,
+            text: self.text,
+            event: None,
+            resend: self.resend,
+        }
+    }
+}
+
 /// A message handed to the writer. Finishing it waits for its batch to
 /// commit, then delivers it to every other socket of the conversation and
 /// acknowledges it to the sending one (or tells the sender why not). Owned, so a
@@ -111,16 +137,9 @@ impl Hub {
         &self,
         visitor: VisitorId,
         conn: &Conn,
-        id: MessageId,
-        text: String,
+        typed: Typed,
     ) -> Option<Posting> {
-        let msg = NewMessage {
-            id,
-            author: Author::Visitor,
-            author_name: None,
-            text,
-            event: None,
-        };
+        let msg = typed.by(Author::Visitor, None);
         let open = self.state().by_visitor.get(&visitor).copied();
         match open {
             Some(c) => self.submit(c, conn, msg).await,
@@ -155,25 +174,18 @@ impl Hub {
         agent: &AgentInfo,
         conn: &Conn,
         conversation: ConversationId,
-        id: MessageId,
-        text: String,
+        typed: Typed,
     ) -> Option<Posting> {
         if !self.serves(agent.id, conversation) {
             conn.send(&ServerMsg::error(
                 ErrorCode::Forbidden,
                 "that conversation is not yours",
-                Some(id),
+                Some(typed.id),
             ))
             .await;
             return None;
         }
-        let msg = NewMessage {
-            id,
-            author: Author::Agent,
-            author_name: Some(agent.name.clone()),
-            text,
-            event: None,
-        };
+        let msg = typed.by(Author::Agent, Some(agent.name.clone()));
         self.submit(conversation, conn, msg).await
     }
 
@@ -185,6 +197,7 @@ impl Hub {
             author_name: None,
             text: String::new(),
             event: Some(event),
+            resend: false,
         };
         match self.storage().append(conversation, new).await {
             Ok(Appended::New(message)) => self.deliver(message, None),

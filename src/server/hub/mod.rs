@@ -28,7 +28,7 @@ const REPLAY_LIMIT: i64 = 100_000;
 mod messages;
 mod state;
 
-pub use messages::Posting;
+pub use messages::{Posting, Typed};
 use state::{AgentLive, ConvLive, State};
 
 /// Who is on the other end of a socket.

@@ -11,7 +11,7 @@ use super::{decode, IDLE_TIMEOUT, MAX_IN_FLIGHT};
 use crate::protocol::{
     check_text, ClientMsg, ErrorCode, MessageId, ServerMsg, TextProblem, MAX_MESSAGE_ID_LEN,
 };
-use crate::server::hub::{Conn, Hub, Peer, Posting};
+use crate::server::hub::{Conn, Hub, Peer, Posting, Typed};
 
 /// Checks a `send`'s id and text; on a problem, the sender gets the typed error.
 async fn checked_send(conn: &Conn, id: &MessageId, text: &str) -> bool {
@@ -118,12 +118,13 @@ async fn read_loop(
                 id,
                 conversation,
                 text,
+                resend,
             } => {
                 if let Some(r) = ended.revoked.as_mut() {
                     Box::pin(r.used()).await;
                 }
-                if let Some(posting) =
-                    Box::pin(submit(conn, hub, peer, id, conversation, text)).await
+                let typed = Typed { id, text, resend };
+                if let Some(posting) = Box::pin(submit(conn, hub, peer, typed, conversation)).await
                 {
                     in_flight.push_back(Box::pin(posting.finish()));
                 }
@@ -142,14 +143,13 @@ async fn submit(
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
-    id: MessageId,
+    typed: Typed,
     conversation: Option<crate::protocol::ConversationId>,
-    text: String,
 ) -> Option<Posting> {
     match peer {
         Peer::Visitor(v) => {
-            if checked_send(conn, &id, &text).await {
-                return hub.visitor_submit(*v, conn, id, text).await;
+            if checked_send(conn, &typed.id, &typed.text).await {
+                return hub.visitor_submit(*v, conn, typed).await;
             }
         }
         Peer::Agent(a) => match conversation {
@@ -157,13 +157,13 @@ async fn submit(
                 conn.send(&ServerMsg::error(
                     ErrorCode::BadFrame,
                     "agents must name the conversation",
-                    Some(id),
+                    Some(typed.id),
                 ))
                 .await
             }
             Some(c) => {
-                if checked_send(conn, &id, &text).await {
-                    return hub.agent_submit(a, conn, c, id, text).await;
+                if checked_send(conn, &typed.id, &typed.text).await {
+                    return hub.agent_submit(a, conn, c, typed).await;
                 }
             }
         },
@@ -192,10 +192,12 @@ async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
                     id,
                     conversation,
                     text,
+                    resend,
                 },
                 _,
             ) => {
-                if let Some(posting) = submit(conn, hub, peer, id, conversation, text).await {
+                let typed = Typed { id, text, resend };
+                if let Some(posting) = submit(conn, hub, peer, typed, conversation).await {
                     posting.finish().await;
                 }
             }
