@@ -24,7 +24,7 @@ use kefu::protocol::{
     Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS, PROTOCOL_VERSION,
 };
 use kefu::server::config::{Limits, Security};
-use kefu::server::outbox::OUTBOX_FRAMES;
+use kefu::server::outbox::OUTBOX_BYTES;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::net::TcpStream;
@@ -754,7 +754,7 @@ async fn a_socket_that_stops_reading_is_cut_off_without_losing_or_holding_up_any
     // is fixed and small; the server's send buffer may grow to wmem max).
     let frame = MAX_TEXT_CHARS as u64;
     let kernel = tcp_wmem_max() + 2 * STALLED_RCVBUF as u64;
-    let n = OUTBOX_FRAMES + (kernel / frame) as usize + 256;
+    let n = ((OUTBOX_BYTES as u64 + kernel) / frame) as usize + 256;
     let ids = burst_ids(0x510, n);
     let acked = Arc::new(AtomicUsize::new(0));
     let (visitor, acks) = burst(visitor, None, ids.clone(), acked, MAX_TEXT_CHARS - 64).await;

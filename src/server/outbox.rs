@@ -15,8 +15,12 @@ use tokio::sync::Notify;
 
 use crate::protocol::ServerMsg;
 
-/// How many frames may wait for a slow socket before it is closed.
-pub const OUTBOX_FRAMES: usize = 1024;
+/// How many bytes of frames may wait for a slow socket before it is
+/// closed. Counted in bytes, not frames: one commit can hand an agent
+/// serving many busy conversations a thousand small frames at once, while
+/// a few hundred of the longest messages (4,000 characters, up to 12 KB
+/// each) already make megabytes.
+pub const OUTBOX_BYTES: usize = 4 << 20;
 
 /// What the hub hands a connection's writer.
 #[derive(Debug)]
@@ -27,9 +31,29 @@ pub enum Outbound {
     Close(u16, &'static str),
 }
 
+/// The frames waiting, and their size.
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Outbound>,
+    bytes: usize,
+}
+
+impl Queue {
+    fn has_room(&self) -> bool {
+        self.bytes < OUTBOX_BYTES
+    }
+
+    fn push(&mut self, item: Outbound) {
+        if let Outbound::Frame(f) = &item {
+            self.bytes += f.len();
+        }
+        self.frames.push_back(item);
+    }
+}
+
 #[derive(Debug, Default)]
 struct Outbox {
-    frames: Mutex<VecDeque<Outbound>>,
+    frames: Mutex<Queue>,
     /// Handles alive (the writer's end is not one).
     senders: AtomicUsize,
     /// Frames are waiting, or the last handle went.
@@ -41,7 +65,7 @@ struct Outbox {
 }
 
 impl Outbox {
-    fn frames(&self) -> MutexGuard<'_, VecDeque<Outbound>> {
+    fn frames(&self) -> MutexGuard<'_, Queue> {
         self.frames.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -96,12 +120,12 @@ impl Conn {
     /// Queues a frame without waiting; a full outbox marks the socket for closing.
     pub fn push(&self, frame: &Utf8Bytes) {
         let mut frames = self.out.frames();
-        if frames.len() >= OUTBOX_FRAMES {
+        if !frames.has_room() {
             drop(frames);
             self.out.overflow.notify_one();
             return;
         }
-        frames.push_back(Outbound::Frame(frame.clone()));
+        frames.push(Outbound::Frame(frame.clone()));
         drop(frames);
         self.out.ready.notify_one();
     }
@@ -129,8 +153,8 @@ impl Conn {
             room.as_mut().enable();
             {
                 let mut frames = self.out.frames();
-                if frames.len() < OUTBOX_FRAMES {
-                    frames.push_back(item);
+                if frames.has_room() {
+                    frames.push(item);
                     drop(frames);
                     self.out.ready.notify_one();
                     return;
@@ -163,8 +187,8 @@ impl Writer {
             ready.as_mut().enable();
             {
                 let mut frames = self.out.frames();
-                if !frames.is_empty() {
-                    let batch = std::mem::take(&mut *frames);
+                if !frames.frames.is_empty() {
+                    let batch = std::mem::take(&mut *frames).frames;
                     drop(frames);
                     self.out.room.notify_waiters();
                     return Some(batch);
@@ -216,8 +240,9 @@ mod tests {
     #[tokio::test]
     async fn a_full_outbox_signals_overflow_and_a_waiting_sender_gets_in_after_a_drain() {
         let (conn, writer) = Conn::new(1);
-        for _ in 0..OUTBOX_FRAMES {
-            conn.push(&Utf8Bytes::from_static("x"));
+        let kib = Utf8Bytes::from("x".repeat(1024));
+        for _ in 0..OUTBOX_BYTES / 1024 {
+            conn.push(&kib);
         }
         let overflowed = conn.overflowed();
         tokio::pin!(overflowed);
@@ -230,9 +255,28 @@ mod tests {
         tokio::pin!(waiting);
         assert!(futures::poll!(waiting.as_mut()).is_pending());
         let batch = writer.next_batch().await.expect("frames");
-        assert_eq!(batch.len(), OUTBOX_FRAMES);
+        assert_eq!(batch.len(), OUTBOX_BYTES / 1024);
         waiting.await;
         let batch = writer.next_batch().await.expect("frames");
         assert_eq!(text(&batch), [r#"{"type":"pong"}"#]);
+    }
+
+    /// The bound is bytes, not frames: a commit that hands an agent thousands
+    /// of short messages at once is no overflow.
+    #[tokio::test]
+    async fn many_short_frames_fit() {
+        let (conn, writer) = Conn::new(1);
+        let short = Utf8Bytes::from("y".repeat(200));
+        for _ in 0..10_000 {
+            conn.push(&short);
+        }
+        // An overflow would have left a permit: the wait would end at once.
+        let overflowed = conn.overflowed();
+        tokio::pin!(overflowed);
+        assert!(
+            futures::poll!(overflowed.as_mut()).is_pending(),
+            "no overflow"
+        );
+        assert_eq!(writer.next_batch().await.expect("frames").len(), 10_000);
     }
 }

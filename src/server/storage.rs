@@ -795,6 +795,41 @@ mod tests {
         );
     }
 
+    /// More appends than fit one batch, queued at once, over a few
+    /// conversations: all stored, seqs gapless per conversation (a full
+    /// batch stays within SQLite's bound on values per statement).
+    #[tokio::test]
+    async fn full_batches_store_every_message_in_order() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let mut convs = Vec::new();
+        for _ in 0..3 {
+            convs.push(s.create_conversation(v).await.expect("conversation"));
+        }
+        let n = 2 * crate::server::writer::MAX_BATCH + 1;
+        let ids: Vec<MessageId> = (0..n).map(|i| MessageId(format!("m{i}"))).collect();
+        let answers = futures::future::join_all(
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| s.append(convs[i % 3], resent(id, "x"))),
+        )
+        .await;
+        let mut seqs = [vec![], vec![], vec![]];
+        for (i, a) in answers.into_iter().enumerate() {
+            match a.expect("append") {
+                Appended::New(m) => seqs[i % 3].push(m.seq),
+                other => panic!("message {i}: {other:?}"),
+            }
+        }
+        for (k, (c, mut got)) in convs.iter().zip(seqs).enumerate() {
+            got.sort_unstable();
+            let want: Vec<i64> = (1..=got.len() as i64).collect();
+            assert_eq!(got, want, "conversation {k}: gapless seqs");
+            let stored = s.messages_after(*c, 0, 10_000).await.expect("history");
+            assert_eq!(stored.len(), (n + 2 - k) / 3, "conversation {k}");
+        }
+    }
+
     /// Only marked resends are looked up (no index on the client's id): an
     /// unmarked repeat is stored again, and a later marked resend is
     /// acknowledged with the first seq.

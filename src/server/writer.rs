@@ -16,8 +16,13 @@ use super::checkpoint::Gate;
 use super::storage::{now_ms, Appended, MessageRow};
 use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
 
-/// Most appends stored in one transaction.
-const MAX_BATCH: usize = 512;
+/// Most appends stored in one transaction. Large batches are what let the
+/// writer catch up under load: each batch rewrites one page per busy
+/// conversation whatever the number of its messages, so at 100,000 msgs/s
+/// over 100 conversations a batch of 2,048 writes about a fifth as many
+/// pages per message as one of 400. Their insert binds 8 values per
+/// message: 16,384, within SQLite's limit of 32,766 per statement.
+pub const MAX_BATCH: usize = 2048;
 /// Appends that may wait for the writer before senders wait too.
 const QUEUE: usize = 8192;
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::auth::new_token;
-pub use super::outbox::{encode, Conn, Outbound, OUTBOX_FRAMES};
+pub use super::outbox::{encode, Conn, Outbound, OUTBOX_BYTES};
 use super::storage::{Storage, VisitorId};
 use crate::protocol::{
     AgentId, AgentInfo, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Party,
