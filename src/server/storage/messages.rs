@@ -1,0 +1,421 @@
+//! Chat messages: appended through the group-commit writer, read back in pages.
+
+use sqlx::FromRow;
+
+use super::Storage;
+use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+
+/// A stored message row (also read by the writer).
+#[derive(FromRow)]
+pub(in crate::server) struct MessageRow {
+    conversation_id: ConversationId,
+    seq: i64,
+    client_id: MessageId,
+    author: String,
+    author_name: Option<String>,
+    body: String,
+    event: Option<String>,
+    sent_at: i64,
+}
+
+impl MessageRow {
+    /// As the wire has it.
+    pub(in crate::server) fn into_message(self) -> ChatMessage {
+        ChatMessage {
+            id: self.client_id,
+            conversation: self.conversation_id,
+            seq: self.seq,
+            author: Author::parse(&self.author).unwrap_or(Author::System),
+            author_name: self.author_name,
+            text: self.body,
+            event: self
+                .event
+                .and_then(|e| serde_json::from_str::<SystemEvent>(&e).ok()),
+            sent_at: self.sent_at,
+        }
+    }
+}
+
+/// What to append to a conversation. Owned: the sender's frame already
+/// holds the id and text, and they move on into the writer's queue as they are.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Client's id (or a server-made one for system messages).
+    pub id: MessageId,
+    /// Who.
+    pub author: Author,
+    /// Agent's display name for agent messages.
+    pub author_name: Option<String>,
+    /// Text (empty for system messages).
+    pub text: String,
+    /// For system messages.
+    pub event: Option<SystemEvent>,
+    /// Marked by the client as possibly sent before: only these are looked
+    /// up, and stored only if not found (see [`crate::server::writer`]).
+    pub resend: bool,
+}
+
+/// Outcome of [`Storage::append`].
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored now.
+    New(ChatMessage),
+    /// This id was stored before; nothing changed.
+    Duplicate(ChatMessage),
+    /// The conversation is closed (or does not exist); nothing stored.
+    Closed,
+}
+
+impl Storage {
+    /// Stores a message as the conversation's next seq, in one transaction,
+    /// unless a message with the same id is already there. Goes through the
+    /// group-commit writer: returns once the message is committed.
+    pub async fn append(
+        &self,
+        conversation: ConversationId,
+        msg: NewMessage,
+    ) -> sqlx::Result<Appended> {
+        self.submit(conversation, msg).await?.await
+    }
+
+    /// Like [`Storage::append`], but returns as soon as the message is queued
+    /// for the writer (behind every message submitted before it); the
+    /// answer comes when its batch is committed.
+    pub async fn submit(
+        &self,
+        conversation: ConversationId,
+        msg: NewMessage,
+    ) -> sqlx::Result<crate::server::writer::Stored> {
+        let event = msg
+            .event
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let owned = crate::server::writer::OwnedMessage {
+            id: msg.id,
+            author: msg.author,
+            author_name: msg.author_name,
+            text: msg.text,
+            event,
+            event_value: msg.event,
+            resend: msg.resend,
+        };
+        self.writer.submit(conversation, owned).await
+    }
+
+    /// Messages with seq > `after`, oldest first, at most `limit`.
+    pub async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ChatMessage>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
+             FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(conversation)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(MessageRow::into_message).collect())
+    }
+
+    /// The newest `limit` messages with seq < `before`, oldest first.
+    pub async fn messages_before(
+        &self,
+        conversation: ConversationId,
+        before: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ChatMessage>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
+             FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(conversation)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .rev()
+            .map(MessageRow::into_message)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::temp;
+    use super::*;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::SqlitePool;
+    use std::time::Duration;
+
+    fn text(id: &MessageId, text: &str) -> NewMessage {
+        NewMessage {
+            id: id.clone(),
+            author: Author::Visitor,
+            author_name: None,
+            text: text.to_owned(),
+            event: None,
+            resend: false,
+        }
+    }
+
+    /// The same message marked as a resend.
+    fn resent(id: &MessageId, text_: &str) -> NewMessage {
+        NewMessage {
+            resend: true,
+            ..text(id, text_)
+        }
+    }
+
+    #[tokio::test]
+    async fn seq_is_gapless_and_resends_are_stored_once() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c = s.create_conversation(v).await.expect("conversation");
+        let a = MessageId("a".into());
+        let b = MessageId("b".into());
+        let Appended::New(first) = s.append(c, text(&a, "one")).await.expect("append") else {
+            panic!("first append must be new");
+        };
+        assert_eq!(first.seq, 1);
+        let Appended::Duplicate(again) = s.append(c, resent(&a, "one")).await.expect("append")
+        else {
+            panic!("a resend must be a duplicate");
+        };
+        assert_eq!(again.seq, 1);
+        let Appended::New(second) = s.append(c, text(&b, "two")).await.expect("append") else {
+            panic!("second append must be new");
+        };
+        assert_eq!(second.seq, 2);
+        let all = s.messages_after(c, 0, 100).await.expect("history");
+        assert_eq!(
+            all.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        s.close(c).await.expect("close");
+        let c_id = MessageId("c".into());
+        assert!(matches!(
+            s.append(c, text(&c_id, "late")).await.expect("append"),
+            Appended::Closed
+        ));
+    }
+
+    #[tokio::test]
+    async fn one_batch_keeps_order_gapless_seqs_resends_repeats_and_closed_apart() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c1 = s.create_conversation(v).await.expect("conversation");
+        let c2 = s.create_conversation(v).await.expect("conversation");
+        let c3 = s.create_conversation(v).await.expect("conversation");
+        s.close(c3).await.expect("close");
+        let id = |x: &str| MessageId(x.into());
+        let a = id("a");
+        s.append(c1, text(&a, "a")).await.expect("append");
+        // Sent together, these reach the writer as one batch.
+        let (b, x, z, y, c) = (id("b"), id("x"), id("z"), id("y"), id("c"));
+        let answers = futures::future::join_all([
+            s.append(c1, resent(&a, "a")),
+            s.append(c1, text(&b, "b")),
+            s.append(c2, text(&x, "x")),
+            s.append(c1, resent(&b, "b")),
+            s.append(c3, text(&z, "z")),
+            s.append(c2, text(&y, "y")),
+            s.append(c1, text(&c, "c")),
+        ])
+        .await;
+        let got: Vec<String> = answers
+            .into_iter()
+            .map(|a| match a.expect("append") {
+                Appended::New(m) => format!("new {} {}", m.text, m.seq),
+                Appended::Duplicate(m) => format!("dup {} {}", m.text, m.seq),
+                Appended::Closed => "closed".to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            ["dup a 1", "new b 2", "new x 1", "dup b 2", "closed", "new y 2", "new c 3"]
+        );
+        let texts =
+            |m: Vec<ChatMessage>| m.into_iter().map(|m| (m.seq, m.text)).collect::<Vec<_>>();
+        assert_eq!(
+            texts(s.messages_after(c1, 0, 10).await.expect("c1")),
+            [(1, "a".into()), (2, "b".into()), (3, "c".into())]
+        );
+        assert_eq!(
+            texts(s.messages_after(c2, 0, 10).await.expect("c2")),
+            [(1, "x".into()), (2, "y".into())]
+        );
+        assert!(s.messages_after(c3, 0, 10).await.expect("c3").is_empty());
+    }
+
+    /// A database made before the resend look-up keeps its messages when
+    /// the migration drops the id index, and resends still find them.
+    #[tokio::test]
+    async fn the_id_index_migration_keeps_stored_messages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            let pool = SqlitePool::connect_with(
+                SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true),
+            )
+            .await
+            .expect("opens");
+            let mut before = sqlx::migrate!("./migrations");
+            before.migrations = before
+                .migrations
+                .iter()
+                .filter(|m| m.version < 20261124000001)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            before.run(&pool).await.expect("the older migrations run");
+            sqlx::query(
+                "INSERT INTO visitors (id, token_hash, created_at) VALUES (1, x'01', 0);
+                 INSERT INTO conversations (id, visitor_id, status, last_seq, created_at, queued_at)
+                     VALUES (1, 1, 'queued', 1, 0, 0);
+                 INSERT INTO messages (conversation_id, seq, client_id, author, body, sent_at)
+                     VALUES (1, 1, 'old-1', 'visitor', 'from before', 0);",
+            )
+            .execute(&pool)
+            .await
+            .expect("a message stored the old way");
+            pool.close().await;
+        }
+        let s = Storage::open(&path).await.expect("migrates");
+        let c = ConversationId(1);
+        let kept = s.messages_after(c, 0, 10).await.expect("history");
+        assert_eq!(
+            kept.iter()
+                .map(|m| (m.seq, m.id.0.as_str(), m.text.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "old-1", "from before")]
+        );
+        let indexes: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT seq, name, \"unique\" FROM pragma_index_list('messages')")
+                .fetch_all(&s.pool)
+                .await
+                .expect("index list");
+        assert_eq!(
+            indexes.len(),
+            1,
+            "only the primary key is left: {indexes:?}"
+        );
+        let again = s
+            .append(c, resent(&MessageId("old-1".into()), "from before"))
+            .await
+            .expect("append");
+        assert!(
+            matches!(&again, Appended::Duplicate(m) if m.seq == 1),
+            "{again:?}"
+        );
+    }
+
+    /// More appends than fit one batch, queued at once, over a few
+    /// conversations: all stored, seqs gapless per conversation (a full
+    /// batch stays within SQLite's bound on values per statement).
+    #[tokio::test]
+    async fn full_batches_store_every_message_in_order() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let mut convs = Vec::new();
+        for _ in 0..3 {
+            convs.push(s.create_conversation(v).await.expect("conversation"));
+        }
+        let n = 2 * crate::server::writer::MAX_BATCH + 1;
+        let ids: Vec<MessageId> = (0..n).map(|i| MessageId(format!("m{i}"))).collect();
+        let answers = futures::future::join_all(
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| s.append(convs[i % 3], resent(id, "x"))),
+        )
+        .await;
+        let mut seqs = [vec![], vec![], vec![]];
+        for (i, a) in answers.into_iter().enumerate() {
+            match a.expect("append") {
+                Appended::New(m) => seqs[i % 3].push(m.seq),
+                other => panic!("message {i}: {other:?}"),
+            }
+        }
+        for (k, (c, mut got)) in convs.iter().zip(seqs).enumerate() {
+            got.sort_unstable();
+            let want: Vec<i64> = (1..=got.len() as i64).collect();
+            assert_eq!(got, want, "conversation {k}: gapless seqs");
+            let stored = s.messages_after(*c, 0, 10_000).await.expect("history");
+            assert_eq!(stored.len(), (n + 2 - k) / 3, "conversation {k}");
+        }
+    }
+
+    /// Only marked resends are looked up (no index on the client's id): an
+    /// unmarked repeat is stored again, and a later marked resend is
+    /// acknowledged with the first seq.
+    #[tokio::test]
+    async fn only_marked_resends_are_looked_up() {
+        let (_dir, s) = temp().await;
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c = s.create_conversation(v).await.expect("conversation");
+        let a = MessageId("a".into());
+        let outcome = |r: sqlx::Result<Appended>| match r.expect("append") {
+            Appended::New(m) => format!("new {}", m.seq),
+            Appended::Duplicate(m) => format!("dup {}", m.seq),
+            Appended::Closed => "closed".to_owned(),
+        };
+        assert_eq!(outcome(s.append(c, text(&a, "a")).await), "new 1");
+        assert_eq!(outcome(s.append(c, text(&a, "a")).await), "new 2");
+        assert_eq!(outcome(s.append(c, resent(&a, "a")).await), "dup 1");
+        let b = MessageId("b".into());
+        assert_eq!(outcome(s.append(c, resent(&b, "b")).await), "new 3");
+    }
+
+    #[tokio::test]
+    async fn the_wal_starts_over_while_the_writer_never_pauses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("kefu.db");
+        let s = Storage::open(&db).await.expect("opens");
+        let v = s.create_visitor(b"h").await.expect("visitor");
+        let c = s.create_conversation(v).await.expect("conversation");
+        // New databases use small pages (fewer bytes per commit).
+        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&s.pool)
+            .await
+            .expect("page size");
+        assert_eq!(page, 1024);
+        // One commit after another for two seconds, watching the WAL's
+        // checkpoint sequence number (header bytes 12..16), which SQLite
+        // bumps each time the log starts over from its beginning.
+        let wal = dir.path().join("kefu.db-wal");
+        let sequence = || -> Option<u32> {
+            let header = std::fs::read(&wal).ok()?;
+            Some(u32::from_be_bytes(header.get(12..16)?.try_into().ok()?))
+        };
+        let started = std::time::Instant::now();
+        let mut commits = 0u64;
+        let mut seen = std::collections::BTreeSet::new();
+        while started.elapsed() < Duration::from_secs(2) || commits < 3_000 {
+            let id = MessageId(format!("m{commits}"));
+            s.append(c, text(&id, "a message of ordinary length, for the WAL"))
+                .await
+                .expect("append");
+            commits += 1;
+            if commits.is_multiple_of(20) {
+                seen.extend(sequence());
+            }
+        }
+        // Checkpoints run every 250 ms: a WAL that starts over would do so
+        // several times in two seconds, one that never does keeps one number.
+        assert!(
+            seen.len() >= 3,
+            "the WAL started over {} times in {commits} commits ({} bytes now)",
+            seen.len().saturating_sub(1),
+            std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
+        );
+    }
+}
