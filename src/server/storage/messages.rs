@@ -60,7 +60,7 @@ pub struct NewMessage {
 pub enum Appended {
     /// Stored now.
     New(ChatMessage),
-    /// This id was stored before; nothing changed.
+    /// A resend whose id was stored before; nothing changed.
     Duplicate(ChatMessage),
     /// The conversation is closed (or does not exist); nothing stored.
     Closed,
@@ -68,7 +68,7 @@ pub enum Appended {
 
 impl Storage {
     /// Stores a message as the conversation's next seq, in one transaction,
-    /// unless a message with the same id is already there. Goes through the
+    /// unless it is a marked resend whose id is already stored. Goes through the
     /// group-commit writer: returns once the message is committed.
     pub async fn append(
         &self,
