@@ -600,6 +600,14 @@ async fn agent_listen(mut ws: Ws, delivered: Arc<AtomicUsize>, enough: Arc<Notif
         match recv(&mut ws, who, deadline).await {
             Recv::Msg(ServerMsg::Message { message }) => {
                 let conv = seen.entry(message.conversation).or_default();
+                if let Some((&last, _)) = conv.last_key_value() {
+                    assert!(
+                        message.seq > last,
+                        "{who}: in {:?}, seq {} arrived after seq {last}",
+                        message.conversation,
+                        message.seq
+                    );
+                }
                 if let Some(old) = conv.insert(message.seq, message.id.0.clone()) {
                     panic!(
                         "{who}: seq {} delivered twice ({old}, {message:?})",
@@ -777,6 +785,9 @@ async fn agent_live(
 ) -> (Ws, BTreeMap<Conv, Vec<(i64, String)>>) {
     let who = "agent (after restart)";
     let mut live: BTreeMap<Conv, Vec<(i64, String)>> = BTreeMap::new();
+    // Resumed from the contiguous prefix held: from there on, replayed and
+    // live messages alike come in seq order.
+    let mut last: BTreeMap<Conv, i64> = held.iter().map(|(c, h)| (*c, contiguous(h))).collect();
     let deadline = tokio::time::Instant::now() + PHASE;
     loop {
         if let Some(targets) = targets.borrow().as_ref() {
@@ -790,6 +801,14 @@ async fn agent_live(
         let step = (tokio::time::Instant::now() + Duration::from_millis(50)).min(deadline);
         match recv(&mut ws, who, step).await {
             Recv::Msg(ServerMsg::Message { message }) => {
+                let before = last.entry(message.conversation).or_insert(0);
+                assert!(
+                    message.seq > *before,
+                    "{who}: in {:?}, seq {} arrived after seq {before}",
+                    message.conversation,
+                    message.seq
+                );
+                *before = message.seq;
                 held.entry(message.conversation)
                     .or_default()
                     .insert(message.seq);

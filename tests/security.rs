@@ -1465,6 +1465,37 @@ async fn too_many_sockets_from_one_address_get_429() {
     );
 }
 
+/// A text frame whose payload is not UTF-8 closes the socket with 1007
+/// (RFC 6455 §7.4.1), before `hello` as after it; other sockets go on.
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_closes_with_1007() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let server = start_default().await;
+    let not_utf8 = || {
+        Message::Frame(Frame::message(
+            b"{\"type\":\"ping\",\"x\":\"\xff\xfe\"}".to_vec(),
+            OpCode::Data(Data::Text),
+            true,
+        ))
+    };
+    let (mut bystander, _) = server.visitor(None, vec![]).await;
+
+    let mut before_hello = server
+        .upgrade("/ws/visitor", None, &[])
+        .await
+        .expect("the upgrade is allowed");
+    before_hello.ws.send(not_utf8()).await.expect("sent");
+    assert_eq!(before_hello.expect_close().await, 1007);
+
+    let (mut after_hello, _) = server.visitor(None, vec![]).await;
+    after_hello.ping_pong().await;
+    after_hello.ws.send(not_utf8()).await.expect("sent");
+    assert_eq!(after_hello.expect_close().await, 1007);
+
+    bystander.ping_pong().await;
+}
+
 #[tokio::test]
 async fn too_many_sockets_for_one_visitor_get_closed_with_4008() {
     let server = start(with_limits(Limits {

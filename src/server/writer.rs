@@ -5,6 +5,15 @@
 //! transaction, and answers each sender only after that batch committed. So
 //! an acknowledged message is stored exactly as before, with far fewer
 //! transactions and thread hand-offs per message under load.
+//!
+//! The answers are announced in commit order: each append carries an
+//! [`OnCommit`], and one announcer task runs them batch after batch, in the
+//! order the appends were queued. Seqs are given in that same order, so
+//! whatever an `OnCommit` sends (an ack, a delivery) leaves in seq order for
+//! every conversation and in submission order for every sender, however
+//! many messages are in flight. (Waking each sender to announce its own
+//! message instead lets a message whose batch committed early overtake
+//! earlier ones still waiting to be polled.)
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +34,13 @@ use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEven
 pub const MAX_BATCH: usize = 2048;
 /// Appends that may wait for the writer before senders wait too.
 const QUEUE: usize = 8192;
+/// Committed batches that may wait for the announcer before the writer waits.
+const ANNOUNCE_QUEUE: usize = 4;
+
+/// What to do once a message's batch committed (or failed): run on the
+/// announcer task, in the order the messages were submitted. It must not
+/// block: it queues frames, it never waits for a socket.
+pub type OnCommit = Box<dyn FnOnce(sqlx::Result<Appended>) + Send>;
 
 /// A message to append, owned so it can wait in the queue.
 #[derive(Debug, Clone)]
@@ -48,8 +64,11 @@ pub struct OwnedMessage {
 struct Job {
     conversation: ConversationId,
     msg: OwnedMessage,
-    reply: oneshot::Sender<sqlx::Result<Appended>>,
+    then: OnCommit,
 }
+
+/// A committed (or failed) batch's answers, in submission order.
+type Announced = Vec<(OnCommit, sqlx::Result<Appended>)>;
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone, Debug)]
@@ -63,67 +82,59 @@ impl Writer {
     pub async fn start(options: SqliteConnectOptions, gate: Gate) -> sqlx::Result<Self> {
         let conn = options.connect().await?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(conn, rx, gate));
+        let (announce, announced) = mpsc::channel(ANNOUNCE_QUEUE);
+        tokio::spawn(run(conn, rx, gate, announce));
+        tokio::spawn(announcer(announced));
         Ok(Self { tx })
     }
 
     /// Stores `msg` as the conversation's next seq (see [`Appended`]);
-    /// returns once its batch is committed.
+    /// returns once its batch is committed and everything submitted before
+    /// it was announced.
     pub async fn append(
         &self,
         conversation: ConversationId,
         msg: OwnedMessage,
     ) -> sqlx::Result<Appended> {
-        self.submit(conversation, msg).await?.await
-    }
-
-    /// Queues `msg` behind everything submitted before it (waiting only for
-    /// room in the queue) and returns the pending answer: a socket can go
-    /// on reading while its messages are stored, in the order it sent them.
-    pub async fn submit(
-        &self,
-        conversation: ConversationId,
-        msg: OwnedMessage,
-    ) -> sqlx::Result<Stored> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job {
-                conversation,
-                msg,
-                reply,
-            })
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        Ok(Stored(answer))
+        let then: OnCommit = Box::new(move |result| {
+            let _ = reply.send(result);
+        });
+        self.submit(conversation, msg, then).await;
+        answer.await.unwrap_or(Err(sqlx::Error::PoolClosed))
+    }
+
+    /// Queues `msg` behind everything submitted before it, waiting only for
+    /// room in the queue: a socket can go on reading while its messages are
+    /// stored. `then` runs once the batch committed, after the `then` of
+    /// every message submitted before it (see the module's docs).
+    pub async fn submit(&self, conversation: ConversationId, msg: OwnedMessage, then: OnCommit) {
+        let job = Job {
+            conversation,
+            msg,
+            then,
+        };
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
+            // The writer task is gone (it never ends while a handle lives,
+            // so it panicked): nothing queued before this can be announced.
+            (job.then)(Err(sqlx::Error::PoolClosed));
+        }
     }
 }
 
-/// The pending answer to a [`Writer::submit`]: resolves once the message's
-/// batch is committed (or failed).
-#[derive(Debug)]
-pub struct Stored(oneshot::Receiver<sqlx::Result<Appended>>);
-
-impl std::future::Future for Stored {
-    type Output = sqlx::Result<Appended>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|r| r.unwrap_or(Err(sqlx::Error::PoolClosed)))
-    }
-}
-
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, gate: Gate) {
+async fn run(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Job>,
+    gate: Gate,
+    announce: mpsc::Sender<Announced>,
+) {
     let mut work = Vec::with_capacity(MAX_BATCH);
-    let mut replies = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
+        let mut thens = Vec::with_capacity(MAX_BATCH.min(rx.len() + 1));
         let mut next = Some(first);
         while let Some(job) = next.take() {
             work.push((job.conversation, job.msg));
-            replies.push(job.reply);
+            thens.push(job.then);
             if work.len() < MAX_BATCH {
                 next = rx.try_recv().ok();
             }
@@ -132,19 +143,31 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, gate: Gate
             let _checkpoint_waits = gate.lock().await;
             write_batch(&mut conn, work.drain(..)).await
         };
-        match written {
-            Ok(results) => {
-                for (reply, result) in replies.drain(..).zip(results) {
-                    let _ = reply.send(Ok(result));
-                }
-            }
+        let answers: Announced = match written {
+            Ok(results) => thens.into_iter().zip(results.into_iter().map(Ok)).collect(),
             Err(e) => {
-                tracing::error!(error = %e, size = replies.len(), "storing a batch of messages failed");
+                tracing::error!(error = %e, size = thens.len(), "storing a batch of messages failed");
                 let reason = e.to_string();
-                for reply in replies.drain(..) {
-                    let _ = reply.send(Err(sqlx::Error::Protocol(reason.clone())));
-                }
+                thens
+                    .into_iter()
+                    .map(|then| (then, Err(sqlx::Error::Protocol(reason.clone()))))
+                    .collect()
             }
+        };
+        // The announcer lives as long as this sender; a send fails only if it panicked.
+        if announce.send(answers).await.is_err() {
+            tracing::error!("the announcer of stored messages is gone");
+        }
+    }
+}
+
+/// Runs each batch's [`OnCommit`]s in order, batch after batch: the one
+/// place where stored messages are announced. While it announces a batch,
+/// the writer already stores the next.
+async fn announcer(mut batches: mpsc::Receiver<Announced>) {
+    while let Some(batch) = batches.recv().await {
+        for (then, result) in batch {
+            then(result);
         }
     }
 }

@@ -1,12 +1,14 @@
-//! Chat messages through the hub: queued for the writer, then delivered to
-//! every socket of the conversation but the sender's, which gets the ack.
+//! Chat messages through the hub: queued for the writer, then, on the
+//! writer's announcer and in commit order, delivered to every socket of the
+//! conversation but the sender's, which gets the ack.
 
 use super::{encode, new_token, Conn, Hub, REPLAY_LIMIT};
 use crate::protocol::{
     AgentInfo, Author, ChatMessage, ConversationId, ErrorCode, MessageId, ServerMsg, SystemEvent,
 };
+use tokio::sync::oneshot;
+
 use crate::server::storage::{Appended, NewMessage, VisitorId};
-use crate::server::writer::Stored;
 
 /// A message as a person sent it, before the hub adds who wrote it.
 #[derive(Debug)]
@@ -34,57 +36,19 @@ impl Typed {
     }
 }
 
-/// A message handed to the writer. Finishing it waits for its batch to
-/// commit, then delivers it to every other socket of the conversation and
-/// acknowledges it to the sending one (or tells the sender why not). Owned, so a
-/// socket can keep several in flight, finishing them in the order sent.
-pub struct Posting {
-    hub: Hub,
-    conn: Conn,
-    id: MessageId,
-    conversation: ConversationId,
-    stored: Stored,
-}
-
-impl Posting {
-    /// Waits for the commit; delivers and acknowledges.
-    pub async fn finish(self) {
-        let Posting {
-            hub,
-            conn,
-            id,
-            conversation,
-            stored,
-        } = self;
-        let reply = match stored.await {
-            Ok(Appended::New(message)) => {
-                let seq = message.seq;
-                hub.deliver(message, Some(conn.id()));
-                ServerMsg::Ack {
-                    id,
-                    conversation,
-                    seq,
-                }
-            }
-            Ok(Appended::Duplicate(message)) => ServerMsg::Ack {
-                id,
-                conversation,
-                seq: message.seq,
-            },
-            Ok(Appended::Closed) => ServerMsg::error(
-                ErrorCode::ConversationClosed,
-                "this conversation is closed",
-                Some(id),
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "storing a message failed");
-                storage_error(&id)
-            }
-        };
-        // Never waits: a sender that stopped reading is closed as too slow,
-        // and resends what was not acknowledged when it comes back.
-        conn.push(&encode(&reply));
-    }
+/// What became of a `send` handed to the hub.
+pub enum Submitted {
+    /// Queued for storage. Once its batch commits it is delivered to the
+    /// conversation's other sockets and acknowledged to the sender (or the
+    /// sender is told why not), in the order the messages were queued; the
+    /// receiver resolves after that.
+    Queued(oneshot::Receiver<()>),
+    /// Refused before storage: the error for the sender, to be sent once
+    /// every earlier send of theirs was answered.
+    Refused(ServerMsg),
+    /// The visitor has no open conversation: [`Hub::open_and_post`] opens
+    /// one and stores the message (after the earlier sends were answered).
+    NeedsConversation(VisitorId, NewMessage),
 }
 
 pub(super) fn storage_error(id: &MessageId) -> ServerMsg {
@@ -98,55 +62,67 @@ pub(super) fn storage_error(id: &MessageId) -> ServerMsg {
 impl Hub {
     /// Stores, then delivers to the other sockets, then acknowledges to the sender.
     pub(super) async fn post(&self, conversation: ConversationId, conn: &Conn, msg: NewMessage) {
-        if let Some(posting) = self.submit(conversation, conn, msg).await {
-            posting.finish().await;
-        }
+        let _ = self.submit(conversation, conn, msg).await.await;
     }
 
-    /// Hands a message to the writer; the returned [`Posting`] delivers and
-    /// acknowledges it once stored. `None`: the sender was already told why
-    /// it could not be queued.
+    /// Hands a message to the writer. Once stored, it is delivered to every
+    /// other socket of the conversation and acknowledged to `conn` (or `conn`
+    /// is told why not) on the writer's announcer, in commit order; the
+    /// returned receiver resolves after that.
     pub(super) async fn submit(
         &self,
         conversation: ConversationId,
         conn: &Conn,
         msg: NewMessage,
-    ) -> Option<Posting> {
+    ) -> oneshot::Receiver<()> {
+        let (done, answered) = oneshot::channel();
+        let hub = self.clone();
+        let conn = conn.clone();
         // Kept for the ack (or the error): the message itself moves on.
         let id = msg.id.clone();
-        match self.storage().submit(conversation, msg).await {
-            Ok(stored) => Some(Posting {
-                hub: self.clone(),
-                conn: conn.clone(),
-                id,
-                conversation,
-                stored,
-            }),
-            Err(e) => {
-                tracing::error!(error = %e, "queueing a message failed");
-                conn.push(&encode(&storage_error(&id)));
-                None
-            }
-        }
+        let then = Box::new(move |stored: sqlx::Result<Appended>| {
+            let reply = match stored {
+                Ok(Appended::New(message)) => {
+                    let seq = message.seq;
+                    hub.deliver(message, Some(conn.id()));
+                    ServerMsg::Ack {
+                        id,
+                        conversation,
+                        seq,
+                    }
+                }
+                Ok(Appended::Duplicate(message)) => ServerMsg::Ack {
+                    id,
+                    conversation,
+                    seq: message.seq,
+                },
+                Ok(Appended::Closed) => ServerMsg::error(
+                    ErrorCode::ConversationClosed,
+                    "this conversation is closed",
+                    Some(id),
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "storing a message failed");
+                    storage_error(&id)
+                }
+            };
+            // Never waits: a sender that stopped reading is closed as too slow,
+            // and resends what was not acknowledged when it comes back.
+            conn.push(&encode(&reply));
+            let _ = done.send(());
+        });
+        self.storage().submit(conversation, msg, then).await;
+        answered
     }
 
     /// A visitor's message. The fast path: queued for storage at once when
-    /// the visitor has an open conversation. Otherwise it is handled to the
-    /// end here (see [`Hub::open_and_post`]) and `None` is returned.
-    pub async fn visitor_submit(
-        &self,
-        visitor: VisitorId,
-        conn: &Conn,
-        typed: Typed,
-    ) -> Option<Posting> {
+    /// the visitor has an open conversation.
+    pub async fn visitor_submit(&self, visitor: VisitorId, conn: &Conn, typed: Typed) -> Submitted {
         let msg = typed.by(Author::Visitor, None);
         let open = self.state().by_visitor.get(&visitor).copied();
         match open {
-            Some(c) => self.submit(c, conn, msg).await,
-            None => {
-                self.open_and_post(visitor, conn, msg).await;
-                None
-            }
+            Some(c) => Submitted::Queued(self.submit(c, conn, msg).await),
+            None => Submitted::NeedsConversation(visitor, msg),
         }
     }
 
@@ -154,7 +130,7 @@ impl Hub {
     /// opened (and waits in the queue when no agent is online: "leave a
     /// message") unless another of their sockets just did, the message is
     /// stored into it, then the queue is dispatched.
-    async fn open_and_post(&self, visitor: VisitorId, conn: &Conn, msg: NewMessage) {
+    pub async fn open_and_post(&self, visitor: VisitorId, conn: &Conn, msg: NewMessage) {
         let _guard = self.0.lifecycle.lock().await;
         let open = self.state().by_visitor.get(&visitor).copied();
         let conversation = match open {
@@ -175,18 +151,16 @@ impl Hub {
         conn: &Conn,
         conversation: ConversationId,
         typed: Typed,
-    ) -> Option<Posting> {
+    ) -> Submitted {
         if !self.serves(agent.id, conversation) {
-            conn.send(&ServerMsg::error(
+            return Submitted::Refused(ServerMsg::error(
                 ErrorCode::Forbidden,
                 "that conversation is not yours",
                 Some(typed.id),
-            ))
-            .await;
-            return None;
+            ));
         }
         let msg = typed.by(Author::Agent, Some(agent.name.clone()));
-        self.submit(conversation, conn, msg).await
+        Submitted::Queued(self.submit(conversation, conn, msg).await)
     }
 
     /// Stores and delivers a system event.
@@ -199,11 +173,18 @@ impl Hub {
             event: Some(event),
             resend: false,
         };
-        match self.storage().append(conversation, new).await {
-            Ok(Appended::New(message)) => self.deliver(message, None),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "storing a system message failed"),
-        }
+        let (done, delivered) = oneshot::channel();
+        let hub = self.clone();
+        let then = Box::new(move |stored: sqlx::Result<Appended>| {
+            match stored {
+                Ok(Appended::New(message)) => hub.deliver(message, None),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "storing a system message failed"),
+            }
+            let _ = done.send(());
+        });
+        self.storage().submit(conversation, new, then).await;
+        let _ = delivered.await;
     }
 
     /// Sends a stored message to every socket of its conversation but the
@@ -238,10 +219,21 @@ impl Hub {
         );
     }
 
-    pub(super) async fn replay(&self, conn: &Conn, conversation: ConversationId, after: i64) {
+    /// Sends `conn` the stored messages with `after` < seq <= `upto`: those
+    /// announced before the socket was registered (later ones reach it live).
+    pub(super) async fn replay(
+        &self,
+        conn: &Conn,
+        conversation: ConversationId,
+        after: i64,
+        upto: i64,
+    ) {
+        if upto <= after {
+            return;
+        }
         match self
             .storage()
-            .messages_after(conversation, after, REPLAY_LIMIT)
+            .messages_between(conversation, after, upto, REPLAY_LIMIT)
             .await
         {
             Ok(messages) => {

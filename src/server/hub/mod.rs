@@ -28,7 +28,7 @@ const REPLAY_LIMIT: i64 = 100_000;
 mod messages;
 mod state;
 
-pub use messages::{Posting, Typed};
+pub use messages::{Submitted, Typed};
 use state::{AgentLive, ConvLive, State};
 
 /// Who is on the other end of a socket.
@@ -160,8 +160,11 @@ impl Hub {
 
     /// Registers a visitor socket; tells the agent the visitor is (back) online;
     /// sends this socket the visitor's newest conversation and what it missed.
+    /// The socket is held ([`Conn::hold`]) meanwhile: messages announced
+    /// after it was registered follow the replayed ones.
     pub async fn visitor_connected(&self, visitor: VisitorId, conn: &Conn, resume: &[Resume]) {
         let _guard = self.0.lifecycle.lock().await;
+        conn.hold();
         let open = {
             let mut st = self.state();
             let conns = st.visitors.entry(visitor).or_default();
@@ -195,14 +198,17 @@ impl Hub {
         };
         if let Some(summary) = summary {
             let id = summary.id;
+            // Announced when registered (live summaries): nothing later is replayed.
+            let upto = summary.last_seq;
             conn.send(&ServerMsg::Conversation {
                 conversation: summary,
             })
             .await;
             if let Some(r) = resume.iter().find(|r| r.conversation == id) {
-                self.replay(conn, id, r.after).await;
+                self.replay(conn, id, r.after, upto).await;
             }
         }
+        conn.release();
     }
 
     /// Forgets a visitor socket; the last one gone tells the agent the visitor left.
@@ -233,10 +239,12 @@ impl Hub {
     }
 
     /// Registers an agent socket, sends it every conversation the agent
-    /// serves (replaying what it missed), and hands out queued conversations.
+    /// serves (replaying what it missed; held meanwhile, as in
+    /// [`Hub::visitor_connected`]), and hands out queued conversations.
     pub async fn agent_connected(&self, agent: &AgentInfo, conn: &Conn, resume: &[Resume]) {
         let _guard = self.0.lifecycle.lock().await;
-        let (summaries, resumable) = {
+        conn.hold();
+        let summaries = {
             let mut st = self.state();
             let was_any_online = st.agents_online();
             let live = st
@@ -283,8 +291,12 @@ impl Hub {
                     }
                 }
             }
-            (summaries, convs)
+            summaries
         };
+        // The summaries' last seqs were read when the socket was registered:
+        // later messages reach it live.
+        let upto: Vec<(ConversationId, i64)> =
+            summaries.iter().map(|s| (s.id, s.last_seq)).collect();
         for summary in summaries {
             conn.send(&ServerMsg::Conversation {
                 conversation: summary,
@@ -292,10 +304,11 @@ impl Hub {
             .await;
         }
         for r in resume {
-            if resumable.contains(&r.conversation) {
-                self.replay(conn, r.conversation, r.after).await;
+            if let Some(&(_, last)) = upto.iter().find(|(id, _)| *id == r.conversation) {
+                self.replay(conn, r.conversation, r.after, last).await;
             }
         }
+        conn.release();
         self.dispatch().await;
     }
 

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::Storage;
 use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+use crate::server::writer::{OnCommit, OwnedMessage};
 
 /// A stored message row (also read by the writer).
 #[derive(FromRow)]
@@ -55,6 +56,25 @@ pub struct NewMessage {
     pub resend: bool,
 }
 
+/// The writer's form of a message: its event serialized once, here.
+fn owned(msg: NewMessage) -> sqlx::Result<OwnedMessage> {
+    let event = msg
+        .event
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    Ok(OwnedMessage {
+        id: msg.id,
+        author: msg.author,
+        author_name: msg.author_name,
+        text: msg.text,
+        event,
+        event_value: msg.event,
+        resend: msg.resend,
+    })
+}
+
 /// Outcome of [`Storage::append`].
 #[derive(Debug)]
 pub enum Appended {
@@ -75,33 +95,18 @@ impl Storage {
         conversation: ConversationId,
         msg: NewMessage,
     ) -> sqlx::Result<Appended> {
-        self.submit(conversation, msg).await?.await
+        self.writer.append(conversation, owned(msg)?).await
     }
 
     /// Like [`Storage::append`], but returns as soon as the message is queued
-    /// for the writer (behind every message submitted before it); the
-    /// answer comes when its batch is committed.
-    pub async fn submit(
-        &self,
-        conversation: ConversationId,
-        msg: NewMessage,
-    ) -> sqlx::Result<crate::server::writer::Stored> {
-        let event = msg
-            .event
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        let owned = crate::server::writer::OwnedMessage {
-            id: msg.id,
-            author: msg.author,
-            author_name: msg.author_name,
-            text: msg.text,
-            event,
-            event_value: msg.event,
-            resend: msg.resend,
-        };
-        self.writer.submit(conversation, owned).await
+    /// for the writer (behind every message submitted before it); `then`
+    /// gets the answer once its batch is committed, in submission order
+    /// (see [`crate::server::writer`]).
+    pub async fn submit(&self, conversation: ConversationId, msg: NewMessage, then: OnCommit) {
+        match owned(msg) {
+            Ok(owned) => self.writer.submit(conversation, owned, then).await,
+            Err(e) => then(Err(e)),
+        }
     }
 
     /// Messages with seq > `after`, oldest first, at most `limit`.
@@ -111,12 +116,26 @@ impl Storage {
         after: i64,
         limit: i64,
     ) -> sqlx::Result<Vec<ChatMessage>> {
+        self.messages_between(conversation, after, i64::MAX, limit)
+            .await
+    }
+
+    /// Messages with `after` < seq <= `upto`, oldest first, at most `limit`.
+    pub async fn messages_between(
+        &self,
+        conversation: ConversationId,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<ChatMessage>> {
         let rows: Vec<MessageRow> = sqlx::query_as(
             "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
-             FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+             FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ?
+             ORDER BY seq LIMIT ?",
         )
         .bind(conversation)
         .bind(after)
+        .bind(upto)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

@@ -24,6 +24,8 @@ pub(super) enum End {
     Overflow,
     /// The agent's session ended (signed out, expired, disabled).
     Revoked,
+    /// A text frame was not UTF-8 (closed with 1007, as RFC 6455 says).
+    InvalidText,
 }
 
 /// An agent socket's tie to its session.

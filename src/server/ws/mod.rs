@@ -150,19 +150,30 @@ pub async fn agent_socket(
     }
 }
 
-/// Reads the next client message; `Err(())` when the socket is done.
+/// Reads the next client message; `Err` when the socket is done.
 async fn next_msg(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &Conn,
-) -> Result<ClientMsg, ()> {
+) -> Result<ClientMsg, End> {
     loop {
         let frame = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
             Ok(Some(Ok(frame))) => frame,
-            _ => return Err(()),
+            Ok(Some(Err(e))) => return Err(read_error(&e)),
+            _ => return Err(End::Gone),
         };
-        if let Some(msg) = decode(frame, conn)? {
+        if let Some(msg) = decode(frame, conn).map_err(|()| End::Gone)? {
             return Ok(msg);
         }
+    }
+}
+
+/// Why reading a socket failed: a text frame that is not UTF-8 is told
+/// apart, to be closed with 1007; anything else means the peer is gone.
+fn read_error(e: &axum::Error) -> End {
+    let inner = std::error::Error::source(e);
+    match inner.and_then(|e| e.downcast_ref::<tungstenite::Error>()) {
+        Some(tungstenite::Error::Utf8(_)) => End::InvalidText,
+        _ => End::Gone,
     }
 }
 
@@ -326,6 +337,9 @@ async fn run(
             if end == End::Revoked {
                 conn.close(4001, "signed out").await;
             }
+            if end == End::InvalidText {
+                close_invalid_text(&conn).await;
+            }
             if shutdown.is_shutting_down() {
                 // The process is going away: no presence notices, clients reconnect to the next one.
                 conn.close(1012, "server restarting").await;
@@ -369,7 +383,8 @@ async fn finish(
     }
 }
 
-/// Waits for `hello`; other frames meanwhile get `hello_first`.
+/// Waits for `hello`; other frames meanwhile get `hello_first`. A text
+/// frame that is not UTF-8 closes the socket with 1007.
 async fn read_hello(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &Conn,
@@ -387,6 +402,10 @@ async fn read_hello(
                     resume,
                 })
             }
+            Err(End::InvalidText) => {
+                close_invalid_text(conn).await;
+                return None;
+            }
             Ok(_) => {
                 conn.send(&ServerMsg::error(
                     ErrorCode::HelloFirst,
@@ -395,9 +414,14 @@ async fn read_hello(
                 ))
                 .await
             }
-            Err(()) => return None,
+            Err(_) => return None,
         }
     }
+}
+
+/// Closes a socket that sent a text frame that is not UTF-8 (RFC 6455 §7.4.1: 1007).
+async fn close_invalid_text(conn: &Conn) {
+    conn.close(1007, "text frames must be UTF-8").await;
 }
 
 /// Identifies the peer, welcomes it and registers it with the hub.

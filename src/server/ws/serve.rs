@@ -5,47 +5,42 @@
 use axum::extract::ws::WebSocket;
 use futures::stream::FuturesOrdered;
 use futures::StreamExt;
+use tokio::sync::oneshot;
 
 use super::guards::{End, Ended, Pace};
-use super::{decode, IDLE_TIMEOUT, MAX_IN_FLIGHT};
+use super::{decode, read_error, IDLE_TIMEOUT, MAX_IN_FLIGHT};
 use crate::protocol::{
     check_text, ClientMsg, ErrorCode, MessageId, ServerMsg, TextProblem, MAX_MESSAGE_ID_LEN,
 };
-use crate::server::hub::{Conn, Hub, Peer, Posting, Typed};
+use crate::server::hub::{Conn, Hub, Peer, Submitted, Typed};
 
-/// Checks a `send`'s id and text; on a problem, the sender gets the typed error.
-async fn checked_send(conn: &Conn, id: &MessageId, text: &str) -> bool {
-    let problem = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
-        Some((
+/// Checks a `send`'s id and text: the error for the sender, if any.
+fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
+    let (code, message) = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
+        (
             ErrorCode::BadMessageId,
             "message ids are 1 to 64 characters",
-        ))
+        )
     } else {
         match check_text(text) {
-            Ok(()) => None,
-            Err(TextProblem::Blank) => Some((ErrorCode::EmptyText, "the message is empty")),
-            Err(TextProblem::TooLong) => Some((
+            Ok(()) => return None,
+            Err(TextProblem::Blank) => (ErrorCode::EmptyText, "the message is empty"),
+            Err(TextProblem::TooLong) => (
                 ErrorCode::TextTooLong,
                 "messages are limited to 4,000 characters",
-            )),
+            ),
         }
     };
-    match problem {
-        Some((code, message)) => {
-            conn.send(&ServerMsg::error(code, message, Some(id.clone())))
-                .await;
-            false
-        }
-        None => true,
-    }
+    Some(ServerMsg::error(code, message, Some(id.clone())))
 }
 
 /// The reader loop after `hello`. Messages (`send`) are pipelined: each is
 /// queued for storage and the next frame is read at once, with up to
-/// [`MAX_IN_FLIGHT`] waiting for their commit; they are delivered and
-/// acknowledged in the order sent. Any other frame first waits until the
-/// messages before it are stored. Whatever ends the loop, messages already
-/// queued are still delivered.
+/// [`MAX_IN_FLIGHT`] waiting for their commit. The writer's announcer
+/// delivers and acknowledges them in the order they were queued; whatever
+/// else this socket is told about a `send` (a refusal) and every other
+/// frame first waits until the messages before it were answered. Whatever
+/// ends the loop, messages already queued are still delivered.
 pub(super) async fn serve(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &Conn,
@@ -54,14 +49,20 @@ pub(super) async fn serve(
     mut ended: Ended<'_>,
     pace: &mut Pace,
 ) -> End {
-    let mut in_flight: FuturesOrdered<InFlight> = FuturesOrdered::new();
+    let mut in_flight = InFlight::new();
     let end = read_loop(stream, conn, hub, peer, &mut ended, pace, &mut in_flight).await;
-    while in_flight.next().await.is_some() {}
+    drain(&mut in_flight).await;
     end
 }
 
-/// A message waiting for its commit (see [`Posting`]).
-type InFlight = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+/// Messages queued for storage, each resolving once it was answered.
+/// They are answered in the order queued: this only counts them and waits.
+type InFlight = FuturesOrdered<oneshot::Receiver<()>>;
+
+/// Waits until every message queued before was answered.
+async fn drain(in_flight: &mut InFlight) {
+    while in_flight.next().await.is_some() {}
+}
 
 async fn read_loop(
     stream: &mut futures::stream::SplitStream<WebSocket>,
@@ -70,7 +71,7 @@ async fn read_loop(
     peer: &Peer,
     ended: &mut Ended<'_>,
     pace: &mut Pace,
-    in_flight: &mut FuturesOrdered<InFlight>,
+    in_flight: &mut InFlight,
 ) -> End {
     let mut deadline = tokio::time::Instant::now() + IDLE_TIMEOUT;
     loop {
@@ -82,10 +83,11 @@ async fn read_loop(
         };
         let frame = tokio::select! {
             biased;
-            Some(()) = in_flight.next(), if !in_flight.is_empty() => continue,
+            Some(_) = in_flight.next(), if !in_flight.is_empty() => continue,
             frame = tokio::time::timeout_at(deadline, stream.next()),
                 if in_flight.len() < MAX_IN_FLIGHT => match frame {
                 Ok(Some(Ok(frame))) => frame,
+                Ok(Some(Err(e))) => return read_error(&e),
                 _ => return End::Gone,
             },
             _ = ended.shutdown.wait_begun() => return End::Shutdown,
@@ -106,6 +108,7 @@ async fn read_loop(
                 ClientMsg::Send { id, .. } => Some(id),
                 _ => None,
             };
+            drain(in_flight).await;
             conn.reply(&ServerMsg::error(
                 ErrorCode::SlowDown,
                 "too many messages; slow down and retry",
@@ -124,92 +127,78 @@ async fn read_loop(
                     Box::pin(r.used()).await;
                 }
                 let typed = Typed { id, text, resend };
-                if let Some(posting) = Box::pin(submit(conn, hub, peer, typed, conversation)).await
-                {
-                    in_flight.push_back(Box::pin(posting.finish()));
+                match Box::pin(submit(conn, hub, peer, typed, conversation)).await {
+                    Submitted::Queued(answered) => in_flight.push_back(answered),
+                    Submitted::Refused(error) => {
+                        drain(in_flight).await;
+                        conn.send(&error).await;
+                    }
+                    Submitted::NeedsConversation(visitor, msg) => {
+                        drain(in_flight).await;
+                        Box::pin(hub.open_and_post(visitor, conn, msg)).await;
+                    }
                 }
             }
             other => {
-                while in_flight.next().await.is_some() {}
+                drain(in_flight).await;
                 Box::pin(handle(other, conn, hub, peer)).await;
             }
         }
     }
 }
 
-/// Checks a `send` and queues it for storage; `None` when it was refused
-/// (the client was told) or handled to the end already.
+/// Checks a `send` and hands it to the hub.
 async fn submit(
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
     typed: Typed,
     conversation: Option<crate::protocol::ConversationId>,
-) -> Option<Posting> {
+) -> Submitted {
+    // Checks in the order docs/PROTOCOL.md gives: an agent names the
+    // conversation, then the id, then the text.
     match peer {
-        Peer::Visitor(v) => {
-            if checked_send(conn, &typed.id, &typed.text).await {
-                return hub.visitor_submit(*v, conn, typed).await;
-            }
-        }
-        Peer::Agent(a) => match conversation {
-            None => {
-                conn.send(&ServerMsg::error(
-                    ErrorCode::BadFrame,
-                    "agents must name the conversation",
-                    Some(typed.id),
-                ))
-                .await
-            }
-            Some(c) => {
-                if checked_send(conn, &typed.id, &typed.text).await {
-                    return hub.agent_submit(a, conn, c, typed).await;
-                }
-            }
+        Peer::Visitor(v) => match check_send(&typed.id, &typed.text) {
+            Some(error) => Submitted::Refused(error),
+            None => hub.visitor_submit(*v, conn, typed).await,
+        },
+        Peer::Agent(a) => match (conversation, check_send(&typed.id, &typed.text)) {
+            (None, _) => Submitted::Refused(ServerMsg::error(
+                ErrorCode::BadFrame,
+                "agents must name the conversation",
+                Some(typed.id),
+            )),
+            (Some(_), Some(error)) => Submitted::Refused(error),
+            (Some(c), None) => hub.agent_submit(a, conn, c, typed).await,
         },
     }
-    None
 }
 
-/// Acts on one decoded frame.
+/// Acts on one decoded frame other than `send` (which [`read_loop`] pipelines).
 async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
     let wrong_role =
         || ServerMsg::error(ErrorCode::WrongRole, "not available on this socket", None);
-    {
-        match (msg, peer) {
-            (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
-            (ClientMsg::Hello { .. }, _) => {
-                conn.send(&ServerMsg::error(
-                    ErrorCode::BadFrame,
-                    "hello was already said",
-                    None,
-                ))
-                .await
-            }
-            (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
-            (
-                ClientMsg::Send {
-                    id,
-                    conversation,
-                    text,
-                    resend,
-                },
-                _,
-            ) => {
-                let typed = Typed { id, text, resend };
-                if let Some(posting) = submit(conn, hub, peer, typed, conversation).await {
-                    posting.finish().await;
-                }
-            }
-            (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
-                hub.read(a, conversation, seq).await
-            }
-            (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
-                hub.close(a, conversation, conn).await
-            }
-            (ClientMsg::Start, Peer::Agent(_))
-            | (ClientMsg::Read { .. }, Peer::Visitor(_))
-            | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
+    match (msg, peer) {
+        (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
+        (ClientMsg::Hello { .. }, _) => {
+            conn.send(&ServerMsg::error(
+                ErrorCode::BadFrame,
+                "hello was already said",
+                None,
+            ))
+            .await
         }
+        (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
+        // read_loop pipelines every send; none comes here.
+        (ClientMsg::Send { .. }, _) => {}
+        (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
+            hub.read(a, conversation, seq).await
+        }
+        (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
+            hub.close(a, conversation, conn).await
+        }
+        (ClientMsg::Start, Peer::Agent(_))
+        | (ClientMsg::Read { .. }, Peer::Visitor(_))
+        | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
     }
 }
