@@ -97,6 +97,35 @@ impl Thread {
         self.entries.iter().filter_map(|e| e.seq).max().unwrap_or(0)
     }
 
+    /// Where to resume after a reconnect: the highest seq up to which every
+    /// message from the oldest one held is held (0 when none is). Resuming
+    /// from the highest seq held instead would skip for good a message that
+    /// had not arrived when a later one did.
+    pub fn resume_after(&self) -> i64 {
+        let mut seqs = self.entries.iter().filter_map(|e| e.seq);
+        let Some(mut upto) = seqs.next() else {
+            return 0;
+        };
+        for seq in seqs {
+            if seq > upto + 1 {
+                break;
+            }
+            upto = upto.max(seq);
+        }
+        upto
+    }
+
+    /// The first hole among the seqs held (above the oldest one held): the
+    /// seq just after it, so that the history page before that seq fills
+    /// it (or its newest part, if it is longer than a page).
+    pub fn gap(&self) -> Option<i64> {
+        let upto = self.resume_after();
+        self.entries
+            .iter()
+            .filter_map(|e| e.seq)
+            .find(|&seq| seq > upto + 1)
+    }
+
     /// The lowest stored seq held, if any.
     pub fn first_seq(&self) -> Option<i64> {
         self.entries.iter().filter_map(|e| e.seq).min()
@@ -155,13 +184,23 @@ impl Thread {
     }
 
     /// Adds a page of history (any order) in one pass; `more` says whether
-    /// the server holds older messages still. Returns how many were new.
+    /// the server holds older messages than the page's. That becomes
+    /// [`Thread::more_before`] only for a page that reaches the oldest
+    /// message held (a page filling a [`Thread::gap`] does not). Returns how
+    /// many were new.
     pub fn merge_page(&mut self, messages: Vec<ChatMessage>, more: bool) -> usize {
+        let oldest = self.first_seq();
+        let reaches = match (oldest, messages.iter().map(|m| m.seq).min()) {
+            (Some(held), Some(page)) => page <= held,
+            _ => true,
+        };
         let mut added = 0;
         for m in messages {
             added += usize::from(self.insert(m));
         }
-        self.more_before = more;
+        if reaches {
+            self.more_before = more;
+        }
         self.sort();
         added
     }
@@ -322,6 +361,46 @@ mod tests {
         assert_eq!(texts(&t), ["c", "d", "e", "f", "live"]);
         t.switch_to(ConversationId(2));
         assert!(!t.more_before && t.first_seq().is_none());
+    }
+
+    /// A message that arrives after a later one leaves a gap until it does:
+    /// a reconnect meanwhile resumes below the gap, and the gap says which
+    /// history page fills it; a page that fills a gap leaves `more_before` be.
+    #[test]
+    fn resume_stops_below_a_gap_and_the_gap_names_the_page_that_fills_it() {
+        let mut t = Thread::new(Some(ConversationId(1)));
+        assert_eq!((t.resume_after(), t.gap()), (0, None));
+        let page: Vec<ChatMessage> = (11..=20)
+            .map(|s| msg(&format!("m{s}"), s, Author::Agent))
+            .collect();
+        t.merge_page(page, true);
+        assert_eq!((t.resume_after(), t.gap()), (20, None));
+        t.push_pending(&MessageId("mine".into()), Author::Visitor, "mine", 0.0);
+        t.merge(msg("m24", 24, Author::Agent));
+        t.merge(msg("m26", 26, Author::Agent));
+        assert_eq!(t.last_seq(), 26);
+        assert_eq!((t.resume_after(), t.gap()), (20, Some(24)));
+        t.merge_page(
+            (21..=23)
+                .map(|s| msg(&format!("m{s}"), s, Author::Agent))
+                .collect(),
+            true,
+        );
+        assert!(
+            t.more_before,
+            "a gap's page says nothing of what is before 11"
+        );
+        assert_eq!((t.resume_after(), t.gap()), (24, Some(26)));
+        t.ack(&MessageId("mine".into()), 25);
+        assert_eq!((t.resume_after(), t.gap()), (26, None));
+        t.merge_page(
+            (1..=10)
+                .map(|s| msg(&format!("m{s}"), s, Author::Agent))
+                .collect(),
+            false,
+        );
+        assert!(!t.more_before);
+        assert_eq!(t.first_seq(), Some(1));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::chat::{Notice, Outbox, Thread};
+use crate::chat::{Fetch, Notice, Outbox, Thread};
 use crate::protocol::{
     AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
     ErrorCode, Party, Resume, ServerMsg,
@@ -69,7 +69,7 @@ impl ConsoleState {
             cs.iter()
                 .map(|c| Resume {
                     conversation: c.id,
-                    after: c.thread.with_untracked(Thread::last_seq),
+                    after: c.thread.with_untracked(Thread::resume_after),
                 })
                 .collect()
         });
@@ -141,21 +141,31 @@ impl ConsoleState {
         }
     }
 
-    /// Merges fetched history into a conversation.
-    pub fn merge_history(&self, id: ConversationId, page: crate::api::HistoryPage) {
-        if let Some(c) = self.find(id) {
-            c.thread.update(|t| {
+    /// Merges fetched history into a conversation; returns the page that
+    /// fills the next gap in what it holds, if any.
+    pub fn merge_history(
+        &self,
+        id: ConversationId,
+        page: crate::api::HistoryPage,
+    ) -> Option<Fetch> {
+        let c = self.find(id)?;
+        let gap = c
+            .thread
+            .try_update(|t| {
                 t.merge_page(page.messages, page.more);
-            });
-            if self.selected.get_untracked() == Some(id) && crate::chat::link::page_visible() {
-                self.mark_read(id);
-            }
+                Fetch::gap(t)
+            })
+            .flatten();
+        if self.selected.get_untracked() == Some(id) && crate::chat::link::page_visible() {
+            self.mark_read(id);
         }
+        gap
     }
 
-    /// Applies one server message. Returns a conversation whose history
-    /// should be fetched (new to this page and not empty).
-    pub fn apply(&self, msg: ServerMsg) -> Option<ConversationId> {
+    /// Applies one server message. Returns a history page to fetch: the
+    /// newest of a conversation new to this page and not empty, or one that
+    /// fills a gap a message left (see [`Thread::gap`]).
+    pub fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
         match msg {
             ServerMsg::Welcome { conversations, .. } => {
                 if let Some(current) = conversations {
@@ -176,15 +186,20 @@ impl ConsoleState {
                 let id = message.conversation;
                 let from_visitor = message.author == Author::Visitor;
                 if let Some(c) = self.find(id) {
-                    c.thread.update(|t| {
-                        t.merge(message);
-                    });
+                    let gap = c
+                        .thread
+                        .try_update(|t| {
+                            t.merge(message);
+                            Fetch::gap(t)
+                        })
+                        .flatten();
                     if from_visitor
                         && self.selected.get_untracked() == Some(id)
                         && crate::chat::link::page_visible()
                     {
                         self.mark_read(id);
                     }
+                    return gap;
                 }
             }
             ServerMsg::Ack {
@@ -242,7 +257,7 @@ impl ConsoleState {
         None
     }
 
-    fn upsert(&self, summary: ConversationSummary) -> Option<ConversationId> {
+    fn upsert(&self, summary: ConversationSummary) -> Option<Fetch> {
         let id = summary.id;
         if summary.status == ConversationStatus::Closed {
             self.remove(id);
@@ -264,7 +279,10 @@ impl ConsoleState {
         if self.selected.get_untracked().is_none() {
             self.selected.set(Some(id));
         }
-        fetch.then_some(id)
+        fetch.then_some(Fetch {
+            conversation: id,
+            before: None,
+        })
     }
 
     fn remove(&self, id: ConversationId) {
@@ -287,6 +305,75 @@ mod tests {
     use super::*;
     use crate::chat::LinkStatus;
     use crate::protocol::{AgentId, ConversationStatus, ConversationSummary};
+
+    /// See the widget's test of the same name: a tab resumes below a gap
+    /// and asks for the page that fills it.
+    #[test]
+    fn a_gap_is_fetched_and_never_resumed_past() {
+        let owner = Owner::new();
+        owner.set();
+        let state = ConsoleState::new(AgentInfo {
+            id: AgentId(1),
+            name: "Ann".into(),
+            is_admin: false,
+            capacity: 5,
+            disabled: false,
+        });
+        let id = ConversationId(7);
+        state.apply(ServerMsg::Conversation {
+            conversation: ConversationSummary {
+                id,
+                status: ConversationStatus::Assigned,
+                visitor_label: "Visitor 1".into(),
+                agent_name: Some("Ann".into()),
+                visitor_online: true,
+                agent_online: true,
+                last_seq: 0,
+                agent_read_seq: 0,
+                queue_position: None,
+            },
+        });
+        let message = |seq: i64| ServerMsg::Message {
+            message: crate::protocol::ChatMessage {
+                id: crate::protocol::MessageId(format!("m{seq}")),
+                conversation: id,
+                seq,
+                author: Author::Visitor,
+                author_name: None,
+                text: format!("question {seq}"),
+                event: None,
+                sent_at: 0,
+            },
+        };
+        let after = |state: &ConsoleState| match state.hello() {
+            ClientMsg::Hello { resume, .. } => resume
+                .iter()
+                .find(|r| r.conversation == id)
+                .map(|r| r.after),
+            _ => None,
+        };
+        assert_eq!(state.apply(message(1)), None);
+        assert_eq!(
+            state.apply(message(3)),
+            Some(Fetch {
+                conversation: id,
+                before: Some(3)
+            })
+        );
+        assert_eq!(after(&state), Some(1));
+        let filled = state.merge_history(
+            id,
+            crate::api::HistoryPage {
+                messages: vec![match message(2) {
+                    ServerMsg::Message { message } => message,
+                    _ => unreachable!(),
+                }],
+                more: true,
+            },
+        );
+        assert_eq!(filled, None, "no gap is left");
+        assert_eq!(after(&state), Some(3));
+    }
 
     /// See the widget's test of the same name: the console marks its
     /// resends the same way.

@@ -154,12 +154,19 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
 }
 
 /// Fetches the newest page of `id`'s history, or the page before `before`,
-/// and merges it into the tab (browser only).
+/// and merges it into the tab; then fills the next gap in what the tab
+/// holds, if any (and if this page made progress) (browser only).
 #[cfg(feature = "hydrate")]
 fn fetch_history(state: ConsoleState, id: crate::protocol::ConversationId, before: Option<i64>) {
     leptos::task::spawn_local(async move {
         match crate::api::conversation_history(id, before).await {
-            Ok(page) => state.merge_history(id, page),
+            Ok(page) => {
+                if let Some(gap) = state.merge_history(id, page) {
+                    if gap.before != before {
+                        fetch_history(state, id, gap.before);
+                    }
+                }
+            }
             Err(e) => state.error.set(Some(super::strings::error_text(&e))),
         }
     });
@@ -175,8 +182,8 @@ fn connect(state: ConsoleState) {
         socket::Handlers {
             hello: move || state.hello(),
             on_message: move |msg| {
-                if let Some(id) = state.apply(msg) {
-                    fetch_history(state, id, None);
+                if let Some(fetch) = state.apply(msg) {
+                    fetch_history(state, fetch.conversation, fetch.before);
                 }
             },
             retry: move || state.resend_pending(f64::from(socket::RETRY_MS)),

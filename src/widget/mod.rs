@@ -163,7 +163,8 @@ fn take_open_request() -> bool {
 }
 
 /// Fetches the newest page of the visitor's conversation, or the page before
-/// `before`, and merges it if the widget still shows that conversation.
+/// `before`, and merges it if the widget still shows that conversation; then
+/// fills the next gap in what it holds, if any (and if this page made progress).
 #[cfg(feature = "hydrate")]
 fn fetch_history(state: WidgetState, before: Option<i64>) {
     use crate::client::local_storage;
@@ -173,11 +174,18 @@ fn fetch_history(state: WidgetState, before: Option<i64>) {
     };
     leptos::task::spawn_local(async move {
         if let Ok(Some(history)) = crate::api::visitor_history(token, before).await {
-            state.thread.update(|t| {
-                if t.conversation == Some(history.conversation.id) {
-                    t.merge_page(history.page.messages, history.page.more);
-                }
-            });
+            let gap = state
+                .thread
+                .try_update(|t| {
+                    if t.conversation == Some(history.conversation.id) {
+                        t.merge_page(history.page.messages, history.page.more);
+                    }
+                    t.gap()
+                })
+                .flatten();
+            if gap.is_some() && gap != before {
+                fetch_history(state, gap);
+            }
         }
     });
 }
@@ -199,8 +207,8 @@ fn connect(state: WidgetState) {
                 let _ = storage.set_item(state::TOKEN_KEY, t);
             }
         }
-        if state.apply(msg).is_some() {
-            fetch_history(state, None);
+        if let Some(fetch) = state.apply(msg) {
+            fetch_history(state, fetch.before);
         }
     };
     socket::start(

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::chat::{Notice, Outbox, Thread};
+use crate::chat::{Fetch, Notice, Outbox, Thread};
 use crate::protocol::{
     Author, ClientMsg, ConversationStatus, ConversationSummary, ErrorCode, Party, Resume, ServerMsg,
 };
@@ -62,7 +62,7 @@ impl WidgetState {
             t.conversation
                 .map(|conversation| Resume {
                     conversation,
-                    after: t.last_seq(),
+                    after: t.resume_after(),
                 })
                 .into_iter()
                 .collect()
@@ -116,9 +116,10 @@ impl WidgetState {
         }
     }
 
-    /// Applies one server message. Returns a conversation whose history
-    /// should be fetched (we switched to it and it already has messages).
-    pub fn apply(&self, msg: ServerMsg) -> Option<crate::protocol::ConversationId> {
+    /// Applies one server message. Returns a history page to fetch: the
+    /// newest of a conversation we switched to that already has messages,
+    /// or one that fills a gap the message left (see [`Thread::gap`]).
+    pub fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
         match msg {
             ServerMsg::Welcome { agents_online, .. } => {
                 self.agents_online.set(Some(agents_online));
@@ -141,7 +142,10 @@ impl WidgetState {
                     self.thread.update(|t| t.switch_to(id));
                 }
                 self.conversation.set(Some(conversation));
-                return fetch.then_some(id);
+                return fetch.then_some(Fetch {
+                    conversation: id,
+                    before: None,
+                });
             }
             ServerMsg::Message { message } => {
                 let current = self.thread.with_untracked(|t| t.conversation);
@@ -149,18 +153,19 @@ impl WidgetState {
                     return None;
                 }
                 let from_agent = message.author == Author::Agent;
-                let added = self
+                let (added, gap) = self
                     .thread
                     .try_update(|t| {
                         if t.conversation.is_none() {
                             t.switch_to(message.conversation);
                         }
-                        t.merge(message)
+                        (t.merge(message), Fetch::gap(t))
                     })
-                    .unwrap_or(false);
+                    .unwrap_or((false, None));
                 if added && from_agent && !self.open.get_untracked() {
                     self.unread.update(|n| *n += 1);
                 }
+                return gap;
             }
             ServerMsg::Ack { id, seq, .. } => self.thread.update(|t| t.ack(&id, seq)),
             ServerMsg::Presence {
@@ -218,6 +223,50 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    fn message(seq: i64) -> ServerMsg {
+        ServerMsg::Message {
+            message: crate::protocol::ChatMessage {
+                id: crate::protocol::MessageId(format!("m{seq}")),
+                conversation: crate::protocol::ConversationId(3),
+                seq,
+                author: Author::Agent,
+                author_name: Some("Ann".into()),
+                text: format!("reply {seq}"),
+                event: None,
+                sent_at: 0,
+            },
+        }
+    }
+
+    /// A message that arrives past a gap asks for the page that fills it,
+    /// and a reconnect meanwhile resumes below the gap, not past it.
+    #[test]
+    fn a_gap_is_fetched_and_never_resumed_past() {
+        let owner = Owner::new();
+        owner.set();
+        let state = WidgetState::new();
+        assert_eq!(state.apply(message(1)), None);
+        assert_eq!(state.apply(message(2)), None);
+        let gap = state.apply(message(4));
+        assert_eq!(
+            gap,
+            Some(Fetch {
+                conversation: crate::protocol::ConversationId(3),
+                before: Some(4)
+            })
+        );
+        let ClientMsg::Hello { resume, .. } = state.hello(None) else {
+            panic!("hello");
+        };
+        assert_eq!(resume.len(), 1);
+        assert_eq!(resume[0].after, 2, "resumes below the gap");
+        assert_eq!(state.apply(message(3)), None);
+        let ClientMsg::Hello { resume, .. } = state.hello(None) else {
+            panic!("hello");
+        };
+        assert_eq!(resume[0].after, 4);
     }
 
     /// The server looks up only sends marked as resends: the first send of
