@@ -81,6 +81,9 @@ struct Cli {
     /// Idle sockets open during the second chat scenario (quick 1,000; full 5,000).
     #[arg(long)]
     idle_during_chat: Option<usize>,
+    /// Idle sockets pinging in step during the third chat scenario (5,000).
+    #[arg(long)]
+    idle_pinging: Option<usize>,
     /// Seconds of each maxrate step (quick 5; full 10).
     #[arg(long)]
     step_secs: Option<f64>,
@@ -104,6 +107,8 @@ enum Scenario {
     Idle,
     Chat,
     ChatIdle,
+    /// Chat while 5,000 idle sockets ping in step.
+    ChatPings,
     Maxrate,
     History,
     Assets,
@@ -117,6 +122,8 @@ struct Plan {
     rate: f64,
     duration: Duration,
     idle_during_chat: usize,
+    /// Idle sockets whose pings come in one wave during a chat phase.
+    idle_pinging: usize,
     steps: Vec<f64>,
     /// Idle sockets open while kefu is run at its highest rate again (the
     /// goal names 5,000).
@@ -140,6 +147,7 @@ impl Plan {
             idle_during_chat: cli
                 .idle_during_chat
                 .unwrap_or(if full { 5_000 } else { 1_000 }),
+            idle_pinging: cli.idle_pinging.unwrap_or(5_000),
             steps: vec![
                 1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0,
                 60_000.0, 70_000.0, 85_000.0, 100_000.0,
@@ -221,6 +229,7 @@ async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()>
             plan.idle = room;
         }
         plan.idle_during_chat = plan.idle_during_chat.min(room);
+        plan.idle_pinging = plan.idle_pinging.min(room);
     }
     let core = pinned.then_some(0);
     let work = std::env::temp_dir().join(format!("kefu-bench-{}", std::process::id()));

@@ -493,6 +493,8 @@ async fn run_phase(
 /// Many open sockets that only ping.
 pub struct IdleSet {
     stop: watch::Sender<bool>,
+    /// Bumped by [`IdleSet::ping_all`]: every socket pings at once.
+    waves: watch::Sender<u64>,
     tasks: Vec<JoinHandle<()>>,
     pub connected: usize,
     pub failed: usize,
@@ -504,6 +506,13 @@ pub struct IdleSet {
 }
 
 impl IdleSet {
+    /// Makes every socket ping now, together, and keep its 20 s schedule
+    /// from here: their pings are then in step, as those of browsers that
+    /// all reconnected at once after a restart.
+    pub fn ping_all(&self) {
+        self.waves.send_modify(|n| *n += 1);
+    }
+
     /// Closes every socket (drops them), waiting at most `max` for the tasks.
     pub async fn close(self, max: Duration) {
         let _ = self.stop.send(true);
@@ -522,6 +531,7 @@ impl IdleSet {
 /// its welcome; on the relay it says hello to nobody.
 pub async fn open_idle(target: Target, n: usize, concurrency: usize) -> IdleSet {
     let (stop, stop_rx) = watch::channel(false);
+    let (waves, waves_rx) = watch::channel(0u64);
     let gate = Arc::new(Semaphore::new(concurrency));
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Result<u32, String>>();
     let started = Instant::now();
@@ -531,6 +541,7 @@ pub async fn open_idle(target: Target, n: usize, concurrency: usize) -> IdleSet 
         let gate = gate.clone();
         let done = done_tx.clone();
         let mut stop = stop_rx.clone();
+        let mut wave = waves_rx.clone();
         let open = open.clone();
         tasks.push(tokio::spawn(async move {
             let Ok(permit) = gate.acquire_owned().await else {
@@ -578,6 +589,12 @@ pub async fn open_idle(target: Target, n: usize, concurrency: usize) -> IdleSet 
                             break;
                         }
                     }
+                    Ok(()) = wave.changed() => {
+                        keepalive.reset();
+                        if ws.send(ping()).await.is_err() {
+                            break;
+                        }
+                    }
                     _ = stop.changed() => break,
                 }
             }
@@ -586,6 +603,7 @@ pub async fn open_idle(target: Target, n: usize, concurrency: usize) -> IdleSet 
     drop(done_tx);
     let mut set = IdleSet {
         stop,
+        waves,
         tasks,
         connected: 0,
         failed: 0,

@@ -234,7 +234,10 @@ async fn scenarios_all(
         records.extend(rs);
     }
 
-    let needs_load = wants(Scenario::Chat) || wants(Scenario::ChatIdle) || wants(Scenario::Maxrate);
+    let needs_load = wants(Scenario::Chat)
+        || wants(Scenario::ChatIdle)
+        || wants(Scenario::ChatPings)
+        || wants(Scenario::Maxrate);
     if needs_load || wants(Scenario::History) {
         kefu.connect_agents(names).await?;
     }
@@ -306,6 +309,31 @@ async fn scenarios_all(
         show(
             &format!(
                 "chat with {m} idle sockets open: {offered} msgs/s for {:?}",
+                plan.duration
+            ),
+            &rs,
+            chat_cols,
+        );
+        records.extend(rs);
+        kefu.recorder
+            .settle(Duration::from_millis(500), Duration::from_secs(30))
+            .await;
+    }
+
+    if wants(Scenario::ChatPings) {
+        let m = plan.idle_pinging;
+        println!("\nchat while {m} idle sockets ping in step…");
+        let r = match relay.as_deref_mut() {
+            Some(side) => {
+                Some(scenarios::chat_with_ping_wave(side, m, plan.rate, plan.duration).await)
+            }
+            None => None,
+        };
+        let k = scenarios::chat_with_ping_wave(kefu, m, plan.rate, plan.duration).await;
+        let rs = pair(k, r);
+        show(
+            &format!(
+                "chat while {m} idle sockets ping at once, 3 s in: {offered} msgs/s for {:?}",
                 plan.duration
             ),
             &rs,

@@ -331,6 +331,32 @@ pub async fn chat_with_idle(side: &mut Side, idle: usize, rate: f64, duration: D
     r
 }
 
+/// When the wave of pings comes in [`chat_with_ping_wave`]'s phase.
+const WAVE_AFTER: Duration = Duration::from_secs(3);
+
+/// Chat at `rate` per conversation while `idle` idle sockets are open and
+/// all ping at the same moment, [`WAVE_AFTER`] into the phase (and every
+/// 20 s after): the case of browsers that reconnected together after a
+/// restart. What a wave of keep-alives costs the chat shows in its p99.9
+/// and max.
+pub async fn chat_with_ping_wave(
+    side: &mut Side,
+    idle: usize,
+    rate: f64,
+    duration: Duration,
+) -> Record {
+    let set = load::open_idle(side.target, idle, CONNECT_CONCURRENCY).await;
+    let waves = async {
+        tokio::time::sleep(WAVE_AFTER).await;
+        set.ping_all();
+    };
+    let (mut r, ()) = tokio::join!(phase(side, "chat+pings", rate, duration), waves);
+    r.params.insert("idle_connections".into(), idle as f64);
+    r.set("idle_open", set.connected as f64);
+    set.close(Duration::from_secs(30)).await;
+    r
+}
+
 /// The cost of idle sockets at full load: with `idle` idle visitor sockets
 /// open, kefu is run at 90 % of `best` (its highest rate that held with none
 /// open), then at `best`. The goal: no more than 10 % less with them open.
