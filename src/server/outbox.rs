@@ -38,10 +38,9 @@ struct Queue {
     bytes: usize,
     /// While the socket's own task sends what a new socket must see first
     /// (its conversations, what it missed), live frames wait here; see
-    /// [`Conn::hold`]. Boxed: 8 bytes in every idle socket instead of 32;
-    /// only sockets being set up pay for the queue.
-    #[allow(clippy::box_collection)]
-    held: Option<Box<VecDeque<Outbound>>>,
+    /// [`Conn::hold`]. Boxed: 8 bytes in every idle socket; only sockets
+    /// being set up pay for the rest.
+    held: Option<Box<Queue>>,
 }
 
 impl Queue {
@@ -56,17 +55,19 @@ impl Queue {
         self.frames.push_back(item);
     }
 
-    /// A live frame: behind the held ones while held.
-    fn push_live(&mut self, item: Outbound) {
-        match &mut self.held {
-            Some(held) => {
-                if let Outbound::Frame(f) = &item {
-                    self.bytes += f.len();
-                }
-                held.push_back(item);
-            }
-            None => self.push(item),
+    /// Queues a live frame: behind the held ones while held. Held frames
+    /// have a budget of their own, so that they never keep the socket's own
+    /// task from sending. False (nothing queued) when the budget is spent.
+    fn push_live(&mut self, item: Outbound) -> bool {
+        let queue = match &mut self.held {
+            Some(held) => &mut **held,
+            None => self,
+        };
+        if !queue.has_room() {
+            return false;
         }
+        queue.push(item);
+        true
     }
 }
 
@@ -140,15 +141,12 @@ impl Conn {
     /// closing. While the socket is held ([`Conn::hold`]) the frame waits
     /// behind what the socket's own task sends.
     pub fn push(&self, frame: &Utf8Bytes) {
-        let mut frames = self.out.frames();
-        if !frames.has_room() {
-            drop(frames);
+        let queued = self.out.frames().push_live(Outbound::Frame(frame.clone()));
+        if queued {
+            self.out.ready.notify_one();
+        } else {
             self.out.overflow.notify_one();
-            return;
         }
-        frames.push_live(Outbound::Frame(frame.clone()));
-        drop(frames);
-        self.out.ready.notify_one();
     }
 
     /// From now until [`Conn::release`], frames pushed by others (live
@@ -168,8 +166,9 @@ impl Conn {
     pub fn release(&self) {
         let mut frames = self.out.frames();
         if let Some(held) = frames.held.take() {
-            let empty = held.is_empty();
-            frames.frames.extend(*held);
+            let empty = held.frames.is_empty();
+            frames.bytes += held.bytes;
+            frames.frames.extend(held.frames);
             drop(frames);
             if !empty {
                 self.out.ready.notify_one();
@@ -236,14 +235,7 @@ impl Writer {
                 let mut frames = self.out.frames();
                 if !frames.frames.is_empty() {
                     let batch = std::mem::take(&mut frames.frames);
-                    frames.bytes = frames.held.as_ref().map_or(0, |held| {
-                        held.iter()
-                            .map(|o| match o {
-                                Outbound::Frame(f) => f.len(),
-                                Outbound::Close(..) => 0,
-                            })
-                            .sum()
-                    });
+                    frames.bytes = 0;
                     drop(frames);
                     self.out.room.notify_waiters();
                     return Some(batch);
@@ -336,6 +328,34 @@ mod tests {
             text(&batch),
             [r#"{"type":"pong"}"#, "live 1", "live 2", "live 3"]
         );
+    }
+
+    /// Live frames held for a socket being set up never keep its own task
+    /// from sending (which would stall its set-up with the hub's lock held):
+    /// past their own budget they overflow, and the socket is closed.
+    #[tokio::test]
+    async fn held_frames_overflow_on_their_own_budget() {
+        let (conn, writer) = Conn::new(1);
+        conn.hold();
+        let kib = Utf8Bytes::from("x".repeat(1024));
+        for _ in 0..OUTBOX_BYTES / 1024 + 1 {
+            conn.push(&kib);
+        }
+        let overflowed = conn.overflowed();
+        tokio::pin!(overflowed);
+        tokio::time::timeout(std::time::Duration::from_secs(1), overflowed)
+            .await
+            .expect("overflow is signalled");
+        tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            conn.send(&ServerMsg::Pong),
+        )
+        .await
+        .expect("the socket's own frames still go in");
+        conn.release();
+        let batch = writer.next_batch().await.expect("frames");
+        assert_eq!(batch.len(), 1 + OUTBOX_BYTES / 1024);
+        assert_eq!(text(&batch)[0], r#"{"type":"pong"}"#);
     }
 
     /// The bound is bytes, not frames: a commit that hands an agent thousands
