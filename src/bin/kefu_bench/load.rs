@@ -27,6 +27,9 @@ pub type Ws = WebSocketStream<TcpStream>;
 
 /// Keep-alive period (the protocol asks for a ping every 20 s).
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// How far apart the first and the last ping of a wave of idle sockets are
+/// ([`IdleSet::ping_all`]).
+pub const WAVE_SPREAD: Duration = Duration::from_secs(2);
 /// Bound on connecting plus the first answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// A send this late after it was due counts as "late" (the load generator lagging).
@@ -506,9 +509,10 @@ pub struct IdleSet {
 }
 
 impl IdleSet {
-    /// Makes every socket ping now, together, and keep its 20 s schedule
-    /// from here: their pings are then in step, as those of browsers that
-    /// all reconnected at once after a restart.
+    /// Makes every socket ping within the next [`WAVE_SPREAD`] (evenly
+    /// spread over it, in the order they opened) and keep its 20 s schedule
+    /// from there: their pings are then in step, as those of browsers that
+    /// all reconnected within two seconds after a restart.
     pub fn ping_all(&self) {
         self.waves.send_modify(|n| *n += 1);
     }
@@ -537,7 +541,9 @@ pub async fn open_idle(target: Target, n: usize, concurrency: usize) -> IdleSet 
     let started = Instant::now();
     let open = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::with_capacity(n);
-    for _ in 0..n {
+    for i in 0..n {
+        // This socket's place in a wave of pings.
+        let offset = WAVE_SPREAD.mul_f64(i as f64 / n.max(1) as f64);
         let gate = gate.clone();
         let done = done_tx.clone();
         let mut stop = stop_rx.clone();
@@ -590,10 +596,7 @@ pub async fn open_idle(target: Target, n: usize, concurrency: usize) -> IdleSet 
                         }
                     }
                     Ok(()) = wave.changed() => {
-                        keepalive.reset();
-                        if ws.send(ping()).await.is_err() {
-                            break;
-                        }
+                        keepalive.reset_at(Instant::now() + offset);
                     }
                     _ = stop.changed() => break,
                 }

@@ -333,7 +333,7 @@ async fn scenarios_all(
         let rs = pair(k, r);
         show(
             &format!(
-                "chat while {m} idle sockets ping at once, 3 s in: {offered} msgs/s for {:?}",
+                "chat while {m} idle sockets ping within 2 s, 3 s in: {offered} msgs/s for {:?}",
                 plan.duration
             ),
             &rs,

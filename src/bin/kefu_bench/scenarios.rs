@@ -335,9 +335,9 @@ pub async fn chat_with_idle(side: &mut Side, idle: usize, rate: f64, duration: D
 const WAVE_AFTER: Duration = Duration::from_secs(3);
 
 /// Chat at `rate` per conversation while `idle` idle sockets are open and
-/// all ping at the same moment, [`WAVE_AFTER`] into the phase (and every
-/// 20 s after): the case of browsers that reconnected together after a
-/// restart. What a wave of keep-alives costs the chat shows in its p99.9
+/// all ping within two seconds, from [`WAVE_AFTER`] into the phase (and
+/// every 20 s after): the case of browsers that reconnected together after
+/// a restart. What a wave of keep-alives costs the chat shows in its p99.9
 /// and max.
 pub async fn chat_with_ping_wave(
     side: &mut Side,
