@@ -306,12 +306,8 @@ mod tests {
     use crate::chat::LinkStatus;
     use crate::protocol::{AgentId, ConversationStatus, ConversationSummary};
 
-    /// See the widget's test of the same name: a tab resumes below a gap
-    /// and asks for the page that fills it.
-    #[test]
-    fn a_gap_is_fetched_and_never_resumed_past() {
-        let owner = Owner::new();
-        owner.set();
+    /// A console signed in as Ann, with conversation `id` open in a tab.
+    fn console_with_tab(id: ConversationId) -> ConsoleState {
         let state = ConsoleState::new(AgentInfo {
             id: AgentId(1),
             name: "Ann".into(),
@@ -319,7 +315,6 @@ mod tests {
             capacity: 5,
             disabled: false,
         });
-        let id = ConversationId(7);
         state.apply(ServerMsg::Conversation {
             conversation: ConversationSummary {
                 id,
@@ -333,6 +328,17 @@ mod tests {
                 queue_position: None,
             },
         });
+        state
+    }
+
+    /// See the widget's test of the same name: a tab resumes below a gap
+    /// and asks for the page that fills it.
+    #[test]
+    fn a_gap_is_fetched_and_never_resumed_past() {
+        let owner = Owner::new();
+        owner.set();
+        let id = ConversationId(7);
+        let state = console_with_tab(id);
         let message = |seq: i64| ServerMsg::Message {
             message: crate::protocol::ChatMessage {
                 id: crate::protocol::MessageId(format!("m{seq}")),
@@ -381,30 +387,11 @@ mod tests {
     fn a_first_send_is_unmarked_and_every_resend_is_marked() {
         let owner = Owner::new();
         owner.set();
-        let state = ConsoleState::new(AgentInfo {
-            id: AgentId(1),
-            name: "Ann".into(),
-            is_admin: false,
-            capacity: 5,
-            disabled: false,
-        });
+        let id = ConversationId(7);
+        let state = console_with_tab(id);
         let (tx, mut rx) = futures::channel::mpsc::unbounded();
         state.outbox.attach(tx);
         state.outbox.status.set(LinkStatus::Online);
-        let id = ConversationId(7);
-        state.apply(ServerMsg::Conversation {
-            conversation: ConversationSummary {
-                id,
-                status: ConversationStatus::Assigned,
-                visitor_label: "Visitor 1".into(),
-                agent_name: Some("Ann".into()),
-                visitor_online: true,
-                agent_online: true,
-                last_seq: 0,
-                agent_read_seq: 0,
-                queue_position: None,
-            },
-        });
 
         state.send_text(id, "hi".into());
         state.resend_pending(0.0);

@@ -297,45 +297,39 @@ async fn scenarios_all(
         records.extend(rs);
     }
 
-    if wants(Scenario::ChatIdle) {
-        let m = plan.idle_during_chat;
-        println!("\nchat with {m} idle sockets open…");
-        let r = match relay.as_deref_mut() {
-            Some(side) => Some(scenarios::chat_with_idle(side, m, plan.rate, plan.duration).await),
-            None => None,
-        };
-        let k = scenarios::chat_with_idle(kefu, m, plan.rate, plan.duration).await;
-        let rs = pair(k, r);
-        show(
-            &format!(
-                "chat with {m} idle sockets open: {offered} msgs/s for {:?}",
-                plan.duration
+    // The chat again with idle sockets open: quiet, or pinging in step.
+    let idle_chats = [
+        (
+            Scenario::ChatIdle,
+            plan.idle_during_chat,
+            false,
+            format!("chat with {} idle sockets open", plan.idle_during_chat),
+        ),
+        (
+            Scenario::ChatPings,
+            plan.idle_pinging,
+            true,
+            format!(
+                "chat while {} idle sockets ping within 2 s, 3 s in",
+                plan.idle_pinging
             ),
-            &rs,
-            chat_cols,
-        );
-        records.extend(rs);
-        kefu.recorder
-            .settle(Duration::from_millis(500), Duration::from_secs(30))
-            .await;
-    }
-
-    if wants(Scenario::ChatPings) {
-        let m = plan.idle_pinging;
-        println!("\nchat while {m} idle sockets ping in step…");
+        ),
+    ];
+    for (scenario, m, pinging, title) in idle_chats {
+        if !wants(scenario) {
+            continue;
+        }
+        println!("\n{title}…");
         let r = match relay.as_deref_mut() {
             Some(side) => {
-                Some(scenarios::chat_with_ping_wave(side, m, plan.rate, plan.duration).await)
+                Some(scenarios::chat_with_idle(side, m, pinging, plan.rate, plan.duration).await)
             }
             None => None,
         };
-        let k = scenarios::chat_with_ping_wave(kefu, m, plan.rate, plan.duration).await;
+        let k = scenarios::chat_with_idle(kefu, m, pinging, plan.rate, plan.duration).await;
         let rs = pair(k, r);
         show(
-            &format!(
-                "chat while {m} idle sockets ping within 2 s, 3 s in: {offered} msgs/s for {:?}",
-                plan.duration
-            ),
+            &format!("{title}: {offered} msgs/s for {:?}", plan.duration),
             &rs,
             chat_cols,
         );

@@ -321,36 +321,29 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
     r
 }
 
-/// A chat phase with `idle` idle visitor sockets open meanwhile.
-pub async fn chat_with_idle(side: &mut Side, idle: usize, rate: f64, duration: Duration) -> Record {
-    let set = load::open_idle(side.target, idle, CONNECT_CONCURRENCY).await;
-    let mut r = phase(side, "chat+idle", rate, duration).await;
-    r.params.insert("idle_connections".into(), idle as f64);
-    r.set("idle_open", set.connected as f64);
-    set.close(Duration::from_secs(30)).await;
-    r
-}
-
-/// When the wave of pings comes in [`chat_with_ping_wave`]'s phase.
+/// When the wave of pings comes in a phase of [`chat_with_idle`].
 const WAVE_AFTER: Duration = Duration::from_secs(3);
 
-/// Chat at `rate` per conversation while `idle` idle sockets are open and
-/// all ping within two seconds, from [`WAVE_AFTER`] into the phase (and
-/// every 20 s after): the case of browsers that reconnected together after
-/// a restart. What a wave of keep-alives costs the chat shows in its p99.9
-/// and max.
-pub async fn chat_with_ping_wave(
+/// Chat at `rate` per conversation while `idle` idle sockets are open. With
+/// `pinging`, they all ping within two seconds from [`WAVE_AFTER`] into the
+/// phase (and every 20 s after): the case of browsers that reconnected
+/// together after a restart, whose cost shows in the p99.9 and max.
+pub async fn chat_with_idle(
     side: &mut Side,
     idle: usize,
+    pinging: bool,
     rate: f64,
     duration: Duration,
 ) -> Record {
     let set = load::open_idle(side.target, idle, CONNECT_CONCURRENCY).await;
     let waves = async {
-        tokio::time::sleep(WAVE_AFTER).await;
-        set.ping_all();
+        if pinging {
+            tokio::time::sleep(WAVE_AFTER).await;
+            set.ping_all();
+        }
     };
-    let (mut r, ()) = tokio::join!(phase(side, "chat+pings", rate, duration), waves);
+    let name = if pinging { "chat+pings" } else { "chat+idle" };
+    let (mut r, ()) = tokio::join!(phase(side, name, rate, duration), waves);
     r.params.insert("idle_connections".into(), idle as f64);
     r.set("idle_open", set.connected as f64);
     set.close(Duration::from_secs(30)).await;
