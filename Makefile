@@ -20,15 +20,17 @@ run: build
 	./target/release/kefu --db $(KEFU_DB) serve
 
 fmt:
-	cargo fmt
+	cargo fmt --all
 
 lint: setup
-	cargo fmt --check
+	cargo fmt --all --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p kefu-bench --all-targets -- -D warnings
 
 unit: setup
 	cargo test --features ssr
+	cargo test -p kefu-bench
 
 e2e: setup-test build
 	cd end2end && { npx playwright test || { node scripts/failures.mjs; exit 1; }; }
@@ -44,9 +46,10 @@ screenshot: setup-test build
 	cd end2end && npx playwright test --config playwright.docs.config.ts
 
 # Load, latency, memory and asset-size benchmarks of the release build against
-# a bare relay (bench/README.md). BENCH_ARGS=--full for the goal-sized run.
+# a bare relay (bench/README.md; the harness is the workspace member bench/).
+# BENCH_ARGS=--full for the goal-sized run.
 bench: setup build
-	LEPTOS_OUTPUT_NAME=kefu cargo build --release --features ssr --bin kefu-bench
+	LEPTOS_OUTPUT_NAME=kefu cargo build --release -p kefu-bench
 	ulimit -n 1048576 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	echo "bench: open-files limit $$(ulimit -n)"; \
 	./target/release/kefu-bench --out bench/results $(BENCH_ARGS)

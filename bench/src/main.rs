@@ -1,4 +1,6 @@
-//! `kefu-bench`: the benchmark harness behind `make bench` (bench/README.md).
+//! `kefu-bench`: the benchmark harness behind `make bench` (bench/README.md),
+//! a workspace member of its own so that the product's `ssr` build carries
+//! none of its dependencies (its WebSocket client, the baseline relay).
 //!
 //! Starts the release `kefu` next to this binary on a temporary database
 //! (or targets a running one with `--url`), and a bare WebSocket relay as a
@@ -8,17 +10,11 @@
 //! JSON line per result to `<out>/<date>.jsonl` (plus `<out>/latency.svg`).
 //! Every load targets 127.0.0.1 only; every loop is bounded.
 
-#[path = "kefu_bench/load.rs"]
 mod load;
-#[path = "kefu_bench/procs.rs"]
 mod procs;
-#[path = "kefu_bench/relay.rs"]
 mod relay;
-#[path = "kefu_bench/report.rs"]
 mod report;
-#[path = "kefu_bench/run.rs"]
 mod run;
-#[path = "kefu_bench/scenarios.rs"]
 mod scenarios;
 
 use std::net::SocketAddr;
