@@ -26,20 +26,21 @@ use crate::protocol::{
     PROTOCOL_VERSION,
 };
 
-/// Frames larger than this close the socket outright (1009); frames between
-/// [`MAX_FRAME_BYTES`] and this get a typed `frame_too_large` error.
 mod guards;
 mod serve;
 
 use guards::{End, Ended, Pace, Revocation};
 use serve::serve;
 
+/// Frames larger than this end the socket outright (dropped, without a
+/// close frame: docs/PROTOCOL.md); frames between [`MAX_FRAME_BYTES`] and
+/// this get a typed `frame_too_large` error.
 const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;
 /// A socket that says nothing for this long is closed (clients ping every 20 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Time allowed for the first frame.
 /// Most messages of one socket waiting for storage at once.
 const MAX_IN_FLIGHT: usize = 256;
+/// Time allowed for the first frame.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often an agent socket re-checks that its session is still valid.
 const SESSION_CHECK: Duration = Duration::from_secs(60);
