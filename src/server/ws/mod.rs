@@ -3,6 +3,10 @@
 //! Each socket gets a writer task fed by a bounded outbox and a reader loop
 //! that decodes [`ClientMsg`] frames and hands them to the [`Hub`]. A bad
 //! frame is answered with a typed error and never closes the socket.
+//!
+//! Here: the endpoints, each socket's set-up, writer and end; `hello.rs`
+//! the first exchange and registration; `serve.rs` the reader loop;
+//! `guards.rs` what else ends a socket and the pace of its messages.
 
 use std::net::IpAddr;
 
@@ -21,15 +25,14 @@ use super::outbox;
 use super::security::{ClientAddr, SecurityState};
 use super::shutdown::Shutdown;
 use super::AppState;
-use crate::protocol::{
-    AgentInfo, ClientMsg, ErrorCode, Resume, ServerMsg, VisitorInfo, MAX_FRAME_BYTES,
-    PROTOCOL_VERSION,
-};
+use crate::protocol::{AgentInfo, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES};
 
 mod guards;
+mod hello;
 mod serve;
 
 use guards::{End, Ended, Pace, Revocation};
+use hello::{close_invalid_text, read_hello, register};
 use serve::serve;
 
 /// Frames larger than this end the socket outright (dropped, without a
@@ -46,13 +49,6 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
 const SESSION_CHECK: Duration = Duration::from_secs(60);
 /// Time the writer gets to flush after the reader is done.
 const WRITER_FLUSH: Duration = Duration::from_secs(2);
-
-/// What `hello` said.
-struct Hello {
-    version: u16,
-    token: Option<String>,
-    resume: Vec<Resume>,
-}
 
 /// Bytes each socket reads at a time: a `hello` or `ping` fits; a larger
 /// frame grows the buffer to its own length once its header is read. Every
@@ -147,23 +143,6 @@ pub async fn agent_socket(
         (Err(e), _) => {
             tracing::error!(error = %e, "session lookup failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "try again later").into_response()
-        }
-    }
-}
-
-/// Reads the next client message; `Err` when the socket is done.
-async fn next_msg(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
-    conn: &Conn,
-) -> Result<ClientMsg, End> {
-    loop {
-        let frame = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
-            Ok(Some(Ok(frame))) => frame,
-            Ok(Some(Err(e))) => return Err(read_error(&e)),
-            _ => return Err(End::Gone),
-        };
-        if let Some(msg) = decode(frame, conn).map_err(|()| End::Gone)? {
-            return Ok(msg);
         }
     }
 }
@@ -381,121 +360,5 @@ async fn finish(
     };
     if tokio::time::timeout(WRITER_FLUSH, drain).await.is_err() {
         writer.abort();
-    }
-}
-
-/// Waits for `hello`; other frames meanwhile get `hello_first`. A text
-/// frame that is not UTF-8 closes the socket with 1007.
-async fn read_hello(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
-    conn: &Conn,
-) -> Option<Hello> {
-    loop {
-        match next_msg(stream, conn).await {
-            Ok(ClientMsg::Hello {
-                version,
-                token,
-                resume,
-            }) => {
-                return Some(Hello {
-                    version,
-                    token,
-                    resume,
-                })
-            }
-            Err(End::InvalidText) => {
-                close_invalid_text(conn).await;
-                return None;
-            }
-            Ok(_) => {
-                conn.send(&ServerMsg::error(
-                    ErrorCode::HelloFirst,
-                    "the first message must be hello",
-                    None,
-                ))
-                .await
-            }
-            Err(_) => return None,
-        }
-    }
-}
-
-/// Closes a socket that sent a text frame that is not UTF-8 (RFC 6455 §7.4.1: 1007).
-async fn close_invalid_text(conn: &Conn) {
-    conn.close(1007, "text frames must be UTF-8").await;
-}
-
-/// Identifies the peer, welcomes it and registers it with the hub.
-async fn register(
-    hello: Hello,
-    conn: &Conn,
-    hub: &Hub,
-    agent: Option<crate::protocol::AgentInfo>,
-) -> Option<Peer> {
-    let Hello {
-        version,
-        token,
-        resume,
-    } = hello;
-    if version != PROTOCOL_VERSION {
-        conn.close(4000, "unsupported protocol version").await;
-        return None;
-    }
-    let resume: Vec<Resume> = resume.into_iter().take(1000).collect();
-    match agent {
-        Some(info) => {
-            conn.send(&ServerMsg::Welcome {
-                visitor: None,
-                agent: Some(info.clone()),
-                agents_online: true,
-                conversations: Some(hub.conversations_of(info.id)),
-            })
-            .await;
-            hub.agent_connected(&info, conn, &resume).await;
-            Some(Peer::Agent(info))
-        }
-        None => {
-            let storage = hub.storage();
-            let known = match &token {
-                Some(t) if t.len() <= 128 => {
-                    match storage.visitor_by_token(&auth::token_hash(t)).await {
-                        Ok(found) => found,
-                        Err(e) => {
-                            // Not a new visitor: a storage failure. Let the client retry.
-                            tracing::error!(error = %e, "looking up a visitor failed");
-                            conn.close(1011, "try again later").await;
-                            return None;
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let (visitor, issued) = match known {
-                Some(v) => (v, None),
-                None => {
-                    let token = auth::new_token();
-                    match storage.create_visitor(&auth::token_hash(&token)).await {
-                        Ok(v) => (v, Some(token)),
-                        Err(e) => {
-                            tracing::error!(error = %e, "creating a visitor failed");
-                            conn.close(1011, "try again later").await;
-                            return None;
-                        }
-                    }
-                }
-            };
-            conn.send(&ServerMsg::Welcome {
-                visitor: Some(VisitorInfo {
-                    label: visitor.label(),
-                    token: issued,
-                }),
-                agent: None,
-                agents_online: hub.agents_online(),
-                conversations: None,
-            })
-            .await;
-            hub.visitor_connected(visitor, conn, &resume).await;
-            Some(Peer::Visitor(visitor))
-        }
     }
 }

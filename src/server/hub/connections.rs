@@ -1,0 +1,203 @@
+//! Sockets coming and going: registration with the snapshot and replay a
+//! new socket gets, presence notices, and the start of an agent's grace period.
+
+use std::time::Instant;
+
+use super::state::AgentLive;
+use super::{closed_summary, encode, Conn, Hub};
+use crate::protocol::{
+    AgentId, AgentInfo, ConversationId, ConversationSummary, Party, Resume, ServerMsg,
+};
+use crate::server::storage::VisitorId;
+
+impl Hub {
+    /// Registers a visitor socket; tells the agent the visitor is (back) online;
+    /// sends this socket the visitor's newest conversation and what it missed.
+    /// The socket is held ([`Conn::hold`]) meanwhile: messages announced
+    /// after it was registered follow the replayed ones.
+    pub async fn visitor_connected(&self, visitor: VisitorId, conn: &Conn, resume: &[Resume]) {
+        let _guard = self.0.lifecycle.lock().await;
+        conn.hold();
+        let open = {
+            let mut st = self.state();
+            let conns = st.visitors.entry(visitor).or_default();
+            conns.push(conn.clone());
+            let first = conns.len() == 1;
+            let open = st.by_visitor.get(&visitor).copied();
+            if let (true, Some(id)) = (first, open) {
+                if let Some(agent) = st.convs.get(&id).and_then(|c| c.agent) {
+                    st.to_agent(
+                        agent,
+                        &encode(&ServerMsg::Presence {
+                            conversation: id,
+                            party: Party::Visitor,
+                            online: true,
+                        }),
+                    );
+                    st.announce(id);
+                }
+            }
+            open.and_then(|id| st.summary(id))
+        };
+        let summary = match open {
+            Some(summary) => Some(summary),
+            None => match self.storage().latest_conversation(visitor).await {
+                Ok(row) => row.map(|row| closed_summary(&row)),
+                Err(e) => {
+                    tracing::error!(error = %e, "loading a visitor's conversation failed");
+                    None
+                }
+            },
+        };
+        if let Some(summary) = summary {
+            let id = summary.id;
+            // Announced when registered (live summaries): nothing later is replayed.
+            let upto = summary.last_seq;
+            conn.send(&ServerMsg::Conversation {
+                conversation: summary,
+            })
+            .await;
+            if let Some(r) = resume.iter().find(|r| r.conversation == id) {
+                self.replay(conn, id, r.after, upto).await;
+            }
+        }
+        conn.release();
+    }
+
+    /// Forgets a visitor socket; the last one gone tells the agent the visitor left.
+    pub async fn visitor_disconnected(&self, visitor: VisitorId, conn_id: u64) {
+        let _guard = self.0.lifecycle.lock().await;
+        let mut st = self.state();
+        let Some(conns) = st.visitors.get_mut(&visitor) else {
+            return;
+        };
+        conns.retain(|c| c.id() != conn_id);
+        if !conns.is_empty() {
+            return;
+        }
+        st.visitors.remove(&visitor);
+        if let Some(&id) = st.by_visitor.get(&visitor) {
+            if let Some(agent) = st.convs.get(&id).and_then(|c| c.agent) {
+                st.to_agent(
+                    agent,
+                    &encode(&ServerMsg::Presence {
+                        conversation: id,
+                        party: Party::Visitor,
+                        online: false,
+                    }),
+                );
+                st.announce(id);
+            }
+        }
+    }
+
+    /// Registers an agent socket, sends it every conversation the agent
+    /// serves (replaying what it missed; held meanwhile, as in
+    /// [`Hub::visitor_connected`]), and hands out queued conversations.
+    pub async fn agent_connected(&self, agent: &AgentInfo, conn: &Conn, resume: &[Resume]) {
+        let _guard = self.0.lifecycle.lock().await;
+        conn.hold();
+        let summaries = {
+            let mut st = self.state();
+            let was_any_online = st.agents_online();
+            let live = st
+                .agents
+                .entry(agent.id)
+                .or_insert_with(|| AgentLive::new(agent.name.clone(), agent.capacity));
+            live.name = agent.name.clone();
+            live.capacity = agent.capacity;
+            live.conns.push(conn.clone());
+            let back = live.conns.len() == 1;
+            if back {
+                live.epoch += 1;
+                live.idle_since = Instant::now();
+            }
+            let convs: Vec<ConversationId> = live.convs.iter().copied().collect();
+            if back {
+                let frame_for = |id| {
+                    encode(&ServerMsg::Presence {
+                        conversation: id,
+                        party: Party::Agent,
+                        online: true,
+                    })
+                };
+                for &id in &convs {
+                    if let Some(c) = st.convs.get(&id) {
+                        st.to_visitor(c.visitor, &frame_for(id));
+                    }
+                }
+                if !was_any_online {
+                    st.broadcast_availability();
+                }
+            }
+            let summaries: Vec<ConversationSummary> =
+                convs.iter().filter_map(|id| st.summary(*id)).collect();
+            if back {
+                for &id in &convs {
+                    if let Some(c) = st.convs.get(&id) {
+                        if let Some(s) = st.summary(id) {
+                            st.to_visitor(
+                                c.visitor,
+                                &encode(&ServerMsg::Conversation { conversation: s }),
+                            );
+                        }
+                    }
+                }
+            }
+            summaries
+        };
+        // The summaries' last seqs were read when the socket was registered:
+        // later messages reach it live.
+        let upto: Vec<(ConversationId, i64)> =
+            summaries.iter().map(|s| (s.id, s.last_seq)).collect();
+        for summary in summaries {
+            conn.send(&ServerMsg::Conversation {
+                conversation: summary,
+            })
+            .await;
+        }
+        for r in resume {
+            if let Some(&(_, last)) = upto.iter().find(|(id, _)| *id == r.conversation) {
+                self.replay(conn, r.conversation, r.after, last).await;
+            }
+        }
+        conn.release();
+        self.dispatch().await;
+    }
+
+    /// Forgets an agent socket; the last one gone starts the grace period.
+    pub async fn agent_disconnected(&self, agent: AgentId, conn_id: u64) {
+        let _guard = self.0.lifecycle.lock().await;
+        let epoch = {
+            let mut st = self.state();
+            let Some(live) = st.agents.get_mut(&agent) else {
+                return;
+            };
+            live.conns.retain(|c| c.id() != conn_id);
+            if live.online() {
+                return;
+            }
+            live.epoch += 1;
+            let epoch = live.epoch;
+            let convs: Vec<ConversationId> = live.convs.iter().copied().collect();
+            for id in convs {
+                if let Some(c) = st.convs.get(&id) {
+                    st.to_visitor(
+                        c.visitor,
+                        &encode(&ServerMsg::Presence {
+                            conversation: id,
+                            party: Party::Agent,
+                            online: false,
+                        }),
+                    );
+                }
+                st.announce(id);
+            }
+            if !st.agents_online() {
+                st.broadcast_availability();
+            }
+            epoch
+        };
+        self.start_grace(agent, epoch);
+    }
+}

@@ -1,0 +1,262 @@
+//! The conversations' lifecycle: grace periods and requeueing, opening,
+//! assignment by capacity (the queue), closing.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::state::ConvLive;
+use super::{encode, Conn, Hub};
+use crate::protocol::{
+    AgentId, AgentInfo, ConversationId, ConversationStatus, ErrorCode, ServerMsg, SystemEvent,
+};
+use crate::server::storage::VisitorId;
+
+impl Hub {
+    pub(super) fn start_grace(&self, agent: AgentId, epoch: u64) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(hub.0.grace).await;
+            hub.grace_expired(agent, epoch).await;
+        });
+    }
+
+    /// After the grace period: an agent still away loses their conversations to the queue.
+    async fn grace_expired(&self, agent: AgentId, epoch: u64) {
+        let _guard = self.0.lifecycle.lock().await;
+        let (name, convs) = {
+            let mut st = self.state();
+            let Some(live) = st.agents.get_mut(&agent) else {
+                return;
+            };
+            if live.online() || live.epoch != epoch {
+                return;
+            }
+            (live.name.clone(), std::mem::take(&mut live.convs))
+        };
+        self.requeue(&name, convs).await;
+    }
+
+    /// An agent was disabled or removed: their conversations go back to the
+    /// queue at once, and the hub forgets them until they sign in again.
+    pub async fn agent_removed(&self, agent: AgentId) {
+        let _guard = self.0.lifecycle.lock().await;
+        let Some(live) = self.state().agents.remove(&agent) else {
+            return;
+        };
+        self.requeue(&live.name, live.convs).await;
+        if !self.state().agents_online() {
+            self.state().broadcast_availability();
+        }
+    }
+
+    /// Puts `convs` (taken from agent `name`) back at the head of the queue,
+    /// tells their visitors, and hands them out again (lifecycle lock held).
+    async fn requeue(&self, name: &str, convs: BTreeSet<ConversationId>) {
+        // Oldest first, ahead of conversations that queued later.
+        for &id in convs.iter().rev() {
+            if let Err(e) = self.storage().requeue(id).await {
+                tracing::error!(error = %e, "requeueing a conversation failed");
+            }
+            {
+                let mut st = self.state();
+                if let Some(c) = st.convs.get_mut(&id) {
+                    c.agent = None;
+                }
+                st.queue.push_front(id);
+            }
+        }
+        for &id in &convs {
+            self.post_system(
+                id,
+                SystemEvent::Requeued {
+                    agent: name.to_owned(),
+                },
+            )
+            .await;
+            self.state().announce(id);
+        }
+        self.dispatch().await;
+    }
+
+    /// The visitor opened the chat: open a conversation if none is open and an agent is online.
+    pub async fn visitor_start(&self, visitor: VisitorId, conn: &Conn) {
+        let _guard = self.0.lifecycle.lock().await;
+        let (open, online) = {
+            let st = self.state();
+            (st.by_visitor.get(&visitor).copied(), st.agents_online())
+        };
+        if let Some(id) = open {
+            let summary = self.state().summary(id);
+            if let Some(summary) = summary {
+                conn.send(&ServerMsg::Conversation {
+                    conversation: summary,
+                })
+                .await;
+            }
+            return;
+        }
+        if !online {
+            conn.send(&ServerMsg::Availability {
+                agents_online: false,
+            })
+            .await;
+            return;
+        }
+        if self.open_conversation(visitor, conn).await.is_some() {
+            self.dispatch().await;
+        }
+    }
+
+    /// Creates and queues a conversation (lifecycle lock held by the caller).
+    pub(super) async fn open_conversation(
+        &self,
+        visitor: VisitorId,
+        conn: &Conn,
+    ) -> Option<ConversationId> {
+        let limit = self.0.conversations_per_hour.load(Ordering::Relaxed);
+        let since = crate::server::storage::now_ms() - 3_600_000;
+        match self.storage().conversations_since(visitor, since).await {
+            Ok(n) if n >= i64::from(limit) => {
+                conn.send(&ServerMsg::error(
+                    ErrorCode::SlowDown,
+                    "too many new conversations; try again later",
+                    None,
+                ))
+                .await;
+                return None;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "counting conversations failed"),
+        }
+        match self.storage().create_conversation(visitor).await {
+            Ok(id) => {
+                let mut st = self.state();
+                st.convs.insert(
+                    id,
+                    ConvLive {
+                        visitor,
+                        agent: None,
+                        last_seq: 0,
+                        agent_read_seq: 0,
+                    },
+                );
+                st.by_visitor.insert(visitor, id);
+                st.queue.push_back(id);
+                st.announce(id);
+                Some(id)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "creating a conversation failed");
+                conn.send(&ServerMsg::error(
+                    ErrorCode::Storage,
+                    "the conversation could not be opened; try again",
+                    None,
+                ))
+                .await;
+                None
+            }
+        }
+    }
+
+    /// Hands queued conversations to online agents with free capacity, in
+    /// queue order, then tells every waiting visitor their place.
+    pub(super) async fn dispatch(&self) {
+        loop {
+            let next = {
+                let st = self.state();
+                st.queue
+                    .front()
+                    .copied()
+                    .zip(st.pick_agent())
+                    .map(|(id, agent)| (id, agent, st.agents[&agent].name.clone()))
+            };
+            let Some((id, agent, name)) = next else {
+                break;
+            };
+            if let Err(e) = self.storage().assign(id, agent).await {
+                tracing::error!(error = %e, "assigning a conversation failed");
+                break;
+            }
+            {
+                let mut st = self.state();
+                st.queue.retain(|c| *c != id);
+                if let Some(c) = st.convs.get_mut(&id) {
+                    c.agent = Some(agent);
+                }
+                if let Some(a) = st.agents.get_mut(&agent) {
+                    a.convs.insert(id);
+                    a.idle_since = Instant::now();
+                }
+                st.announce(id);
+            }
+            self.post_system(id, SystemEvent::Assigned { agent: name })
+                .await;
+        }
+        let st = self.state();
+        for &id in &st.queue {
+            st.announce(id);
+        }
+    }
+
+    /// The agent ends a conversation; the visitor is told, and capacity frees.
+    pub async fn close(&self, agent: &AgentInfo, id: ConversationId, conn: &Conn) {
+        let _guard = self.0.lifecycle.lock().await;
+        if !self.serves(agent.id, id) {
+            conn.send(&ServerMsg::error(
+                ErrorCode::Forbidden,
+                "that conversation is not yours to close",
+                None,
+            ))
+            .await;
+            return;
+        }
+        self.post_system(
+            id,
+            SystemEvent::Closed {
+                agent: agent.name.clone(),
+            },
+        )
+        .await;
+        if let Err(e) = self.storage().close(id).await {
+            tracing::error!(error = %e, "closing a conversation failed");
+            conn.send(&ServerMsg::error(
+                ErrorCode::Storage,
+                "the conversation could not be closed; try again",
+                None,
+            ))
+            .await;
+            return;
+        }
+        {
+            let mut st = self.state();
+            let Some(mut summary) = st.summary(id) else {
+                return;
+            };
+            summary.status = ConversationStatus::Closed;
+            st.to_both(
+                id,
+                &encode(&ServerMsg::Conversation {
+                    conversation: summary,
+                }),
+            );
+            if let Some(c) = st.convs.remove(&id) {
+                st.by_visitor.remove(&c.visitor);
+            }
+            if let Some(a) = st.agents.get_mut(&agent.id) {
+                a.convs.remove(&id);
+            }
+        }
+        self.dispatch().await;
+    }
+
+    /// An admin changed an agent's name or capacity.
+    pub async fn agent_updated(&self, agent: &AgentInfo) {
+        let _guard = self.0.lifecycle.lock().await;
+        if let Some(live) = self.state().agents.get_mut(&agent.id) {
+            live.name = agent.name.clone();
+            live.capacity = agent.capacity;
+        }
+        self.dispatch().await;
+    }
+}

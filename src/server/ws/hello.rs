@@ -1,0 +1,152 @@
+//! A socket's first exchange: waiting for `hello`, checking the version,
+//! identifying the visitor (by token) or taking the agent (from the
+//! session), `welcome`, and registering the socket with the hub.
+
+use axum::extract::ws::WebSocket;
+use futures::StreamExt;
+
+use super::guards::End;
+use super::{decode, read_error, IDLE_TIMEOUT};
+use crate::protocol::{ClientMsg, ErrorCode, Resume, ServerMsg, VisitorInfo, PROTOCOL_VERSION};
+use crate::server::auth;
+use crate::server::hub::{Conn, Hub, Peer};
+
+/// What `hello` said.
+pub(super) struct Hello {
+    version: u16,
+    token: Option<String>,
+    resume: Vec<Resume>,
+}
+
+/// Reads the next client message; `Err` when the socket is done.
+async fn next_msg(
+    stream: &mut futures::stream::SplitStream<WebSocket>,
+    conn: &Conn,
+) -> Result<ClientMsg, End> {
+    loop {
+        let frame = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(Some(Err(e))) => return Err(read_error(&e)),
+            _ => return Err(End::Gone),
+        };
+        if let Some(msg) = decode(frame, conn).map_err(|()| End::Gone)? {
+            return Ok(msg);
+        }
+    }
+}
+
+/// Waits for `hello`; other frames meanwhile get `hello_first`. A text
+/// frame that is not UTF-8 closes the socket with 1007.
+pub(super) async fn read_hello(
+    stream: &mut futures::stream::SplitStream<WebSocket>,
+    conn: &Conn,
+) -> Option<Hello> {
+    loop {
+        match next_msg(stream, conn).await {
+            Ok(ClientMsg::Hello {
+                version,
+                token,
+                resume,
+            }) => {
+                return Some(Hello {
+                    version,
+                    token,
+                    resume,
+                })
+            }
+            Err(End::InvalidText) => {
+                close_invalid_text(conn).await;
+                return None;
+            }
+            Ok(_) => {
+                conn.send(&ServerMsg::error(
+                    ErrorCode::HelloFirst,
+                    "the first message must be hello",
+                    None,
+                ))
+                .await
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Closes a socket that sent a text frame that is not UTF-8 (RFC 6455 §7.4.1: 1007).
+pub(super) async fn close_invalid_text(conn: &Conn) {
+    conn.close(1007, "text frames must be UTF-8").await;
+}
+
+/// Identifies the peer, welcomes it and registers it with the hub.
+pub(super) async fn register(
+    hello: Hello,
+    conn: &Conn,
+    hub: &Hub,
+    agent: Option<crate::protocol::AgentInfo>,
+) -> Option<Peer> {
+    let Hello {
+        version,
+        token,
+        resume,
+    } = hello;
+    if version != PROTOCOL_VERSION {
+        conn.close(4000, "unsupported protocol version").await;
+        return None;
+    }
+    let resume: Vec<Resume> = resume.into_iter().take(1000).collect();
+    match agent {
+        Some(info) => {
+            conn.send(&ServerMsg::Welcome {
+                visitor: None,
+                agent: Some(info.clone()),
+                agents_online: true,
+                conversations: Some(hub.conversations_of(info.id)),
+            })
+            .await;
+            hub.agent_connected(&info, conn, &resume).await;
+            Some(Peer::Agent(info))
+        }
+        None => {
+            let storage = hub.storage();
+            let known = match &token {
+                Some(t) if t.len() <= 128 => {
+                    match storage.visitor_by_token(&auth::token_hash(t)).await {
+                        Ok(found) => found,
+                        Err(e) => {
+                            // Not a new visitor: a storage failure. Let the client retry.
+                            tracing::error!(error = %e, "looking up a visitor failed");
+                            conn.close(1011, "try again later").await;
+                            return None;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let (visitor, issued) = match known {
+                Some(v) => (v, None),
+                None => {
+                    let token = auth::new_token();
+                    match storage.create_visitor(&auth::token_hash(&token)).await {
+                        Ok(v) => (v, Some(token)),
+                        Err(e) => {
+                            tracing::error!(error = %e, "creating a visitor failed");
+                            conn.close(1011, "try again later").await;
+                            return None;
+                        }
+                    }
+                }
+            };
+            conn.send(&ServerMsg::Welcome {
+                visitor: Some(VisitorInfo {
+                    label: visitor.label(),
+                    token: issued,
+                }),
+                agent: None,
+                agents_online: hub.agents_online(),
+                conversations: None,
+            })
+            .await;
+            hub.visitor_connected(visitor, conn, &resume).await;
+            Some(Peer::Visitor(visitor))
+        }
+    }
+}
