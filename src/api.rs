@@ -5,44 +5,11 @@
 //! Endpoints are fixed (`POST /api/<name>`, form-encoded arguments, JSON
 //! answers) so that other clients and load generators can call them.
 
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::error::AppError;
-use crate::protocol::{AgentInfo, ChatMessage, ConversationId, ConversationSummary};
+use crate::protocol::{AgentInfo, ConversationId};
+use leptos::prelude::*;
 
-/// What `/console` should show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ConsoleView {
-    /// No account exists yet: offer the one-time setup form.
-    NeedsSetup,
-    /// Show the sign-in form.
-    SignedOut,
-    /// Show the console.
-    SignedIn(AgentInfo),
-}
-
-/// Messages per history page: what opening a conversation fetches, and
-/// what each "earlier messages" click adds.
-pub const HISTORY_PAGE: i64 = 50;
-
-/// One page of a conversation's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryPage {
-    /// Up to [`HISTORY_PAGE`] messages, oldest first.
-    pub messages: Vec<ChatMessage>,
-    /// Whether older messages exist before the first one here.
-    pub more: bool,
-}
-
-/// A visitor's newest conversation and one page of its messages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VisitorThread {
-    /// The conversation.
-    pub conversation: ConversationSummary,
-    /// The newest page of its messages (or the page before `before`).
-    pub page: HistoryPage,
-}
+pub use crate::protocol::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
 
 /// Whether any agent is online now (drawn on the widget's launcher).
 #[server(endpoint = "agent_availability")]
@@ -57,7 +24,7 @@ pub async fn visitor_history(
     token: String,
     before: Option<i64>,
 ) -> Result<Option<VisitorThread>, AppError> {
-    crate::server::api::visitor_history(&token, before).await
+    crate::server::edge::api::visitor_history(&token, before).await
 }
 
 /// The newest page of messages of a conversation the signed-in agent serves,
@@ -67,39 +34,39 @@ pub async fn conversation_history(
     conversation: ConversationId,
     before: Option<i64>,
 ) -> Result<HistoryPage, AppError> {
-    let agent = crate::server::api::signed_in().await?;
-    crate::server::api::conversation_history(&agent, conversation, before).await
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::conversation_history(&agent, conversation, before).await
 }
 
 /// What `/console` should show for this browser.
 #[server(endpoint = "console_session")]
 pub async fn console_session() -> Result<ConsoleView, AppError> {
-    crate::server::api::console_session().await
+    crate::server::edge::api::console_session().await
 }
 
 /// Creates the first admin (only while no account exists) and signs them in.
 #[server(endpoint = "setup_admin")]
 pub async fn setup_admin(name: String, password: String) -> Result<AgentInfo, AppError> {
-    crate::server::api::setup_admin(&name, password).await
+    crate::server::edge::api::setup_admin(&name, password).await
 }
 
 /// Signs an agent in: sets the HttpOnly session cookie.
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(name: String, password: String) -> Result<AgentInfo, AppError> {
-    crate::server::api::sign_in(&name, password).await
+    crate::server::edge::api::sign_in(&name, password).await
 }
 
 /// Ends this browser's session.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    crate::server::api::sign_out().await
+    crate::server::edge::api::sign_out().await
 }
 
 /// Admins: every agent account.
 #[server(endpoint = "list_agents")]
 pub async fn list_agents() -> Result<Vec<AgentInfo>, AppError> {
-    let agent = crate::server::api::signed_in().await?;
-    crate::server::api::list_agents(&agent).await
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::list_agents(&agent).await
 }
 
 /// Admins: adds an agent. `admin` is a checkbox ("on" when ticked).
@@ -110,8 +77,8 @@ pub async fn add_agent(
     capacity: u32,
     #[server(default)] admin: Option<String>,
 ) -> Result<AgentInfo, AppError> {
-    let agent = crate::server::api::signed_in().await?;
-    crate::server::api::add_agent(&agent, &name, password, capacity, admin.is_some()).await
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::add_agent(&agent, &name, password, capacity, admin.is_some()).await
 }
 
 /// Admins: changes an agent's capacity and whether they may sign in.
@@ -122,13 +89,13 @@ pub async fn update_agent(
     capacity: u32,
     #[server(default)] disabled: Option<String>,
 ) -> Result<AgentInfo, AppError> {
-    let admin = crate::server::api::signed_in().await?;
-    crate::server::api::update_agent(&admin, id, capacity, disabled.is_some()).await
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::update_agent(&admin, id, capacity, disabled.is_some()).await
 }
 
 /// Admins: removes an agent; their open conversations go back to the queue.
 #[server(endpoint = "remove_agent")]
 pub async fn remove_agent(id: crate::protocol::AgentId) -> Result<(), AppError> {
-    let admin = crate::server::api::signed_in().await?;
-    crate::server::api::remove_agent(&admin, id).await
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::remove_agent(&admin, id).await
 }

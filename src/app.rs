@@ -55,7 +55,7 @@ fn lazy_page() -> bool {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
-    crate::server::security::set_page_headers();
+    crate::server::edge::security::set_page_headers();
     view! {
         <Stylesheet id="kefu" href="/pkg/kefu.css" />
         <Title text="kefu" />

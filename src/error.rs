@@ -1,12 +1,16 @@
-//! Errors that server functions return: serializable, and safe to show to
-//! users (internal details are logged on the server, never sent).
+//! Errors that server functions return: typed for Rust callers, and on the
+//! wire only a [`ErrorCode`] (plus how long to wait, for sign-in
+//! throttling), which each UI turns into its own words. Internal details
+//! are logged on the server, never sent.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::protocol::ErrorCode;
 
 /// Why an account form was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
     /// The name is blank.
     NameEmpty,
@@ -27,7 +31,7 @@ pub enum Invalid {
 }
 
 /// The error type of every server function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppError {
     /// Not signed in, or the session ended.
     #[error("sign in first")]
@@ -56,9 +60,90 @@ pub enum AppError {
     /// The server failed; details are in its log.
     #[error("something went wrong on the server")]
     Internal,
-    /// The request did not reach the server, or its answer could not be read.
+    /// The request did not reach the server, or its answer could not be
+    /// read (made by the browser; the detail is for its console only).
     #[error("could not reach the server: {0}")]
     Transport(String),
+}
+
+impl AppError {
+    /// The code users are shown words for.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Unauthorized => ErrorCode::Unauthorized,
+            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::WrongCredentials => ErrorCode::WrongCredentials,
+            AppError::AlreadySetUp => ErrorCode::AlreadySetUp,
+            AppError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            AppError::Invalid(invalid) => match invalid {
+                Invalid::NameEmpty => ErrorCode::NameEmpty,
+                Invalid::NameTooLong => ErrorCode::NameTooLong,
+                Invalid::NameControl => ErrorCode::NameControl,
+                Invalid::PasswordLength => ErrorCode::PasswordLength,
+                Invalid::Capacity => ErrorCode::Capacity,
+                Invalid::NameTaken => ErrorCode::NameTaken,
+                Invalid::SelfLockout => ErrorCode::SelfLockout,
+                Invalid::Form => ErrorCode::BadForm,
+            },
+            AppError::Internal => ErrorCode::Internal,
+            AppError::Transport(_) => ErrorCode::Unreachable,
+        }
+    }
+
+    /// The error for a code read off the wire (codes that no server function
+    /// returns, and unknown ones, read as [`AppError::Internal`]).
+    fn from_code(code: ErrorCode, retry_after_secs: Option<u64>) -> Self {
+        match code {
+            ErrorCode::Unauthorized => AppError::Unauthorized,
+            ErrorCode::Forbidden => AppError::Forbidden,
+            ErrorCode::NotFound => AppError::NotFound,
+            ErrorCode::WrongCredentials => AppError::WrongCredentials,
+            ErrorCode::AlreadySetUp => AppError::AlreadySetUp,
+            ErrorCode::TooManyAttempts => AppError::TooManyAttempts {
+                retry_after_secs: retry_after_secs.unwrap_or(1),
+            },
+            ErrorCode::NameEmpty => AppError::Invalid(Invalid::NameEmpty),
+            ErrorCode::NameTooLong => AppError::Invalid(Invalid::NameTooLong),
+            ErrorCode::NameControl => AppError::Invalid(Invalid::NameControl),
+            ErrorCode::PasswordLength => AppError::Invalid(Invalid::PasswordLength),
+            ErrorCode::Capacity => AppError::Invalid(Invalid::Capacity),
+            ErrorCode::NameTaken => AppError::Invalid(Invalid::NameTaken),
+            ErrorCode::SelfLockout => AppError::Invalid(Invalid::SelfLockout),
+            ErrorCode::BadForm => AppError::Invalid(Invalid::Form),
+            ErrorCode::Unreachable => AppError::Transport(String::new()),
+            _ => AppError::Internal,
+        }
+    }
+}
+
+/// The wire form: `{"code": "...", "retry_after_secs": 3}`.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    code: ErrorCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
+}
+
+impl Serialize for AppError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let retry_after_secs = match self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        Wire {
+            code: self.code(),
+            retry_after_secs,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AppError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = Wire::deserialize(deserializer)?;
+        Ok(AppError::from_code(wire.code, wire.retry_after_secs))
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -71,5 +156,46 @@ impl FromServerFnError for AppError {
             }
             other => AppError::Transport(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_travels_as_its_code_and_comes_back_the_same() {
+        let all = [
+            AppError::Unauthorized,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::WrongCredentials,
+            AppError::AlreadySetUp,
+            AppError::TooManyAttempts {
+                retry_after_secs: 7,
+            },
+            AppError::Invalid(Invalid::NameEmpty),
+            AppError::Invalid(Invalid::NameTooLong),
+            AppError::Invalid(Invalid::NameControl),
+            AppError::Invalid(Invalid::PasswordLength),
+            AppError::Invalid(Invalid::Capacity),
+            AppError::Invalid(Invalid::NameTaken),
+            AppError::Invalid(Invalid::SelfLockout),
+            AppError::Invalid(Invalid::Form),
+            AppError::Internal,
+        ];
+        for error in all {
+            let json = serde_json::to_value(&error).expect("serializes");
+            assert_eq!(json["code"], error.code().name(), "{json}");
+            let back: AppError = serde_json::from_value(json).expect("reads back");
+            assert_eq!(back, error);
+        }
+        assert_eq!(
+            serde_json::to_value(AppError::TooManyAttempts {
+                retry_after_secs: 3
+            })
+            .expect("serializes"),
+            serde_json::json!({"code": "too_many_attempts", "retry_after_secs": 3})
+        );
     }
 }

@@ -15,6 +15,8 @@ pub mod widget;
 pub mod client;
 
 #[cfg(feature = "ssr")]
+pub mod routes;
+#[cfg(feature = "ssr")]
 pub mod server;
 
 /// Entry point of the wasm bundle: hydrates the server-rendered page.

@@ -6,8 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use clap::Parser;
+use kefu::routes::router;
 use kefu::server::config::{AgentCommand, Cli, Command, ServeArgs};
-use kefu::server::{app, auth, storage::Storage, AppState};
+use kefu::server::storage::sqlite;
+use kefu::server::{secrets, AppState};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -59,7 +61,7 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     });
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown({
         let shutdown = shutdown.clone();
@@ -97,7 +99,7 @@ async fn shutdown_signal() {
 }
 
 async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
-    let storage = Storage::open(db)
+    let storage = sqlite::open(db)
         .await
         .with_context(|| format!("opening the database at {}", db.display()))?;
     match cmd {
@@ -128,7 +130,7 @@ async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
             kefu::accounts::check_capacity(capacity).map_err(|_| {
                 anyhow::anyhow!("capacity is 1 to {}", kefu::accounts::MAX_CAPACITY)
             })?;
-            let hash = auth::hash_password(password).await?;
+            let hash = secrets::hash_password(password).await?;
             let agent = storage
                 .create_agent(&name, &hash, capacity, admin, false)
                 .await

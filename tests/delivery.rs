@@ -24,7 +24,7 @@ use kefu::protocol::{
     Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS, PROTOCOL_VERSION,
 };
 use kefu::server::config::{Limits, Security};
-use kefu::server::outbox::OUTBOX_BYTES;
+use kefu::server::hub::OUTBOX_BYTES;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::net::TcpStream;
@@ -760,8 +760,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
     // And storage holds it once.
     let stored = server
         .state
-        .hub
-        .storage()
+        .storage
         .messages_after(conv, 0, 100)
         .await
         .expect("reading the conversation");

@@ -46,8 +46,10 @@ use kefu::protocol::{
     Resume, ServerMsg, TextProblem, VisitorInfo, MAX_FRAME_BYTES, MAX_MESSAGE_ID_LEN,
     MAX_TEXT_CHARS, PROTOCOL_VERSION,
 };
+use kefu::routes::router;
 use kefu::server::config::{Limits, Security};
-use kefu::server::{app, auth, AppState};
+use kefu::server::edge::auth;
+use kefu::server::AppState;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -803,14 +805,14 @@ async fn start_server() -> Server {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let router = app(state.clone());
+    let router = router(state.clone());
     tokio::spawn(async move {
         axum::serve(listener, router)
             .await
             .expect("the server runs");
     });
     // Sessions are made directly (no sign-in), so no real password hash is needed.
-    let storage = state.hub.storage();
+    let storage = &state.storage;
     let row = storage
         .create_agent("Fuzz", "not-a-password-hash", 100_000, false, false)
         .await

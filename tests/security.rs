@@ -24,8 +24,8 @@ use kefu::protocol::{
     ConversationSummary, ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo,
     PROTOCOL_VERSION,
 };
-use kefu::server::auth;
 use kefu::server::config::{Limits, Security};
+use kefu::server::secrets;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode};
@@ -172,8 +172,7 @@ impl Server {
     /// The stored messages of a conversation.
     async fn stored(&self, conversation: ConversationId) -> Vec<ChatMessage> {
         self.state
-            .hub
-            .storage()
+            .storage
             .messages_after(conversation, 0, 100_000)
             .await
             .expect("reading messages")
@@ -578,7 +577,7 @@ async fn only_admins_manage_agents() {
     let server = start_default().await;
     let (boss, admin_cookie) = server.signed_in_agent("Boss", true).await;
     let (bob, bob_cookie) = server.signed_in_agent("Bob", false).await;
-    let storage = server.state.hub.storage();
+    let storage = &server.state.storage;
     let (boss_id, bob_id) = (boss.0.to_string(), bob.0.to_string());
 
     let attempts: Vec<(&str, Vec<(&str, &str)>)> = vec![
@@ -955,7 +954,7 @@ async fn signing_out_closes_the_agent_socket_and_ends_the_session() {
 
 /// Sets a session's last use to `ago` before now.
 async fn age_session(db: &sqlx::SqlitePool, cookie: &str, column: &str, value: i64) {
-    let hash = auth::token_hash(token_of(cookie));
+    let hash = secrets::token_hash(token_of(cookie));
     let done = sqlx::query(&format!(
         "UPDATE sessions SET {column} = ? WHERE token_hash = ?"
     ))

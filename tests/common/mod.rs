@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use kefu::error::AppError;
 use kefu::protocol::AgentId;
+use kefu::routes::router;
 use kefu::server::config::Security;
-use kefu::server::storage::Storage;
-use kefu::server::{app, auth, AppState};
+use kefu::server::edge::auth;
+use kefu::server::storage::sqlite;
+use kefu::server::{secrets, AppState};
 use serde::de::DeserializeOwned;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,7 +32,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub async fn password_hash() -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     HASH.get_or_init(|| async {
-        auth::hash_password(PASSWORD.to_owned())
+        secrets::hash_password(PASSWORD.to_owned())
             .await
             .expect("hashing a password")
     })
@@ -90,7 +92,7 @@ pub async fn start_with(setup: Setup) -> Server {
     let state = match setup.busy_timeout {
         None => AppState::open(options, &db, setup.grace).await,
         Some(timeout) => {
-            let storage = Storage::open_with(&db, timeout)
+            let storage = sqlite::open_with(&db, timeout)
                 .await
                 .expect("the storage opens on a fresh database");
             AppState::with_storage(options, storage, setup.grace).await
@@ -102,7 +104,7 @@ pub async fn start_with(setup: Setup) -> Server {
         .await
         .expect("binding an ephemeral port");
     let addr = listener.local_addr().expect("the listener has an address");
-    let router = app(state.clone());
+    let router = router(state.clone());
     tokio::spawn(async move {
         let served = if setup.client_addresses {
             axum::serve(
@@ -302,8 +304,7 @@ impl Server {
     /// Creates an agent account (password [`PASSWORD`]) serving up to `capacity` chats.
     pub async fn add_agent_with(&self, name: &str, capacity: u32, is_admin: bool) -> AgentId {
         self.state
-            .hub
-            .storage()
+            .storage
             .create_agent(name, &password_hash().await, capacity, is_admin, false)
             .await
             .expect("creating an agent")
@@ -313,7 +314,7 @@ impl Server {
 
     /// Starts a session for `agent` directly in storage; returns the `Cookie` header value.
     pub async fn session_for(&self, agent: AgentId) -> String {
-        let storage = self.state.hub.storage();
+        let storage = &self.state.storage;
         let row = storage
             .agent_by_id(agent)
             .await

@@ -118,12 +118,8 @@ impl Hub {
         let since = crate::server::storage::now_ms() - 3_600_000;
         match self.storage().conversations_since(visitor, since).await {
             Ok(n) if n >= i64::from(limit) => {
-                conn.send(&ServerMsg::error(
-                    ErrorCode::SlowDown,
-                    "too many new conversations; try again later",
-                    None,
-                ))
-                .await;
+                conn.send(&ServerMsg::error(ErrorCode::SlowDown, None))
+                    .await;
                 return None;
             }
             Ok(_) => {}
@@ -148,12 +144,7 @@ impl Hub {
             }
             Err(e) => {
                 tracing::error!(error = %e, "creating a conversation failed");
-                conn.send(&ServerMsg::error(
-                    ErrorCode::Storage,
-                    "the conversation could not be opened; try again",
-                    None,
-                ))
-                .await;
+                conn.send(&ServerMsg::error(ErrorCode::Storage, None)).await;
                 None
             }
         }
@@ -203,12 +194,8 @@ impl Hub {
     pub async fn close(&self, agent: &AgentInfo, id: ConversationId, conn: &Conn) {
         let _guard = self.0.lifecycle.lock().await;
         if !self.serves(agent.id, id) {
-            conn.send(&ServerMsg::error(
-                ErrorCode::Forbidden,
-                "that conversation is not yours to close",
-                None,
-            ))
-            .await;
+            conn.send(&ServerMsg::error(ErrorCode::Forbidden, None))
+                .await;
             return;
         }
         self.post_system(
@@ -220,12 +207,7 @@ impl Hub {
         .await;
         if let Err(e) = self.storage().close(id).await {
             tracing::error!(error = %e, "closing a conversation failed");
-            conn.send(&ServerMsg::error(
-                ErrorCode::Storage,
-                "the conversation could not be closed; try again",
-                None,
-            ))
-            .await;
+            conn.send(&ServerMsg::error(ErrorCode::Storage, None)).await;
             return;
         }
         {

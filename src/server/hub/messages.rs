@@ -8,7 +8,7 @@ use crate::protocol::{
 };
 use tokio::sync::oneshot;
 
-use crate::server::storage::{Appended, NewMessage, VisitorId};
+use crate::server::storage::{Appended, NewMessage, StoreResult, VisitorId};
 
 /// A message as a person sent it, before the hub adds who wrote it.
 #[derive(Debug)]
@@ -52,11 +52,7 @@ pub enum Submitted {
 }
 
 pub(super) fn storage_error(id: &MessageId) -> ServerMsg {
-    ServerMsg::error(
-        ErrorCode::Storage,
-        "the message could not be stored; it will be retried",
-        Some(id.clone()),
-    )
+    ServerMsg::error(ErrorCode::Storage, Some(id.clone()))
 }
 
 impl Hub {
@@ -80,7 +76,7 @@ impl Hub {
         let conn = conn.clone();
         // Kept for the ack (or the error): the message itself moves on.
         let id = msg.id.clone();
-        let then = Box::new(move |stored: sqlx::Result<Appended>| {
+        let then = Box::new(move |stored: StoreResult<Appended>| {
             let reply = match stored {
                 Ok(Appended::New(message)) => {
                     let seq = message.seq;
@@ -96,11 +92,7 @@ impl Hub {
                     conversation,
                     seq: message.seq,
                 },
-                Ok(Appended::Closed) => ServerMsg::error(
-                    ErrorCode::ConversationClosed,
-                    "this conversation is closed",
-                    Some(id),
-                ),
+                Ok(Appended::Closed) => ServerMsg::error(ErrorCode::ConversationClosed, Some(id)),
                 Err(e) => {
                     tracing::error!(error = %e, "storing a message failed");
                     storage_error(&id)
@@ -153,11 +145,7 @@ impl Hub {
         typed: Typed,
     ) -> Submitted {
         if !self.serves(agent.id, conversation) {
-            return Submitted::Refused(ServerMsg::error(
-                ErrorCode::Forbidden,
-                "that conversation is not yours",
-                Some(typed.id),
-            ));
+            return Submitted::Refused(ServerMsg::error(ErrorCode::Forbidden, Some(typed.id)));
         }
         let msg = typed.by(Author::Agent, Some(agent.name.clone()));
         Submitted::Queued(self.submit(conversation, conn, msg).await)
@@ -175,7 +163,7 @@ impl Hub {
         };
         let (done, delivered) = oneshot::channel();
         let hub = self.clone();
-        let then = Box::new(move |stored: sqlx::Result<Appended>| {
+        let then = Box::new(move |stored: StoreResult<Appended>| {
             match stored {
                 Ok(Appended::New(message)) => hub.deliver(message, None),
                 Ok(_) => {}

@@ -19,10 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::auth::new_token;
-pub use super::outbox::{encode, Conn, Outbound, OUTBOX_BYTES};
-use super::storage::{Storage, VisitorId};
+use crate::server::secrets::new_token;
+mod outbox;
 use crate::protocol::{AgentId, AgentInfo, ConversationId, ConversationSummary};
+use crate::server::storage::{Storage, StoreResult, VisitorId};
+pub use outbox::{encode, Conn, Drain, Outbound, OUTBOX_BYTES};
 
 /// Most messages replayed per conversation on resume.
 const REPLAY_LIMIT: i64 = 100_000;
@@ -60,7 +61,7 @@ pub struct Hub(Arc<Inner>);
 impl Hub {
     /// Builds the hub from what storage holds: queued conversations wait, and
     /// agents who had conversations get their grace period to come back.
-    pub async fn load(storage: Storage, grace: Duration) -> sqlx::Result<Self> {
+    pub async fn load(storage: Storage, grace: Duration) -> StoreResult<Self> {
         let hub = Hub(Arc::new(Inner {
             storage: storage.clone(),
             grace,
@@ -118,8 +119,8 @@ impl Hub {
             .store(per_hour, Ordering::Relaxed);
     }
 
-    /// The storage this hub writes to.
-    pub fn storage(&self) -> &Storage {
+    /// The storage this hub writes to (its own handle: the edges hold theirs in `AppState`).
+    fn storage(&self) -> &Storage {
         &self.0.storage
     }
 
@@ -153,7 +154,7 @@ impl Hub {
     /// The summary a visitor sees of their conversation `row`.
     pub fn summary_for_visitor(
         &self,
-        row: &super::storage::ConversationRow,
+        row: &crate::server::storage::ConversationRow,
     ) -> ConversationSummary {
         self.state()
             .summary(row.id)
@@ -162,7 +163,7 @@ impl Hub {
 }
 
 /// A summary of a conversation the hub no longer tracks (closed).
-fn closed_summary(row: &super::storage::ConversationRow) -> ConversationSummary {
+fn closed_summary(row: &crate::server::storage::ConversationRow) -> ConversationSummary {
     ConversationSummary {
         id: row.id,
         status: row.status(),

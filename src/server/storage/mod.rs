@@ -1,111 +1,175 @@
-//! Everything kefu keeps on disk, in one SQLite file (WAL mode).
+//! Everything kefu keeps, behind one interface: [`Store`].
 //!
-//! The hub and the server functions call these methods; no SQL lives anywhere
-//! else. [`Storage`] opens the file; its methods are spread by what they
-//! store: accounts and sessions, visitors and conversations, messages.
+//! The hub and the edges call operations named for what they mean (append a
+//! message, assign a conversation, a page of history, a session) on a
+//! [`Storage`] held in `AppState`; no SQL lives outside this folder, and
+//! nothing above it knows which database answers. Each backend is a module
+//! of its own implementing the three traits ([`sqlite`] today; PostgreSQL
+//! is planned as a second).
 
-mod accounts;
-mod conversations;
-mod messages;
+mod error;
+pub mod sqlite;
+mod types;
 
-use std::path::Path;
-use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::fmt::Debug;
+use std::sync::Arc;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use async_trait::async_trait;
 
-pub use accounts::{AgentRow, CreateAgentError};
-pub use conversations::ConversationRow;
-pub(in crate::server) use messages::MessageRow;
-pub use messages::{Appended, NewMessage};
+pub use error::{StoreError, StoreResult};
+pub use types::{now_ms, AgentRow, Appended, ConversationRow, NewMessage, OnCommit, VisitorId};
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+use crate::protocol::{AgentId, ChatMessage, ConversationId};
+
+/// The database kefu runs on, shared by every task (cheap to clone).
+pub type Storage = Arc<dyn Store>;
+
+/// A complete backend: accounts, conversations and messages.
+pub trait Store: Accounts + Conversations + Messages + Debug {}
+
+impl<T: Accounts + Conversations + Messages + Debug> Store for T {}
+
+/// Agent accounts and their sign-in sessions.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// How many agent accounts exist.
+    async fn agent_count(&self) -> StoreResult<i64>;
+
+    /// Creates an account ([`StoreError::NameTaken`] if the name is taken).
+    /// With `only_if_none`, creates nothing (`None`) unless no account
+    /// exists yet (first-run setup), atomically.
+    async fn create_agent(
+        &self,
+        name: &str,
+        password_hash: &str,
+        capacity: u32,
+        is_admin: bool,
+        only_if_none: bool,
+    ) -> StoreResult<Option<AgentRow>>;
+
+    /// Looks an account up by name (case-insensitive).
+    async fn agent_by_name(&self, name: &str) -> StoreResult<Option<AgentRow>>;
+
+    /// One agent account.
+    async fn agent_by_id(&self, id: AgentId) -> StoreResult<Option<AgentRow>>;
+
+    /// Every account, by name.
+    async fn list_agents(&self) -> StoreResult<Vec<AgentRow>>;
+
+    /// Changes an agent's capacity and enabled state.
+    async fn update_agent(
+        &self,
+        id: AgentId,
+        capacity: u32,
+        disabled: bool,
+    ) -> StoreResult<Option<AgentRow>>;
+
+    /// Removes an agent account and their sessions. Their past messages keep
+    /// their name; their conversations must already be closed or requeued.
+    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool>;
+
+    /// Stores a session for `agent` that ends at `expires_at` (ms).
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        agent: AgentId,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+
+    /// The enabled agent behind a session that is neither past its absolute
+    /// expiry nor unused since `idle_since` (ms). With `touch`, marks the
+    /// session used (at most once a minute, to spare writes).
+    async fn session_agent(
+        &self,
+        token_hash: &[u8],
+        idle_since: i64,
+        touch: bool,
+    ) -> StoreResult<Option<AgentRow>>;
+
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+
+    /// Ends every session of an agent.
+    async fn delete_agent_sessions(&self, agent: AgentId) -> StoreResult<()>;
 }
 
-/// How long a write waits for a locked database before it fails.
-pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Visitors and their conversations: the queue and assignment as stored.
+#[async_trait]
+pub trait Conversations: Send + Sync {
+    /// The visitor with this token hash.
+    async fn visitor_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<VisitorId>>;
 
-/// A visitor's row id (never sent to browsers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct VisitorId(pub i64);
+    /// Creates a visitor known by this token hash.
+    async fn create_visitor(&self, token_hash: &[u8]) -> StoreResult<VisitorId>;
 
-impl VisitorId {
-    /// The label agents see, e.g. "Visitor 12".
-    pub fn label(self) -> String {
-        format!("Visitor {}", self.0)
-    }
+    /// Opens a new, queued conversation for `visitor`.
+    async fn create_conversation(&self, visitor: VisitorId) -> StoreResult<ConversationId>;
+
+    /// How many conversations `visitor` started after `since` (ms).
+    async fn conversations_since(&self, visitor: VisitorId, since: i64) -> StoreResult<i64>;
+
+    /// Every conversation not yet closed, oldest queued first.
+    async fn open_conversations(&self) -> StoreResult<Vec<ConversationRow>>;
+
+    /// The visitor's newest conversation, open or closed.
+    async fn latest_conversation(&self, visitor: VisitorId)
+        -> StoreResult<Option<ConversationRow>>;
+
+    /// One conversation.
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<ConversationRow>>;
+
+    /// Gives a conversation to an agent.
+    async fn assign(&self, id: ConversationId, agent: AgentId) -> StoreResult<()>;
+
+    /// Puts a conversation back in the queue (unless it is closed).
+    async fn requeue(&self, id: ConversationId) -> StoreResult<()>;
+
+    /// Closes a conversation.
+    async fn close(&self, id: ConversationId) -> StoreResult<()>;
+
+    /// Records how far the agent has read (never backwards, never past the end).
+    async fn set_agent_read(&self, id: ConversationId, seq: i64) -> StoreResult<()>;
 }
 
-/// The SQLite database.
-#[derive(Clone, Debug)]
-pub struct Storage {
-    pool: SqlitePool,
-    /// The one writer of chat messages (group commit).
-    writer: crate::server::writer::Writer,
-}
+/// Chat messages: appended in order with gapless per-conversation seqs,
+/// read back in pages.
+#[async_trait]
+pub trait Messages: Send + Sync {
+    /// Queues `msg` behind everything submitted before it and returns at
+    /// once (waiting only for room in the queue). Once its transaction
+    /// committed, it is the conversation's next seq, unless it is a marked
+    /// resend whose id is stored already ([`Appended`]); `then` gets that
+    /// answer after the `then` of every message submitted before it.
+    async fn submit(&self, conversation: ConversationId, msg: NewMessage, then: OnCommit);
 
-impl Storage {
-    /// Opens (creating it and its folder if needed) and migrates the database at `path`.
-    pub async fn open(path: &Path) -> anyhow::Result<Self> {
-        Self::open_with(path, DEFAULT_BUSY_TIMEOUT).await
-    }
+    /// Like [`Messages::submit`], returning the answer once committed.
+    async fn append(&self, conversation: ConversationId, msg: NewMessage) -> StoreResult<Appended>;
 
-    /// Like [`Storage::open`], waiting at most `busy_timeout` for a locked
-    /// database before a write fails (and its sender is told).
-    pub async fn open_with(path: &Path, busy_timeout: Duration) -> anyhow::Result<Self> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            // Each batch rewrites the last page of every conversation it
-            // touches and a page of its id index: with 1 KiB pages instead
-            // of 4 KiB, half the bytes go through the WAL and the checkpoint
-            // per message (bench: 5.6 -> 3.0 KiB), for the same B-tree work.
-            // Applies to new database files; existing ones keep theirs.
-            .page_size(1024)
-            .busy_timeout(busy_timeout)
-            // Checkpoints run in their own task (super::checkpoint), not in commits.
-            .pragma("wal_autocheckpoint", "0")
-            // RETURNING and big statements use temporary tables: keep them off the disk.
-            .pragma("temp_store", "memory")
-            // The WAL file shrinks back to this after a checkpoint restarts it.
-            .pragma("journal_size_limit", "67108864");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        let gate = super::checkpoint::Gate::default();
-        let writer = crate::server::writer::Writer::start(options, gate.clone()).await?;
-        super::checkpoint::start(pool.clone(), gate);
-        Ok(Self { pool, writer })
-    }
-}
+    /// Messages with `after` < seq <= `upto`, oldest first, at most `limit`.
+    async fn messages_between(
+        &self,
+        conversation: ConversationId,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>>;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A fresh database in a temporary folder (kept while the folder lives).
-    pub(super) async fn temp() -> (tempfile::TempDir, Storage) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Storage::open(&dir.path().join("sub/kefu.db"))
+    /// Messages with seq > `after`, oldest first, at most `limit`.
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>> {
+        self.messages_between(conversation, after, i64::MAX, limit)
             .await
-            .expect("opens");
-        (dir, storage)
     }
+
+    /// The newest `limit` messages with seq < `before`, oldest first.
+    async fn messages_before(
+        &self,
+        conversation: ConversationId,
+        before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>>;
 }

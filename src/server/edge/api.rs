@@ -10,19 +10,14 @@ use leptos_axum::ResponseOptions;
 use super::auth;
 use super::limits::ThrottleKey;
 use super::security::{ClientAddr, Revoked};
-use super::state;
-use super::storage::{AgentRow, Storage};
 use crate::accounts;
-use crate::api::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
 use crate::error::{AppError, Invalid};
-use crate::protocol::{AgentId, AgentInfo, ConversationId};
-use crate::server::storage::CreateAgentError;
-
-/// Logs a storage failure and hides its details from the browser.
-fn internal(e: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "server function failed");
-    AppError::Internal
-}
+use crate::protocol::{
+    AgentId, AgentInfo, ConsoleView, ConversationId, HistoryPage, VisitorThread, HISTORY_PAGE,
+};
+use crate::server::secrets;
+use crate::server::state;
+use crate::server::storage::{AgentRow, StoreError};
 
 async fn headers() -> Result<HeaderMap, AppError> {
     leptos_axum::extract::<HeaderMap>()
@@ -42,17 +37,16 @@ async fn client_addr() -> Option<ClientAddr> {
 pub async fn signed_in() -> Result<AgentInfo, AppError> {
     let headers = headers().await?;
     let state = state();
-    auth::current_agent(state.hub.storage(), &headers, &state.security.config.limits)
-        .await
-        .map_err(internal)?
+    auth::current_agent(&state.storage, &headers, &state.security.config.limits)
+        .await?
         .map(|a| a.info())
         .ok_or(AppError::Unauthorized)
 }
 
 /// See [`crate::api::console_session`].
 pub async fn console_session() -> Result<ConsoleView, AppError> {
-    let storage = state().hub.storage().clone();
-    if storage.agent_count().await.map_err(internal)? == 0 {
+    let storage = state().storage;
+    if storage.agent_count().await? == 0 {
         return Ok(ConsoleView::NeedsSetup);
     }
     match signed_in().await {
@@ -72,14 +66,8 @@ fn set_cookie(value: axum::http::HeaderValue) {
 async fn begin_session(agent: &AgentRow) -> Result<(), AppError> {
     let state = state();
     let secure = state.security.secure_cookie(&headers().await?);
-    let cookie = auth::start_session(
-        state.hub.storage(),
-        agent,
-        &state.security.config.limits,
-        secure,
-    )
-    .await
-    .map_err(internal)?;
+    let cookie =
+        auth::start_session(&state.storage, agent, &state.security.config.limits, secure).await?;
     set_cookie(cookie);
     Ok(())
 }
@@ -88,14 +76,14 @@ async fn begin_session(agent: &AgentRow) -> Result<(), AppError> {
 pub async fn setup_admin(name: &str, password: String) -> Result<AgentInfo, AppError> {
     let name = accounts::clean_name(name).map_err(AppError::Invalid)?;
     accounts::check_password(&password).map_err(AppError::Invalid)?;
-    let storage = state().hub.storage().clone();
-    let hash = auth::hash_password(password).await.map_err(internal)?;
+    let storage = state().storage;
+    let hash = secrets::hash_password(password).await?;
     let agent = storage
         .create_agent(&name, &hash, accounts::DEFAULT_CAPACITY, true, true)
         .await
         .map_err(|e| match e {
-            CreateAgentError::NameTaken => AppError::AlreadySetUp,
-            CreateAgentError::Db(e) => internal(e),
+            StoreError::NameTaken => AppError::AlreadySetUp,
+            e => e.into(),
         })?
         .ok_or(AppError::AlreadySetUp)?;
     begin_session(&agent).await?;
@@ -106,7 +94,7 @@ pub async fn setup_admin(name: &str, password: String) -> Result<AgentInfo, AppE
 /// See [`crate::api::sign_in`].
 pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError> {
     let state = state();
-    let storage = state.hub.storage().clone();
+    let storage = &state.storage.clone();
     let throttle = &state.security.sign_in;
     let name = crate::accounts::clean_name(name).unwrap_or_else(|_| name.trim().to_owned());
     let name = name.as_str();
@@ -120,13 +108,12 @@ pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError
     }
     let agent = storage
         .agent_by_name(name.trim())
-        .await
-        .map_err(internal)?
+        .await?
         .filter(|a| !a.disabled);
     let verified = match &agent {
-        Some(agent) => auth::verify_password(password, agent.password_hash.clone()).await,
+        Some(agent) => secrets::verify_password(password, agent.password_hash.clone()).await,
         None => {
-            auth::verify_against_dummy(password).await;
+            secrets::verify_against_dummy(password).await;
             false
         }
     };
@@ -144,14 +131,9 @@ pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError
 pub async fn sign_out() -> Result<(), AppError> {
     let headers = headers().await?;
     if let Some(token) = auth::session_token(&headers) {
-        let hash = auth::token_hash(&token);
+        let hash = secrets::token_hash(&token);
         let state = state();
-        state
-            .hub
-            .storage()
-            .delete_session(&hash)
-            .await
-            .map_err(internal)?;
+        state.storage.delete_session(&hash).await?;
         state.security.revoke(Revoked::Session(hash));
     }
     set_cookie(auth::clear_cookie());
@@ -163,20 +145,15 @@ pub async fn visitor_history(
     token: &str,
     before: Option<i64>,
 ) -> Result<Option<VisitorThread>, AppError> {
-    let hub = &state().hub;
-    let storage = hub.storage();
+    let state = state();
+    let (hub, storage) = (&state.hub, &state.storage);
     let Some(visitor) = storage
-        .visitor_by_token(&auth::token_hash(token))
-        .await
-        .map_err(internal)?
+        .visitor_by_token(&secrets::token_hash(token))
+        .await?
     else {
         return Err(AppError::NotFound);
     };
-    let Some(row) = storage
-        .latest_conversation(visitor)
-        .await
-        .map_err(internal)?
-    else {
+    let Some(row) = storage.latest_conversation(visitor).await? else {
         return Ok(None);
     };
     let page = history_page(storage, row.id, before).await?;
@@ -192,24 +169,23 @@ pub async fn conversation_history(
     conversation: ConversationId,
     before: Option<i64>,
 ) -> Result<HistoryPage, AppError> {
-    let hub = &state().hub;
-    if !hub.serves(agent.id, conversation) && !agent.is_admin {
+    let state = state();
+    if !state.hub.serves(agent.id, conversation) && !agent.is_admin {
         return Err(AppError::NotFound);
     }
-    history_page(hub.storage(), conversation, before).await
+    history_page(&state.storage, conversation, before).await
 }
 
 /// The [`HISTORY_PAGE`] messages before `before` (default: the newest).
 async fn history_page(
-    storage: &Storage,
+    storage: &crate::server::storage::Storage,
     conversation: ConversationId,
     before: Option<i64>,
 ) -> Result<HistoryPage, AppError> {
     let before = before.unwrap_or(i64::MAX);
     let mut messages = storage
         .messages_before(conversation, before, HISTORY_PAGE + 1)
-        .await
-        .map_err(internal)?;
+        .await?;
     let more = messages.len() > HISTORY_PAGE as usize;
     if more {
         messages.remove(0);
@@ -223,11 +199,9 @@ pub async fn list_agents(agent: &AgentInfo) -> Result<Vec<AgentInfo>, AppError> 
         return Err(AppError::Forbidden);
     }
     Ok(state()
-        .hub
-        .storage()
+        .storage
         .list_agents()
-        .await
-        .map_err(internal)?
+        .await?
         .iter()
         .map(|a| a.info())
         .collect())
@@ -247,16 +221,11 @@ pub async fn add_agent(
     let name = accounts::clean_name(name).map_err(AppError::Invalid)?;
     accounts::check_password(&password).map_err(AppError::Invalid)?;
     accounts::check_capacity(capacity).map_err(AppError::Invalid)?;
-    let hash = auth::hash_password(password).await.map_err(internal)?;
+    let hash = secrets::hash_password(password).await?;
     let agent = state()
-        .hub
-        .storage()
+        .storage
         .create_agent(&name, &hash, capacity, is_admin, false)
-        .await
-        .map_err(|e| match e {
-            CreateAgentError::NameTaken => AppError::Invalid(Invalid::NameTaken),
-            CreateAgentError::Db(e) => internal(e),
-        })?
+        .await?
         .ok_or(AppError::Internal)?;
     tracing::info!(agent = %agent.name, by = %admin.name, "agent added");
     Ok(agent.info())
@@ -277,14 +246,13 @@ pub async fn update_agent(
         return Err(AppError::Invalid(Invalid::SelfLockout));
     }
     let state = state();
-    let storage = state.hub.storage();
+    let storage = &state.storage;
     let agent = storage
         .update_agent(id, capacity, disabled)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
     if disabled {
-        storage.delete_agent_sessions(id).await.map_err(internal)?;
+        storage.delete_agent_sessions(id).await?;
         state.security.revoke(Revoked::Agent(id));
         state.hub.agent_removed(id).await;
     } else {
@@ -303,16 +271,12 @@ pub async fn remove_agent(admin: &AgentInfo, id: AgentId) -> Result<(), AppError
         return Err(AppError::Invalid(Invalid::SelfLockout));
     }
     let state = state();
-    let storage = state.hub.storage();
-    let agent = storage
-        .agent_by_id(id)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)?;
-    storage.delete_agent_sessions(id).await.map_err(internal)?;
+    let storage = &state.storage;
+    let agent = storage.agent_by_id(id).await?.ok_or(AppError::NotFound)?;
+    storage.delete_agent_sessions(id).await?;
     state.security.revoke(Revoked::Agent(id));
     state.hub.agent_removed(id).await;
-    if !storage.delete_agent(id).await.map_err(internal)? {
+    if !storage.delete_agent(id).await? {
         return Err(AppError::NotFound);
     }
     tracing::info!(agent = %agent.name, by = %admin.name, "agent removed");

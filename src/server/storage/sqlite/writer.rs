@@ -18,12 +18,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite, SqliteConnection as Conn};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::Gate;
-use super::storage::{now_ms, Appended, MessageRow};
-use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+use super::messages::MessageRow;
+use crate::protocol::{ChatMessage, ConversationId};
+use crate::server::storage::{now_ms, Appended, NewMessage, OnCommit, StoreError, StoreResult};
 
 /// Most appends stored in one transaction. Large batches are what let the
 /// writer catch up under load: each batch rewrites one page per busy
@@ -37,38 +38,14 @@ const QUEUE: usize = 8192;
 /// Committed batches that may wait for the announcer before the writer waits.
 const ANNOUNCE_QUEUE: usize = 4;
 
-/// What to do once a message's batch committed (or failed): run on the
-/// announcer task, in the order the messages were submitted. It must not
-/// block: it queues frames, it never waits for a socket.
-pub type OnCommit = Box<dyn FnOnce(sqlx::Result<Appended>) + Send>;
-
-/// A message to append, owned so it can wait in the queue.
-#[derive(Debug, Clone)]
-pub struct OwnedMessage {
-    /// Sender's id.
-    pub id: MessageId,
-    /// Who.
-    pub author: Author,
-    /// Agent's display name.
-    pub author_name: Option<String>,
-    /// Text.
-    pub text: String,
-    /// System event, already serialized.
-    pub event: Option<String>,
-    /// The event itself, for the answer.
-    pub event_value: Option<SystemEvent>,
-    /// The client marked it as a resend: look it up before storing it.
-    pub resend: bool,
-}
-
 struct Job {
     conversation: ConversationId,
-    msg: OwnedMessage,
+    msg: NewMessage,
     then: OnCommit,
 }
 
 /// A committed (or failed) batch's answers, in submission order.
-type Announced = Vec<(OnCommit, sqlx::Result<Appended>)>;
+type Announced = Vec<(OnCommit, StoreResult<Appended>)>;
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone, Debug)]
@@ -79,7 +56,7 @@ pub struct Writer {
 impl Writer {
     /// Opens the writer's own connection and starts the task.
     /// Batches are written while holding `gate` (see [`super::checkpoint`]).
-    pub async fn start(options: SqliteConnectOptions, gate: Gate) -> sqlx::Result<Self> {
+    pub async fn start(options: SqliteConnectOptions, gate: Gate) -> StoreResult<Self> {
         let conn = options.connect().await?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let (announce, announced) = mpsc::channel(ANNOUNCE_QUEUE);
@@ -94,21 +71,21 @@ impl Writer {
     pub async fn append(
         &self,
         conversation: ConversationId,
-        msg: OwnedMessage,
-    ) -> sqlx::Result<Appended> {
+        msg: NewMessage,
+    ) -> StoreResult<Appended> {
         let (reply, answer) = oneshot::channel();
         let then: OnCommit = Box::new(move |result| {
             let _ = reply.send(result);
         });
         self.submit(conversation, msg, then).await;
-        answer.await.unwrap_or(Err(sqlx::Error::PoolClosed))
+        answer.await.unwrap_or(Err(StoreError::WriterStopped))
     }
 
     /// Queues `msg` behind everything submitted before it, waiting only for
     /// room in the queue: a socket can go on reading while its messages are
     /// stored. `then` runs once the batch committed, after the `then` of
     /// every message submitted before it (see the module's docs).
-    pub async fn submit(&self, conversation: ConversationId, msg: OwnedMessage, then: OnCommit) {
+    pub async fn submit(&self, conversation: ConversationId, msg: NewMessage, then: OnCommit) {
         let job = Job {
             conversation,
             msg,
@@ -117,7 +94,7 @@ impl Writer {
         if let Err(mpsc::error::SendError(job)) = self.tx.send(job).await {
             // The writer task is gone (it never ends while a handle lives,
             // so it panicked): nothing queued before this can be announced.
-            (job.then)(Err(sqlx::Error::PoolClosed));
+            (job.then)(Err(StoreError::WriterStopped));
         }
     }
 }
@@ -147,10 +124,10 @@ async fn run(
             Ok(results) => thens.into_iter().zip(results.into_iter().map(Ok)).collect(),
             Err(e) => {
                 tracing::error!(error = %e, size = thens.len(), "storing a batch of messages failed");
-                let reason = e.to_string();
+                let e = StoreError::from(e);
                 thens
                     .into_iter()
-                    .map(|then| (then, Err(sqlx::Error::Protocol(reason.clone()))))
+                    .map(|then| (then, Err(e.clone())))
                     .collect()
             }
         };
@@ -176,10 +153,10 @@ async fn announcer(mut batches: mpsc::Receiver<Announced>) {
 /// whatever its size (look up resends, reserve seqs, insert, commit); the
 /// messages move into the answers, which come in the batch's order.
 async fn write_batch(
-    conn: &mut Conn,
-    batch: impl ExactSizeIterator<Item = (ConversationId, OwnedMessage)>,
+    conn: &mut SqliteConnection,
+    batch: impl ExactSizeIterator<Item = (ConversationId, NewMessage)>,
 ) -> sqlx::Result<Vec<Appended>> {
-    let batch: Vec<(ConversationId, OwnedMessage)> = batch.collect();
+    let batch: Vec<(ConversationId, NewMessage)> = batch.collect();
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
 
     // Per message: new, or a resend stored by an earlier batch, or a resend
@@ -232,7 +209,7 @@ async fn write_batch(
                 author: msg.author,
                 author_name: msg.author_name,
                 text: msg.text,
-                event: msg.event_value,
+                event: msg.event,
                 sent_at,
             })
         } else if let Some(m) = prior[i].take() {
@@ -255,8 +232,8 @@ async fn write_batch(
 /// client's id has no index; resends are rare). If an id was stored twice
 /// (by a client that resent without saying so), its first seq is kept.
 async fn stored_before<'a>(
-    conn: &mut Conn,
-    batch: &'a [(ConversationId, OwnedMessage)],
+    conn: &mut SqliteConnection,
+    batch: &'a [(ConversationId, NewMessage)],
 ) -> sqlx::Result<HashMap<(ConversationId, &'a str), ChatMessage>> {
     let resends = batch.iter().filter(|(_, m)| m.resend);
     if resends.clone().next().is_none() {
@@ -290,7 +267,7 @@ async fn stored_before<'a>(
 /// Advances `last_seq` of each open conversation by the messages it gets;
 /// returns the first seq to give in each (closed ones are left out).
 async fn reserve_seqs(
-    conn: &mut Conn,
+    conn: &mut SqliteConnection,
     wanted: &BTreeMap<ConversationId, i64>,
 ) -> sqlx::Result<HashMap<ConversationId, i64>> {
     if wanted.is_empty() {
@@ -311,31 +288,38 @@ async fn reserve_seqs(
         .collect())
 }
 
-/// Inserts the messages that got a seq, in one statement.
+/// Inserts the messages that got a seq, in one statement. System events
+/// are stored as JSON.
 async fn insert_rows(
-    conn: &mut Conn,
-    batch: &[(ConversationId, OwnedMessage)],
+    conn: &mut SqliteConnection,
+    batch: &[(ConversationId, NewMessage)],
     seqs: &[Option<i64>],
     sent_at: i64,
 ) -> sqlx::Result<()> {
-    let rows = batch
-        .iter()
-        .zip(seqs)
-        .filter_map(|(b, s)| s.map(|s| (b, s)));
     if seqs.iter().all(Option::is_none) {
         return Ok(());
     }
+    let rows = batch
+        .iter()
+        .zip(seqs)
+        .filter_map(|(b, s)| s.map(|s| (b, s)))
+        .map(|((conversation, msg), seq)| {
+            let event = msg.event.as_ref().map(serde_json::to_string).transpose();
+            event.map(|event| (conversation, msg, seq, event))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO messages (conversation_id, seq, client_id, author, author_name, body, event, sent_at) ",
     );
-    q.push_values(rows, |mut row, ((conversation, msg), seq)| {
+    q.push_values(rows, |mut row, (conversation, msg, seq, event)| {
         row.push_bind(*conversation)
             .push_bind(seq)
             .push_bind(&msg.id)
             .push_bind(msg.author.as_str())
             .push_bind(msg.author_name.as_deref())
             .push_bind(&msg.text)
-            .push_bind(msg.event.as_deref())
+            .push_bind(event)
             .push_bind(sent_at);
     });
     q.build().execute(&mut *conn).await?;

@@ -1,14 +1,15 @@
 //! Chat messages: appended through the group-commit writer, read back in pages.
 
+use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::Storage;
+use super::Sqlite;
 use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
-use crate::server::writer::{OnCommit, OwnedMessage};
+use crate::server::storage::{Appended, Messages, NewMessage, OnCommit, StoreResult};
 
 /// A stored message row (also read by the writer).
 #[derive(FromRow)]
-pub(in crate::server) struct MessageRow {
+pub(super) struct MessageRow {
     conversation_id: ConversationId,
     seq: i64,
     client_id: MessageId,
@@ -21,7 +22,7 @@ pub(in crate::server) struct MessageRow {
 
 impl MessageRow {
     /// As the wire has it.
-    pub(in crate::server) fn into_message(self) -> ChatMessage {
+    pub(super) fn into_message(self) -> ChatMessage {
         ChatMessage {
             id: self.client_id,
             conversation: self.conversation_id,
@@ -37,102 +38,31 @@ impl MessageRow {
     }
 }
 
-/// What to append to a conversation. Owned: the sender's frame already
-/// holds the id and text, and they move on into the writer's queue as they are.
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    /// Client's id (or a server-made one for system messages).
-    pub id: MessageId,
-    /// Who.
-    pub author: Author,
-    /// Agent's display name for agent messages.
-    pub author_name: Option<String>,
-    /// Text (empty for system messages).
-    pub text: String,
-    /// For system messages.
-    pub event: Option<SystemEvent>,
-    /// Marked by the client as possibly sent before: only these are looked
-    /// up, and stored only if not found (see [`crate::server::writer`]).
-    pub resend: bool,
-}
+/// The columns of a [`MessageRow`].
+pub(super) const MESSAGE_COLUMNS: &str =
+    "conversation_id, seq, client_id, author, author_name, body, event, sent_at";
 
-/// The writer's form of a message: its event serialized once, here.
-fn owned(msg: NewMessage) -> sqlx::Result<OwnedMessage> {
-    let event = msg
-        .event
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    Ok(OwnedMessage {
-        id: msg.id,
-        author: msg.author,
-        author_name: msg.author_name,
-        text: msg.text,
-        event,
-        event_value: msg.event,
-        resend: msg.resend,
-    })
-}
-
-/// Outcome of [`Storage::append`].
-#[derive(Debug)]
-pub enum Appended {
-    /// Stored now.
-    New(ChatMessage),
-    /// A resend whose id was stored before; nothing changed.
-    Duplicate(ChatMessage),
-    /// The conversation is closed (or does not exist); nothing stored.
-    Closed,
-}
-
-impl Storage {
-    /// Stores a message as the conversation's next seq, in one transaction,
-    /// unless it is a marked resend whose id is already stored. Goes through the
-    /// group-commit writer: returns once the message is committed.
-    pub async fn append(
-        &self,
-        conversation: ConversationId,
-        msg: NewMessage,
-    ) -> sqlx::Result<Appended> {
-        self.writer.append(conversation, owned(msg)?).await
+#[async_trait]
+impl Messages for Sqlite {
+    async fn submit(&self, conversation: ConversationId, msg: NewMessage, then: OnCommit) {
+        self.writer.submit(conversation, msg, then).await
     }
 
-    /// Like [`Storage::append`], but returns as soon as the message is queued
-    /// for the writer (behind every message submitted before it); `then`
-    /// gets the answer once its batch is committed, in submission order
-    /// (see [`crate::server::writer`]).
-    pub async fn submit(&self, conversation: ConversationId, msg: NewMessage, then: OnCommit) {
-        match owned(msg) {
-            Ok(owned) => self.writer.submit(conversation, owned, then).await,
-            Err(e) => then(Err(e)),
-        }
+    async fn append(&self, conversation: ConversationId, msg: NewMessage) -> StoreResult<Appended> {
+        self.writer.append(conversation, msg).await
     }
 
-    /// Messages with seq > `after`, oldest first, at most `limit`.
-    pub async fn messages_after(
-        &self,
-        conversation: ConversationId,
-        after: i64,
-        limit: i64,
-    ) -> sqlx::Result<Vec<ChatMessage>> {
-        self.messages_between(conversation, after, i64::MAX, limit)
-            .await
-    }
-
-    /// Messages with `after` < seq <= `upto`, oldest first, at most `limit`.
-    pub async fn messages_between(
+    async fn messages_between(
         &self,
         conversation: ConversationId,
         after: i64,
         upto: i64,
         limit: i64,
-    ) -> sqlx::Result<Vec<ChatMessage>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(
-            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
-             FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ?
-             ORDER BY seq LIMIT ?",
-        )
+    ) -> StoreResult<Vec<ChatMessage>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+        ))
         .bind(conversation)
         .bind(after)
         .bind(upto)
@@ -142,17 +72,16 @@ impl Storage {
         Ok(rows.into_iter().map(MessageRow::into_message).collect())
     }
 
-    /// The newest `limit` messages with seq < `before`, oldest first.
-    pub async fn messages_before(
+    async fn messages_before(
         &self,
         conversation: ConversationId,
         before: i64,
         limit: i64,
-    ) -> sqlx::Result<Vec<ChatMessage>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(
-            "SELECT conversation_id, seq, client_id, author, author_name, body, event, sent_at
-             FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-        )
+    ) -> StoreResult<Vec<ChatMessage>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+        ))
         .bind(conversation)
         .bind(before)
         .bind(limit)
@@ -170,19 +99,13 @@ impl Storage {
 mod tests {
     use super::super::tests::temp;
     use super::*;
+    use crate::server::storage::Conversations;
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::SqlitePool;
     use std::time::Duration;
 
     fn text(id: &MessageId, text: &str) -> NewMessage {
-        NewMessage {
-            id: id.clone(),
-            author: Author::Visitor,
-            author_name: None,
-            text: text.to_owned(),
-            event: None,
-            resend: false,
-        }
+        NewMessage::from_visitor(id.clone(), text.to_owned(), false)
     }
 
     /// The same message marked as a resend.
@@ -309,7 +232,7 @@ mod tests {
             .expect("a message stored the old way");
             pool.close().await;
         }
-        let s = Storage::open(&path).await.expect("migrates");
+        let s = Sqlite::open_file(&path).await.expect("migrates");
         let c = ConversationId(1);
         let kept = s.messages_after(c, 0, 10).await.expect("history");
         assert_eq!(
@@ -349,7 +272,7 @@ mod tests {
         for _ in 0..3 {
             convs.push(s.create_conversation(v).await.expect("conversation"));
         }
-        let n = 2 * crate::server::writer::MAX_BATCH + 1;
+        let n = 2 * super::super::writer::MAX_BATCH + 1;
         let ids: Vec<MessageId> = (0..n).map(|i| MessageId(format!("m{i}"))).collect();
         let answers = futures::future::join_all(
             ids.iter()
@@ -382,7 +305,7 @@ mod tests {
         let v = s.create_visitor(b"h").await.expect("visitor");
         let c = s.create_conversation(v).await.expect("conversation");
         let a = MessageId("a".into());
-        let outcome = |r: sqlx::Result<Appended>| match r.expect("append") {
+        let outcome = |r: StoreResult<Appended>| match r.expect("append") {
             Appended::New(m) => format!("new {}", m.seq),
             Appended::Duplicate(m) => format!("dup {}", m.seq),
             Appended::Closed => "closed".to_owned(),
@@ -398,7 +321,7 @@ mod tests {
     async fn the_wal_starts_over_while_the_writer_never_pauses() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("kefu.db");
-        let s = Storage::open(&db).await.expect("opens");
+        let s = Sqlite::open_file(&db).await.expect("opens");
         let v = s.create_visitor(b"h").await.expect("visitor");
         let c = s.create_conversation(v).await.expect("conversation");
         // New databases use small pages (fewer bytes per commit).

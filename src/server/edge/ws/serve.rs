@@ -16,22 +16,16 @@ use crate::server::hub::{Conn, Hub, Peer, Submitted, Typed};
 
 /// Checks a `send`'s id and text: the error for the sender, if any.
 fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
-    let (code, message) = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
-        (
-            ErrorCode::BadMessageId,
-            "message ids are 1 to 64 characters",
-        )
+    let code = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
+        ErrorCode::BadMessageId
     } else {
         match check_text(text) {
             Ok(()) => return None,
-            Err(TextProblem::Blank) => (ErrorCode::EmptyText, "the message is empty"),
-            Err(TextProblem::TooLong) => (
-                ErrorCode::TextTooLong,
-                "messages are limited to 4,000 characters",
-            ),
+            Err(TextProblem::Blank) => ErrorCode::EmptyText,
+            Err(TextProblem::TooLong) => ErrorCode::TextTooLong,
         }
     };
-    Some(ServerMsg::error(code, message, Some(id.clone())))
+    Some(ServerMsg::error(code, Some(id.clone())))
 }
 
 /// The reader loop after `hello`. Messages (`send`) are pipelined: each is
@@ -109,11 +103,7 @@ async fn read_loop(
                 _ => None,
             };
             drain(in_flight).await;
-            conn.reply(&ServerMsg::error(
-                ErrorCode::SlowDown,
-                "too many messages; slow down and retry",
-                id,
-            ));
+            conn.reply(&ServerMsg::error(ErrorCode::SlowDown, id));
             continue;
         }
         match msg {
@@ -163,11 +153,7 @@ async fn submit(
             None => hub.visitor_submit(*v, conn, typed).await,
         },
         Peer::Agent(a) => match (conversation, check_send(&typed.id, &typed.text)) {
-            (None, _) => Submitted::Refused(ServerMsg::error(
-                ErrorCode::BadFrame,
-                "agents must name the conversation",
-                Some(typed.id),
-            )),
+            (None, _) => Submitted::Refused(ServerMsg::error(ErrorCode::BadFrame, Some(typed.id))),
             (Some(_), Some(error)) => Submitted::Refused(error),
             (Some(c), None) => hub.agent_submit(a, conn, c, typed).await,
         },
@@ -176,17 +162,12 @@ async fn submit(
 
 /// Acts on one decoded frame other than `send` (which [`read_loop`] pipelines).
 async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
-    let wrong_role =
-        || ServerMsg::error(ErrorCode::WrongRole, "not available on this socket", None);
+    let wrong_role = || ServerMsg::error(ErrorCode::WrongRole, None);
     match (msg, peer) {
         (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
         (ClientMsg::Hello { .. }, _) => {
-            conn.send(&ServerMsg::error(
-                ErrorCode::BadFrame,
-                "hello was already said",
-                None,
-            ))
-            .await
+            conn.send(&ServerMsg::error(ErrorCode::BadFrame, None))
+                .await
         }
         (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
         // read_loop pipelines every send; none comes here.

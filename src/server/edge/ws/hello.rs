@@ -8,8 +8,9 @@ use futures::StreamExt;
 use super::guards::End;
 use super::{decode, read_error, IDLE_TIMEOUT};
 use crate::protocol::{ClientMsg, ErrorCode, Resume, ServerMsg, VisitorInfo, PROTOCOL_VERSION};
-use crate::server::auth;
 use crate::server::hub::{Conn, Hub, Peer};
+use crate::server::secrets;
+use crate::server::storage::Storage;
 
 /// What `hello` said.
 pub(super) struct Hello {
@@ -59,12 +60,8 @@ pub(super) async fn read_hello(
                 return None;
             }
             Ok(_) => {
-                conn.send(&ServerMsg::error(
-                    ErrorCode::HelloFirst,
-                    "the first message must be hello",
-                    None,
-                ))
-                .await
+                conn.send(&ServerMsg::error(ErrorCode::HelloFirst, None))
+                    .await
             }
             Err(_) => return None,
         }
@@ -81,6 +78,7 @@ pub(super) async fn register(
     hello: Hello,
     conn: &Conn,
     hub: &Hub,
+    storage: &Storage,
     agent: Option<crate::protocol::AgentInfo>,
 ) -> Option<Peer> {
     let Hello {
@@ -106,10 +104,9 @@ pub(super) async fn register(
             Some(Peer::Agent(info))
         }
         None => {
-            let storage = hub.storage();
             let known = match &token {
                 Some(t) if t.len() <= 128 => {
-                    match storage.visitor_by_token(&auth::token_hash(t)).await {
+                    match storage.visitor_by_token(&secrets::token_hash(t)).await {
                         Ok(found) => found,
                         Err(e) => {
                             // Not a new visitor: a storage failure. Let the client retry.
@@ -124,8 +121,8 @@ pub(super) async fn register(
             let (visitor, issued) = match known {
                 Some(v) => (v, None),
                 None => {
-                    let token = auth::new_token();
-                    match storage.create_visitor(&auth::token_hash(&token)).await {
+                    let token = secrets::new_token();
+                    match storage.create_visitor(&secrets::token_hash(&token)).await {
                         Ok(v) => (v, Some(token)),
                         Err(e) => {
                             tracing::error!(error = %e, "creating a visitor failed");

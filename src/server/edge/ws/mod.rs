@@ -18,14 +18,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 
-use super::auth;
-use super::hub::{Conn, Hub, Outbound, Peer};
-use super::limits::Permit;
-use super::outbox;
-use super::security::{ClientAddr, SecurityState};
-use super::shutdown::Shutdown;
-use super::AppState;
 use crate::protocol::{AgentInfo, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES};
+use crate::server::edge::auth;
+use crate::server::edge::limits::Permit;
+use crate::server::edge::security::{ClientAddr, SecurityState};
+use crate::server::hub::{Conn, Drain, Hub, Outbound, Peer};
+use crate::server::secrets;
+use crate::server::shutdown::Shutdown;
+use crate::server::storage::Storage;
+use crate::server::AppState;
 
 mod guards;
 mod hello;
@@ -122,10 +123,10 @@ pub async fn agent_socket(
         Ok(permit) => permit,
         Err(refusal) => return refusal.into_response(),
     };
-    let session = auth::session_token(&headers).map(|t| auth::token_hash(&t));
+    let session = auth::session_token(&headers).map(|t| secrets::token_hash(&t));
     let limits = &state.security.config.limits;
     let agent = match &session {
-        Some(hash) => auth::session_agent(state.hub.storage(), hash, limits).await,
+        Some(hash) => auth::session_agent(&state.storage, hash, limits).await,
         None => Ok(None),
     };
     match (agent, session) {
@@ -164,32 +165,21 @@ fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
     let text = match frame {
         Message::Text(text) => text,
         Message::Binary(_) => {
-            conn.reply(&ServerMsg::error(
-                ErrorCode::BadFrame,
-                "send JSON text frames",
-                None,
-            ));
+            conn.reply(&ServerMsg::error(ErrorCode::BadFrame, None));
             return Ok(None);
         }
         Message::Close(_) => return Err(()),
         Message::Ping(_) | Message::Pong(_) => return Ok(None),
     };
     if text.len() > MAX_FRAME_BYTES {
-        conn.reply(&ServerMsg::error(
-            ErrorCode::FrameTooLarge,
-            "frames are limited to 64 KiB",
-            None,
-        ));
+        conn.reply(&ServerMsg::error(ErrorCode::FrameTooLarge, None));
         return Ok(None);
     }
     match serde_json::from_str::<ClientMsg>(&text) {
         Ok(msg) => Ok(Some(msg)),
         Err(e) => {
-            conn.reply(&ServerMsg::error(
-                ErrorCode::BadFrame,
-                &format!("not a kefu message: {e}"),
-                None,
-            ));
+            tracing::debug!(error = %e, "a frame that is not a kefu message");
+            conn.reply(&ServerMsg::error(ErrorCode::BadFrame, None));
             Ok(None)
         }
     }
@@ -199,6 +189,7 @@ fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
 /// byte here is held by every open socket).
 struct Ctx {
     hub: Hub,
+    storage: Storage,
     shutdown: Shutdown,
     security: SecurityState,
 }
@@ -209,6 +200,7 @@ struct Ctx {
 fn spawn(socket: WebSocket, state: AppState, who: Who, addr: ClientAddr, permit: Permit<IpAddr>) {
     let ctx = Ctx {
         hub: state.hub.clone(),
+        storage: state.storage.clone(),
         shutdown: state.shutdown.clone(),
         security: state.security.clone(),
     };
@@ -227,10 +219,7 @@ fn spawn(socket: WebSocket, state: AppState, who: Who, addr: ClientAddr, permit:
 /// The socket's writer: frames queued together go out in one write, fed one
 /// by one and flushed when the outbox is empty (or a close frame ends the
 /// socket).
-async fn write_out(
-    mut sink: futures::stream::SplitSink<WebSocket, Message>,
-    outbox: outbox::Writer,
-) {
+async fn write_out(mut sink: futures::stream::SplitSink<WebSocket, Message>, outbox: Drain) {
     while let Some(batch) = outbox.next_batch().await {
         for out in batch {
             let result = match out {
@@ -280,7 +269,7 @@ async fn run(
         Who::Visitor => None,
     };
     if let Some(hello) = hello {
-        if let Some(peer) = Box::pin(register(hello, &conn, hub, agent)).await {
+        if let Some(peer) = Box::pin(register(hello, &conn, hub, &ctx.storage, agent)).await {
             let _visitor_permit = match &peer {
                 Peer::Visitor(v) => match ctx.security.conns_per_visitor.acquire(*v) {
                     Some(p) => Some(p),

@@ -4,7 +4,7 @@
 //! 1,000 pages, so every thousandth page written made one message wait for
 //! the copy back into the database file and its fsyncs. Automatic
 //! checkpoints are off on every connection (`wal_autocheckpoint = 0`, see
-//! `Storage::open_with`) and this task checkpoints instead, in two phases:
+//! `Sqlite::open_with`) and this task checkpoints instead, in two phases:
 //!
 //! 1. a `PASSIVE` checkpoint on a pooled connection copies the bulk of the
 //!    WAL while the writer goes on committing;

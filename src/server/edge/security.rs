@@ -11,11 +11,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast;
 
-use super::config::Security;
 use super::limits::{Counter, KeyedBuckets, SignInThrottle};
-use super::storage::VisitorId;
-use super::AppState;
 use crate::protocol::AgentId;
+use crate::server::config::Security;
+use crate::server::storage::VisitorId;
+use crate::server::AppState;
 
 /// The client's address, as the guards see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,9 +8,9 @@ use tokio::sync::broadcast;
 
 use super::{Ctx, SESSION_CHECK};
 use crate::protocol::{AgentId, ClientMsg};
-use crate::server::auth;
-use crate::server::limits::{KeyedBuckets, TokenBucket};
-use crate::server::security::{ClientAddr, Revoked, SecurityState};
+use crate::server::edge::auth;
+use crate::server::edge::limits::{KeyedBuckets, TokenBucket};
+use crate::server::edge::security::{ClientAddr, Revoked, SecurityState};
 use crate::server::shutdown::Shutdown;
 
 /// Why a socket's reader loop ended.
@@ -75,7 +75,7 @@ impl Revocation<'_> {
         if self.last_use.elapsed() >= SESSION_CHECK {
             self.last_use = Instant::now();
             let limits = &self.ctx.security.config.limits;
-            let _ = auth::session_agent(self.ctx.hub.storage(), &self.session, limits).await;
+            let _ = auth::session_agent(&self.ctx.storage, &self.session, limits).await;
         }
     }
 
@@ -83,7 +83,7 @@ impl Revocation<'_> {
         let limits = &self.ctx.security.config.limits;
         // A storage hiccup is not a reason to throw the agent out.
         !matches!(
-            auth::check_session(self.ctx.hub.storage(), &self.session, limits, false).await,
+            auth::check_session(&self.ctx.storage, &self.session, limits, false).await,
             Ok(None)
         )
     }

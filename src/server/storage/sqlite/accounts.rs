@@ -1,69 +1,28 @@
 //! Agent accounts and their sign-in sessions.
 
-use sqlx::FromRow;
+use async_trait::async_trait;
 
-use super::{now_ms, Storage};
-use crate::protocol::{AgentId, AgentInfo};
+use super::Sqlite;
+use crate::protocol::AgentId;
+use crate::server::storage::{now_ms, Accounts, AgentRow, StoreError, StoreResult};
 
-/// An agent account as stored.
-#[derive(Debug, Clone, FromRow)]
-pub struct AgentRow {
-    /// Row id.
-    pub id: AgentId,
-    /// Unique, case-insensitive.
-    pub name: String,
-    /// argon2id PHC string.
-    pub password_hash: String,
-    /// Admins manage agents.
-    pub is_admin: bool,
-    /// Concurrent conversations.
-    pub capacity: i64,
-    /// Disabled agents cannot sign in.
-    pub disabled: bool,
-}
-
-impl AgentRow {
-    /// What the browser may know of this agent.
-    pub fn info(&self) -> AgentInfo {
-        AgentInfo {
-            id: self.id,
-            name: self.name.clone(),
-            is_admin: self.is_admin,
-            capacity: self.capacity.max(0) as u32,
-            disabled: self.disabled,
-        }
-    }
-}
-
-/// Why an account could not be created.
-#[derive(Debug, thiserror::Error)]
-pub enum CreateAgentError {
-    /// The name is taken (names are case-insensitive).
-    #[error("an agent with that name already exists")]
-    NameTaken,
-    /// Storage failed.
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
-
-impl Storage {
-    /// How many agent accounts exist.
-    pub async fn agent_count(&self) -> sqlx::Result<i64> {
+#[async_trait]
+impl Accounts for Sqlite {
+    async fn agent_count(&self) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM agents")
             .fetch_one(&self.pool)
             .await
+            .map_err(Into::into)
     }
 
-    /// Creates an account. With `only_if_none`, fails unless no account exists
-    /// yet (first-run setup), atomically.
-    pub async fn create_agent(
+    async fn create_agent(
         &self,
         name: &str,
         password_hash: &str,
         capacity: u32,
         is_admin: bool,
         only_if_none: bool,
-    ) -> Result<Option<AgentRow>, CreateAgentError> {
+    ) -> StoreResult<Option<AgentRow>> {
         let sql = if only_if_none {
             "INSERT INTO agents (name, password_hash, is_admin, capacity, created_at)
              SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM agents)
@@ -83,41 +42,38 @@ impl Storage {
             .await;
         match row {
             Ok(row) => Ok(row),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(CreateAgentError::NameTaken)
-            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::NameTaken),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Looks an account up by name (case-insensitive).
-    pub async fn agent_by_name(&self, name: &str) -> sqlx::Result<Option<AgentRow>> {
+    async fn agent_by_name(&self, name: &str) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
             "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE name = ?",
         )
         .bind(name)
         .fetch_optional(&self.pool)
         .await
+        .map_err(Into::into)
     }
 
-    /// Every account, by name.
-    pub async fn list_agents(&self) -> sqlx::Result<Vec<AgentRow>> {
+    async fn list_agents(&self) -> StoreResult<Vec<AgentRow>> {
         sqlx::query_as(
             "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await
+        .map_err(Into::into)
     }
 
     // ---- sessions ----
 
-    /// Stores a session for `agent` that ends at `expires_at` (ms).
-    pub async fn create_session(
+    async fn create_session(
         &self,
         token_hash: &[u8],
         agent: AgentId,
         expires_at: i64,
-    ) -> sqlx::Result<()> {
+    ) -> StoreResult<()> {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at, last_seen_at)
@@ -133,15 +89,12 @@ impl Storage {
         Ok(())
     }
 
-    /// The enabled agent behind a session that is neither past its absolute
-    /// expiry nor unused since `idle_since` (ms). With `touch`, marks the
-    /// session used (at most once a minute, to spare writes).
-    pub async fn session_agent(
+    async fn session_agent(
         &self,
         token_hash: &[u8],
         idle_since: i64,
         touch: bool,
-    ) -> sqlx::Result<Option<AgentRow>> {
+    ) -> StoreResult<Option<AgentRow>> {
         let now = now_ms();
         let agent: Option<AgentRow> = sqlx::query_as(
             "SELECT a.id, a.name, a.password_hash, a.is_admin, a.capacity, a.disabled
@@ -166,8 +119,7 @@ impl Storage {
         Ok(agent)
     }
 
-    /// Ends every session of an agent.
-    pub async fn delete_agent_sessions(&self, agent: AgentId) -> sqlx::Result<()> {
+    async fn delete_agent_sessions(&self, agent: AgentId) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE agent_id = ?")
             .bind(agent)
             .execute(&self.pool)
@@ -175,23 +127,22 @@ impl Storage {
         Ok(())
     }
 
-    /// One agent account.
-    pub async fn agent_by_id(&self, id: AgentId) -> sqlx::Result<Option<AgentRow>> {
+    async fn agent_by_id(&self, id: AgentId) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
             "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await
+        .map_err(Into::into)
     }
 
-    /// Changes an agent's capacity and enabled state.
-    pub async fn update_agent(
+    async fn update_agent(
         &self,
         id: AgentId,
         capacity: u32,
         disabled: bool,
-    ) -> sqlx::Result<Option<AgentRow>> {
+    ) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
             "UPDATE agents SET capacity = ?, disabled = ? WHERE id = ?
              RETURNING id, name, password_hash, is_admin, capacity, disabled",
@@ -201,11 +152,10 @@ impl Storage {
         .bind(id)
         .fetch_optional(&self.pool)
         .await
+        .map_err(Into::into)
     }
 
-    /// Removes an agent account. Their past messages keep their name; their
-    /// conversations must already be closed or requeued.
-    pub async fn delete_agent(&self, id: AgentId) -> sqlx::Result<bool> {
+    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE agent_id = ?")
             .bind(id)
@@ -226,8 +176,7 @@ impl Storage {
         Ok(gone > 0)
     }
 
-    /// Ends a session.
-    pub async fn delete_session(&self, token_hash: &[u8]) -> sqlx::Result<()> {
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash)
             .execute(&self.pool)
@@ -250,7 +199,7 @@ mod tests {
         assert!(second.is_none());
         assert!(matches!(
             s.create_agent("ann", "h", 5, false, false).await,
-            Err(CreateAgentError::NameTaken)
+            Err(StoreError::NameTaken)
         ));
     }
 }

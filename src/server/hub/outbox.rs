@@ -118,7 +118,7 @@ impl Drop for Conn {
 
 impl Conn {
     /// A handle on a new, empty outbox, and the writer's end of it.
-    pub fn new(id: u64) -> (Self, Writer) {
+    pub fn new(id: u64) -> (Self, Drain) {
         let out = Arc::new(Outbox {
             senders: AtomicUsize::new(1),
             ..Outbox::default()
@@ -128,7 +128,7 @@ impl Conn {
                 id,
                 out: out.clone(),
             },
-            Writer { out },
+            Drain { out },
         )
     }
 
@@ -216,13 +216,13 @@ impl Conn {
     }
 }
 
-/// The writer's end of an outbox.
+/// The socket task's end of an outbox: it drains the frames into the socket.
 #[derive(Debug)]
-pub struct Writer {
+pub struct Drain {
     out: Arc<Outbox>,
 }
 
-impl Writer {
+impl Drain {
     /// The next frames to write: all that wait, oldest first, taken whole
     /// (an idle socket keeps no queue memory); `None` once every [`Conn`]
     /// is gone and nothing is left.

@@ -1,0 +1,39 @@
+//! What server functions answer with (their requests are form fields; see
+//! `crate::api`). Shared by the server's edge and the UIs.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AgentInfo, ChatMessage, ConversationSummary};
+
+/// What `/console` should show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConsoleView {
+    /// No account exists yet: offer the one-time setup form.
+    NeedsSetup,
+    /// Show the sign-in form.
+    SignedOut,
+    /// Show the console.
+    SignedIn(AgentInfo),
+}
+
+/// Messages per history page: what opening a conversation fetches, and
+/// what each "earlier messages" click adds.
+pub const HISTORY_PAGE: i64 = 50;
+
+/// One page of a conversation's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    /// Up to [`HISTORY_PAGE`] messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// Whether older messages exist before the first one here.
+    pub more: bool,
+}
+
+/// A visitor's newest conversation and one page of its messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorThread {
+    /// The conversation.
+    pub conversation: ConversationSummary,
+    /// The newest page of its messages (or the page before `before`).
+    pub page: HistoryPage,
+}

@@ -1,0 +1,198 @@
+//! Golden tests: each variant's exact JSON, and what an older build makes of a newer one.
+
+use super::*;
+use serde_json::json;
+
+fn pin<T: Serialize + for<'a> Deserialize<'a> + PartialEq + std::fmt::Debug>(
+    value: T,
+    expected: serde_json::Value,
+) {
+    assert_eq!(serde_json::to_value(&value).expect("serializes"), expected);
+    let back: T = serde_json::from_value(expected).expect("deserializes");
+    assert_eq!(back, value);
+}
+
+#[test]
+fn client_messages_have_pinned_json() {
+    pin(
+        ClientMsg::Hello {
+            version: 1,
+            token: Some("t".into()),
+            resume: vec![Resume {
+                conversation: ConversationId(3),
+                after: 7,
+            }],
+        },
+        json!({"type":"hello","data":{"version":1,"token":"t","resume":[{"conversation":3,"after":7}]}}),
+    );
+    pin(ClientMsg::Start, json!({"type":"start"}));
+    pin(
+        ClientMsg::Send {
+            id: MessageId("a".into()),
+            conversation: Some(ConversationId(3)),
+            text: "hi".into(),
+            resend: false,
+        },
+        json!({"type":"send","data":{"id":"a","conversation":3,"text":"hi"}}),
+    );
+    pin(
+        ClientMsg::Send {
+            id: MessageId("a".into()),
+            conversation: Some(ConversationId(3)),
+            text: "hi".into(),
+            resend: true,
+        },
+        json!({"type":"send","data":{"id":"a","conversation":3,"text":"hi","resend":true}}),
+    );
+    pin(
+        ClientMsg::Read {
+            conversation: ConversationId(3),
+            seq: 4,
+        },
+        json!({"type":"read","data":{"conversation":3,"seq":4}}),
+    );
+    pin(
+        ClientMsg::Close {
+            conversation: ConversationId(3),
+        },
+        json!({"type":"close","data":{"conversation":3}}),
+    );
+    pin(ClientMsg::Ping, json!({"type":"ping"}));
+}
+
+#[test]
+fn hello_fields_are_optional() {
+    let msg: ClientMsg =
+        serde_json::from_str(r#"{"type":"hello","data":{"version":1}}"#).expect("parses");
+    assert_eq!(
+        msg,
+        ClientMsg::Hello {
+            version: 1,
+            token: None,
+            resume: vec![]
+        }
+    );
+}
+
+#[test]
+fn server_messages_have_pinned_json() {
+    pin(
+        ServerMsg::Welcome {
+            visitor: Some(VisitorInfo {
+                label: "Visitor 1".into(),
+                token: Some("tok".into()),
+            }),
+            agent: None,
+            agents_online: true,
+            conversations: None,
+        },
+        json!({"type":"welcome","data":{"visitor":{"label":"Visitor 1","token":"tok"},"agents_online":true}}),
+    );
+    pin(
+        ServerMsg::Message {
+            message: ChatMessage {
+                id: MessageId("m".into()),
+                conversation: ConversationId(2),
+                seq: 1,
+                author: Author::System,
+                author_name: None,
+                text: String::new(),
+                event: Some(SystemEvent::Assigned {
+                    agent: "Ann".into(),
+                }),
+                sent_at: 5,
+            },
+        },
+        json!({"type":"message","data":{"message":{"id":"m","conversation":2,"seq":1,"author":"system","text":"","event":{"kind":"assigned","agent":"Ann"},"sent_at":5}}}),
+    );
+    pin(
+        ServerMsg::Conversation {
+            conversation: ConversationSummary {
+                id: ConversationId(2),
+                status: ConversationStatus::Queued,
+                visitor_label: "Visitor 1".into(),
+                agent_name: None,
+                visitor_online: true,
+                agent_online: false,
+                last_seq: 0,
+                agent_read_seq: 0,
+                queue_position: Some(2),
+            },
+        },
+        json!({"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 1","visitor_online":true,"agent_online":false,"last_seq":0,"agent_read_seq":0,"queue_position":2}}}),
+    );
+    pin(
+        ServerMsg::Ack {
+            id: MessageId("a".into()),
+            conversation: ConversationId(2),
+            seq: 9,
+        },
+        json!({"type":"ack","data":{"id":"a","conversation":2,"seq":9}}),
+    );
+    pin(
+        ServerMsg::Presence {
+            conversation: ConversationId(2),
+            party: Party::Visitor,
+            online: false,
+        },
+        json!({"type":"presence","data":{"conversation":2,"party":"visitor","online":false}}),
+    );
+    pin(
+        ServerMsg::Error {
+            code: ErrorCode::TextTooLong,
+            message: "too long".into(),
+            id: Some(MessageId("a".into())),
+        },
+        json!({"type":"error","data":{"code":"text_too_long","message":"too long","id":"a"}}),
+    );
+    pin(
+        ServerMsg::Availability {
+            agents_online: false,
+        },
+        json!({"type":"availability","data":{"agents_online":false}}),
+    );
+    pin(
+        ServerMsg::ReadUpTo {
+            conversation: ConversationId(2),
+            seq: 3,
+        },
+        json!({"type":"read_up_to","data":{"conversation":2,"seq":3}}),
+    );
+    pin(ServerMsg::Pong, json!({"type":"pong"}));
+}
+
+#[test]
+fn agent_welcome_lists_conversations() {
+    pin(
+        ServerMsg::Welcome {
+            visitor: None,
+            agent: Some(AgentInfo {
+                id: AgentId(1),
+                name: "Ann".into(),
+                is_admin: false,
+                capacity: 5,
+                disabled: false,
+            }),
+            agents_online: true,
+            conversations: Some(vec![ConversationId(4)]),
+        },
+        json!({"type":"welcome","data":{"agent":{"id":1,"name":"Ann","is_admin":false,"capacity":5},"agents_online":true,"conversations":[4]}}),
+    );
+}
+
+#[test]
+fn unknown_server_messages_are_skippable() {
+    let msg: ServerMsg = serde_json::from_str(r#"{"type":"from_the_future"}"#).expect("parses");
+    assert_eq!(msg, ServerMsg::Unknown);
+}
+
+#[test]
+fn text_rules() {
+    assert_eq!(check_text("  \n "), Err(TextProblem::Blank));
+    assert_eq!(check_text("hi"), Ok(()));
+    assert_eq!(check_text(&"é".repeat(MAX_TEXT_CHARS)), Ok(()));
+    assert_eq!(
+        check_text(&"é".repeat(MAX_TEXT_CHARS + 1)),
+        Err(TextProblem::TooLong)
+    );
+}

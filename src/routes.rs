@@ -1,0 +1,30 @@
+//! Every route of the binary (ssr only): the Leptos pages and server
+//! functions of [`crate::app`], the WebSocket endpoints and middleware of
+//! [`crate::server::edge`], and static files. It sits above both, so the
+//! server never imports the UI.
+
+use axum::routing::get;
+use axum::Router;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::app::{shell, App};
+use crate::server::edge::{security, ws};
+use crate::server::AppState;
+
+/// The router for `state`.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/ws/visitor", get(ws::visitor_socket))
+        .route("/ws/agent", get(ws::agent_socket))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
+        .with_state(state)
+}

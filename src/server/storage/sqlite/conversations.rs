@@ -1,0 +1,130 @@
+//! Visitors and their conversations.
+
+use async_trait::async_trait;
+
+use super::Sqlite;
+use crate::protocol::{AgentId, ConversationId};
+use crate::server::storage::{now_ms, ConversationRow, Conversations, StoreResult, VisitorId};
+
+/// The columns of a [`ConversationRow`], and where they come from.
+const CONVERSATION_COLUMNS: &str =
+    "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq
+     FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id";
+
+#[async_trait]
+impl Conversations for Sqlite {
+    async fn visitor_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<VisitorId>> {
+        sqlx::query_scalar("SELECT id FROM visitors WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Into::into)
+    }
+
+    async fn create_visitor(&self, token_hash: &[u8]) -> StoreResult<VisitorId> {
+        sqlx::query_scalar(
+            "INSERT INTO visitors (token_hash, created_at) VALUES (?, ?) RETURNING id",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(Into::into)
+    }
+
+    async fn create_conversation(&self, visitor: VisitorId) -> StoreResult<ConversationId> {
+        let now = now_ms();
+        sqlx::query_scalar(
+            "INSERT INTO conversations (visitor_id, status, created_at, queued_at)
+             VALUES (?, 'queued', ?, ?) RETURNING id",
+        )
+        .bind(visitor)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(Into::into)
+    }
+
+    async fn conversations_since(&self, visitor: VisitorId, since: i64) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations WHERE visitor_id = ? AND created_at > ?",
+        )
+        .bind(visitor)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(Into::into)
+    }
+
+    async fn open_conversations(&self) -> StoreResult<Vec<ConversationRow>> {
+        sqlx::query_as(&format!(
+            "SELECT {} WHERE c.status != 'closed' ORDER BY c.queued_at, c.id",
+            CONVERSATION_COLUMNS
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Into::into)
+    }
+
+    async fn latest_conversation(
+        &self,
+        visitor: VisitorId,
+    ) -> StoreResult<Option<ConversationRow>> {
+        sqlx::query_as(&format!(
+            "SELECT {} WHERE c.visitor_id = ? ORDER BY c.id DESC LIMIT 1",
+            CONVERSATION_COLUMNS
+        ))
+        .bind(visitor)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Into::into)
+    }
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<ConversationRow>> {
+        sqlx::query_as(&format!("SELECT {} WHERE c.id = ?", CONVERSATION_COLUMNS))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Into::into)
+    }
+
+    async fn assign(&self, id: ConversationId, agent: AgentId) -> StoreResult<()> {
+        sqlx::query("UPDATE conversations SET agent_id = ?, status = 'assigned' WHERE id = ?")
+            .bind(agent)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn requeue(&self, id: ConversationId) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE conversations SET agent_id = NULL, status = 'queued' WHERE id = ? AND status != 'closed'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn close(&self, id: ConversationId) -> StoreResult<()> {
+        sqlx::query("UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_agent_read(&self, id: ConversationId, seq: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE conversations SET agent_read_seq = MAX(agent_read_seq, MIN(?, last_seq)) WHERE id = ?",
+        )
+        .bind(seq)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

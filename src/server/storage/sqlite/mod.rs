@@ -1,0 +1,99 @@
+//! The SQLite backend: one file in WAL mode, one group-commit writer for
+//! chat messages, and WAL checkpoints off the write path.
+
+mod accounts;
+mod checkpoint;
+mod conversations;
+mod messages;
+mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use super::Storage;
+pub use writer::MAX_BATCH;
+
+/// How long a write waits for a locked database before it fails.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens (creating it and its folder if needed) and migrates the database at `path`.
+pub async fn open(path: &Path) -> anyhow::Result<Storage> {
+    Ok(Arc::new(Sqlite::open_file(path).await?))
+}
+
+/// Like [`open`], waiting at most `busy_timeout` for a locked database
+/// before a write fails (and its sender is told).
+pub async fn open_with(path: &Path, busy_timeout: Duration) -> anyhow::Result<Storage> {
+    Ok(Arc::new(Sqlite::open_with(path, busy_timeout).await?))
+}
+
+/// The SQLite database.
+#[derive(Clone, Debug)]
+pub struct Sqlite {
+    pool: SqlitePool,
+    /// The one writer of chat messages (group commit).
+    writer: writer::Writer,
+}
+
+impl Sqlite {
+    /// Opens the database at `path` (see [`open`]).
+    pub async fn open_file(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with(path, DEFAULT_BUSY_TIMEOUT).await
+    }
+
+    /// Opens the database at `path` (see [`open_with`]).
+    pub async fn open_with(path: &Path, busy_timeout: Duration) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // Each batch rewrites the last page of every conversation it
+            // touches and a page of its id index: with 1 KiB pages instead
+            // of 4 KiB, half the bytes go through the WAL and the checkpoint
+            // per message (bench: 5.6 -> 3.0 KiB), for the same B-tree work.
+            // Applies to new database files; existing ones keep theirs.
+            .page_size(1024)
+            .busy_timeout(busy_timeout)
+            // Checkpoints run in their own task (see `checkpoint`), not in commits.
+            .pragma("wal_autocheckpoint", "0")
+            // RETURNING and big statements use temporary tables: keep them off the disk.
+            .pragma("temp_store", "memory")
+            // The WAL file shrinks back to this after a checkpoint restarts it.
+            .pragma("journal_size_limit", "67108864");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let gate = checkpoint::Gate::default();
+        let writer = writer::Writer::start(options, gate.clone()).await?;
+        checkpoint::start(pool.clone(), gate);
+        Ok(Self { pool, writer })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh database in a temporary folder (kept while the folder lives).
+    pub(super) async fn temp() -> (tempfile::TempDir, Sqlite) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Sqlite::open_file(&dir.path().join("sub/kefu.db"))
+            .await
+            .expect("opens");
+        (dir, storage)
+    }
+}
