@@ -4,37 +4,11 @@
 
 use super::{encode, new_token, Conn, Hub, REPLAY_LIMIT};
 use crate::protocol::{
-    AgentInfo, Author, ChatMessage, ConversationId, ErrorCode, MessageId, ServerMsg, SystemEvent,
+    AgentInfo, ChatMessage, ConversationId, ErrorCode, MessageId, ServerMsg, SystemEvent,
 };
 use tokio::sync::oneshot;
 
 use crate::server::storage::{Appended, NewMessage, StoreResult, VisitorId};
-
-/// A message as a person sent it, before the hub adds who wrote it.
-#[derive(Debug)]
-pub struct Typed {
-    /// The client's id.
-    pub id: MessageId,
-    /// The text.
-    pub text: String,
-    /// The client marked it as a resend (see [`ClientMsg::Send`]).
-    ///
-    /// [`ClientMsg::Send`]: crate::protocol::ClientMsg::Send
-    pub resend: bool,
-}
-
-impl Typed {
-    fn by(self, author: Author, author_name: Option<String>) -> NewMessage {
-        NewMessage {
-            id: self.id,
-            author,
-            author_name,
-            text: self.text,
-            event: None,
-            resend: self.resend,
-        }
-    }
-}
 
 /// What became of a `send` handed to the hub.
 pub enum Submitted {
@@ -109,8 +83,12 @@ impl Hub {
 
     /// A visitor's message. The fast path: queued for storage at once when
     /// the visitor has an open conversation.
-    pub async fn visitor_submit(&self, visitor: VisitorId, conn: &Conn, typed: Typed) -> Submitted {
-        let msg = typed.by(Author::Visitor, None);
+    pub async fn visitor_submit(
+        &self,
+        visitor: VisitorId,
+        conn: &Conn,
+        msg: NewMessage,
+    ) -> Submitted {
         let open = self.state().by_visitor.get(&visitor).copied();
         match open {
             Some(c) => Submitted::Queued(self.submit(c, conn, msg).await),
@@ -142,25 +120,17 @@ impl Hub {
         agent: &AgentInfo,
         conn: &Conn,
         conversation: ConversationId,
-        typed: Typed,
+        msg: NewMessage,
     ) -> Submitted {
         if !self.serves(agent.id, conversation) {
-            return Submitted::Refused(ServerMsg::error(ErrorCode::Forbidden, Some(typed.id)));
+            return Submitted::Refused(ServerMsg::error(ErrorCode::Forbidden, Some(msg.id)));
         }
-        let msg = typed.by(Author::Agent, Some(agent.name.clone()));
         Submitted::Queued(self.submit(conversation, conn, msg).await)
     }
 
     /// Stores and delivers a system event.
     pub(super) async fn post_system(&self, conversation: ConversationId, event: SystemEvent) {
-        let new = NewMessage {
-            id: MessageId(format!("sys-{}", &new_token()[..32])),
-            author: Author::System,
-            author_name: None,
-            text: String::new(),
-            event: Some(event),
-            resend: false,
-        };
+        let new = NewMessage::system(MessageId(format!("sys-{}", &new_token()[..32])), event);
         let (done, delivered) = oneshot::channel();
         let hub = self.clone();
         let then = Box::new(move |stored: StoreResult<Appended>| {

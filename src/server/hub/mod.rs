@@ -32,8 +32,10 @@ mod connections;
 mod lifecycle;
 mod messages;
 mod state;
+#[cfg(test)]
+mod tests;
 
-pub use messages::{Submitted, Typed};
+pub use messages::Submitted;
 use state::{AgentLive, ConvLive, State};
 
 /// Who is on the other end of a socket.

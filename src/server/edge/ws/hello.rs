@@ -2,11 +2,10 @@
 //! identifying the visitor (by token) or taking the agent (from the
 //! session), `welcome`, and registering the socket with the hub.
 
-use axum::extract::ws::WebSocket;
 use futures::StreamExt;
 
 use super::guards::End;
-use super::{decode, read_error, IDLE_TIMEOUT};
+use super::{decode, read_error, Frames, IDLE_TIMEOUT};
 use crate::protocol::{ClientMsg, ErrorCode, Resume, ServerMsg, VisitorInfo, PROTOCOL_VERSION};
 use crate::server::hub::{Conn, Hub, Peer};
 use crate::server::secrets;
@@ -20,10 +19,7 @@ pub(super) struct Hello {
 }
 
 /// Reads the next client message; `Err` when the socket is done.
-async fn next_msg(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
-    conn: &Conn,
-) -> Result<ClientMsg, End> {
+async fn next_msg<S: Frames>(stream: &mut S, conn: &Conn) -> Result<ClientMsg, End> {
     loop {
         let frame = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
             Ok(Some(Ok(frame))) => frame,
@@ -38,10 +34,7 @@ async fn next_msg(
 
 /// Waits for `hello`; other frames meanwhile get `hello_first`. A text
 /// frame that is not UTF-8 closes the socket with 1007.
-pub(super) async fn read_hello(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
-    conn: &Conn,
-) -> Option<Hello> {
+pub(super) async fn read_hello<S: Frames>(stream: &mut S, conn: &Conn) -> Option<Hello> {
     loop {
         match next_msg(stream, conn).await {
             Ok(ClientMsg::Hello {

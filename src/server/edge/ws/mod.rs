@@ -12,11 +12,11 @@ use std::net::IpAddr;
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, Stream, StreamExt};
 
 use crate::protocol::{AgentInfo, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES};
 use crate::server::edge::auth;
@@ -27,6 +27,12 @@ use crate::server::secrets;
 use crate::server::shutdown::Shutdown;
 use crate::server::storage::Storage;
 use crate::server::AppState;
+
+/// A socket's incoming frames, as the reader loop reads them: axum's
+/// WebSocket in the server, any stream (a channel) where that is handier.
+pub trait Frames: Stream<Item = Result<Message, axum::Error>> + Unpin + Send {}
+
+impl<T: Stream<Item = Result<Message, axum::Error>> + Unpin + Send> Frames for T {}
 
 mod guards;
 mod hello;
@@ -197,7 +203,10 @@ struct Ctx {
 /// Sets a socket up and spawns its task. The setup happens here, outside
 /// the task, so that the task's future holds only what the socket needs
 /// while it lives (not the upgrade's arguments).
-fn spawn(socket: WebSocket, state: AppState, who: Who, addr: ClientAddr, permit: Permit<IpAddr>) {
+fn spawn<W>(socket: W, state: AppState, who: Who, addr: ClientAddr, permit: Permit<IpAddr>)
+where
+    W: Frames + Sink<Message, Error = axum::Error> + 'static,
+{
     let ctx = Ctx {
         hub: state.hub.clone(),
         storage: state.storage.clone(),
@@ -219,7 +228,10 @@ fn spawn(socket: WebSocket, state: AppState, who: Who, addr: ClientAddr, permit:
 /// The socket's writer: frames queued together go out in one write, fed one
 /// by one and flushed when the outbox is empty (or a close frame ends the
 /// socket).
-async fn write_out(mut sink: futures::stream::SplitSink<WebSocket, Message>, outbox: Drain) {
+async fn write_out<K>(mut sink: K, outbox: Drain)
+where
+    K: Sink<Message, Error = axum::Error> + Unpin,
+{
     while let Some(batch) = outbox.next_batch().await {
         for out in batch {
             let result = match out {
@@ -244,9 +256,9 @@ async fn write_out(mut sink: futures::stream::SplitSink<WebSocket, Message>, out
     }
 }
 
-async fn run(
+async fn run<S: Frames>(
     ctx: Ctx,
-    mut stream: futures::stream::SplitStream<WebSocket>,
+    mut stream: S,
     conn: Conn,
     writer: tokio::task::JoinHandle<()>,
     who: Who,
@@ -328,10 +340,10 @@ async fn run(
 /// clean close rather than a reset that would throw away frames still in
 /// flight to the peer (its last acks, the close frame). Bounded, and skipped
 /// for a peer that does not read.
-async fn finish(
+async fn finish<S: Frames>(
     conn: Conn,
     mut writer: tokio::task::JoinHandle<()>,
-    stream: &mut futures::stream::SplitStream<WebSocket>,
+    stream: &mut S,
     overflowed: bool,
 ) {
     drop(conn);

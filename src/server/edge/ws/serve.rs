@@ -2,17 +2,18 @@
 //! pipelined (queued for storage while the next frame is read) and
 //! acknowledged in the order sent.
 
-use axum::extract::ws::WebSocket;
 use futures::stream::FuturesOrdered;
 use futures::StreamExt;
 use tokio::sync::oneshot;
 
 use super::guards::{End, Ended, Pace};
-use super::{decode, read_error, IDLE_TIMEOUT, MAX_IN_FLIGHT};
+use super::{decode, read_error, Frames, IDLE_TIMEOUT, MAX_IN_FLIGHT};
 use crate::protocol::{
-    check_text, ClientMsg, ErrorCode, MessageId, ServerMsg, TextProblem, MAX_MESSAGE_ID_LEN,
+    check_text, ClientMsg, ConversationId, ErrorCode, MessageId, ServerMsg, TextProblem,
+    MAX_MESSAGE_ID_LEN,
 };
-use crate::server::hub::{Conn, Hub, Peer, Submitted, Typed};
+use crate::server::hub::{Conn, Hub, Peer, Submitted};
+use crate::server::storage::NewMessage;
 
 /// Checks a `send`'s id and text: the error for the sender, if any.
 fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
@@ -35,8 +36,8 @@ fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
 /// else this socket is told about a `send` (a refusal) and every other
 /// frame first waits until the messages before it were answered. Whatever
 /// ends the loop, messages already queued are still delivered.
-pub(super) async fn serve(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
+pub(super) async fn serve<S: Frames>(
+    stream: &mut S,
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
@@ -58,8 +59,8 @@ async fn drain(in_flight: &mut InFlight) {
     while in_flight.next().await.is_some() {}
 }
 
-async fn read_loop(
-    stream: &mut futures::stream::SplitStream<WebSocket>,
+async fn read_loop<S: Frames>(
+    stream: &mut S,
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
@@ -106,8 +107,8 @@ async fn read_loop(
             conn.reply(&ServerMsg::error(ErrorCode::SlowDown, id));
             continue;
         }
-        match msg {
-            ClientMsg::Send {
+        match Request::from(msg) {
+            Request::Send {
                 id,
                 conversation,
                 text,
@@ -116,8 +117,7 @@ async fn read_loop(
                 if let Some(r) = ended.revoked.as_mut() {
                     Box::pin(r.used()).await;
                 }
-                let typed = Typed { id, text, resend };
-                match Box::pin(submit(conn, hub, peer, typed, conversation)).await {
+                match Box::pin(submit(conn, hub, peer, id, text, resend, conversation)).await {
                     Submitted::Queued(answered) => in_flight.push_back(answered),
                     Submitted::Refused(error) => {
                         drain(in_flight).await;
@@ -129,57 +129,115 @@ async fn read_loop(
                     }
                 }
             }
-            other => {
+            Request::Other(command) => {
                 drain(in_flight).await;
-                Box::pin(handle(other, conn, hub, peer)).await;
+                Box::pin(handle(command, conn, hub, peer)).await;
             }
         }
     }
 }
 
-/// Checks a `send` and hands it to the hub.
+/// A frame as the reader acts on it: a `send` is pipelined, anything else
+/// waits for the sends before it.
+enum Request {
+    /// [`ClientMsg::Send`].
+    Send {
+        id: MessageId,
+        conversation: Option<ConversationId>,
+        text: String,
+        resend: bool,
+    },
+    /// Any other frame.
+    Other(Command),
+}
+
+/// Every frame but `send`.
+enum Command {
+    Hello,
+    Start,
+    Read {
+        conversation: ConversationId,
+        seq: i64,
+    },
+    Close {
+        conversation: ConversationId,
+    },
+    Ping,
+}
+
+impl From<ClientMsg> for Request {
+    fn from(msg: ClientMsg) -> Self {
+        Request::Other(match msg {
+            ClientMsg::Send {
+                id,
+                conversation,
+                text,
+                resend,
+            } => {
+                return Request::Send {
+                    id,
+                    conversation,
+                    text,
+                    resend,
+                }
+            }
+            ClientMsg::Hello { .. } => Command::Hello,
+            ClientMsg::Start => Command::Start,
+            ClientMsg::Read { conversation, seq } => Command::Read { conversation, seq },
+            ClientMsg::Close { conversation } => Command::Close { conversation },
+            ClientMsg::Ping => Command::Ping,
+        })
+    }
+}
+
+/// Checks a `send` and hands it to the hub as the one [`NewMessage`] it
+/// stays until it is stored.
 async fn submit(
     conn: &Conn,
     hub: &Hub,
     peer: &Peer,
-    typed: Typed,
-    conversation: Option<crate::protocol::ConversationId>,
+    id: MessageId,
+    text: String,
+    resend: bool,
+    conversation: Option<ConversationId>,
 ) -> Submitted {
     // Checks in the order docs/PROTOCOL.md gives: an agent names the
     // conversation, then the id, then the text.
     match peer {
-        Peer::Visitor(v) => match check_send(&typed.id, &typed.text) {
+        Peer::Visitor(v) => match check_send(&id, &text) {
             Some(error) => Submitted::Refused(error),
-            None => hub.visitor_submit(*v, conn, typed).await,
+            None => {
+                let msg = NewMessage::from_visitor(id, text, resend);
+                hub.visitor_submit(*v, conn, msg).await
+            }
         },
-        Peer::Agent(a) => match (conversation, check_send(&typed.id, &typed.text)) {
-            (None, _) => Submitted::Refused(ServerMsg::error(ErrorCode::BadFrame, Some(typed.id))),
+        Peer::Agent(a) => match (conversation, check_send(&id, &text)) {
+            (None, _) => Submitted::Refused(ServerMsg::error(ErrorCode::BadFrame, Some(id))),
             (Some(_), Some(error)) => Submitted::Refused(error),
-            (Some(c), None) => hub.agent_submit(a, conn, c, typed).await,
+            (Some(c), None) => {
+                let msg = NewMessage::from_agent(a, id, text, resend);
+                hub.agent_submit(a, conn, c, msg).await
+            }
         },
     }
 }
 
-/// Acts on one decoded frame other than `send` (which [`read_loop`] pipelines).
-async fn handle(msg: ClientMsg, conn: &Conn, hub: &Hub, peer: &Peer) {
+/// Acts on one frame other than `send` (which [`read_loop`] pipelines).
+async fn handle(command: Command, conn: &Conn, hub: &Hub, peer: &Peer) {
     let wrong_role = || ServerMsg::error(ErrorCode::WrongRole, None);
-    match (msg, peer) {
-        (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
-        (ClientMsg::Hello { .. }, _) => {
+    match (command, peer) {
+        (Command::Ping, _) => conn.send(&ServerMsg::Pong).await,
+        (Command::Hello, _) => {
             conn.send(&ServerMsg::error(ErrorCode::BadFrame, None))
                 .await
         }
-        (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
-        // read_loop pipelines every send; none comes here.
-        (ClientMsg::Send { .. }, _) => {}
-        (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
+        (Command::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
+        (Command::Read { conversation, seq }, Peer::Agent(a)) => {
             hub.read(a, conversation, seq).await
         }
-        (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
-            hub.close(a, conversation, conn).await
-        }
-        (ClientMsg::Start, Peer::Agent(_))
-        | (ClientMsg::Read { .. }, Peer::Visitor(_))
-        | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
+        (Command::Close { conversation }, Peer::Agent(a)) => hub.close(a, conversation, conn).await,
+        (Command::Start, Peer::Agent(_))
+        | (Command::Read { .. }, Peer::Visitor(_))
+        | (Command::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
     }
 }
