@@ -30,7 +30,7 @@ pub const MAX_MESSAGE_ID_LEN: usize = 64;
 /// Why the server refused something: on every error frame and every
 /// server-function error. Each UI's strings table has words for each code;
 /// no English from the server reaches a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Not JSON, or not a known message.

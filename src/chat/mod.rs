@@ -1,12 +1,15 @@
 //! Pieces shared by the widget and the console: the thread model, the
-//! message list and composer, and the outbox to the socket.
+//! message list and composer, the outbox to the socket, and the session
+//! (hello, send, resend, acks, history) both UIs run on it.
 
 pub mod link;
+pub mod session;
 pub mod strings;
 pub mod thread;
 pub mod view;
 
 pub use link::{LinkStatus, Outbox};
+pub use session::{Held, Session, Threads};
 pub use strings::ChatStrings;
 pub use thread::{Delivery, Entry, Notice, Thread};
 

@@ -2,7 +2,7 @@
 //! (and, later, its own language).
 
 use crate::chat::Notice;
-use crate::protocol::SystemEvent;
+use crate::protocol::{ErrorCode, SystemEvent};
 
 /// Texts for the message list and composer.
 #[derive(Debug, Clone, Copy)]
@@ -25,4 +25,6 @@ pub struct ChatStrings {
     pub event: fn(&SystemEvent) -> String,
     /// Words for a presence notice.
     pub notice: fn(Notice) -> &'static str,
+    /// Words for a refusal (under a message, or in a banner).
+    pub error: fn(ErrorCode) -> &'static str,
 }

@@ -2,7 +2,7 @@
 //! own messages still pending, and transient notices, merged so that the
 //! same message arriving twice (replay, history and live) shows once.
 
-use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+use crate::protocol::{Author, ChatMessage, ConversationId, ErrorCode, MessageId, SystemEvent};
 
 /// A presence change shown in the list but not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +24,8 @@ pub enum Delivery {
     Pending,
     /// Stored by the server.
     Sent,
-    /// Refused by the server, with the reason to show.
-    Failed(String),
+    /// Refused by the server, for this reason (shown in the UI's words).
+    Failed(ErrorCode),
 }
 
 /// One line of the message list.
@@ -266,7 +266,7 @@ impl Thread {
     }
 
     /// Our message `id` was refused.
-    pub fn fail(&mut self, id: &MessageId, reason: String) -> bool {
+    pub fn fail(&mut self, id: &MessageId, reason: ErrorCode) -> bool {
         match self
             .entries
             .iter_mut()

@@ -30,7 +30,7 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoVi
         _ if !entry.own => None,
         Delivery::Pending => Some(("pending", strings.pending.to_owned())),
         Delivery::Sent => Some(("sent", strings.sent.to_owned())),
-        Delivery::Failed(reason) => Some(("failed", reason.clone())),
+        Delivery::Failed(reason) => Some(("failed", (strings.error)(*reason).to_owned())),
     };
     view! {
         <div

@@ -1,12 +1,14 @@
 //! The console's reactive state: one handle per open conversation, the
-//! selected tab, and how each server message changes them.
+//! selected tab, and how each server message that the shared session
+//! leaves to it changes them.
 
 use leptos::prelude::*;
 
-use crate::chat::{Fetch, Notice, Outbox, Thread};
+use crate::chat::session::{self, Held, Session, Threads};
+use crate::chat::{Fetch, Notice, Thread};
 use crate::protocol::{
-    AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
-    ErrorCode, Party, Resume, ServerMsg,
+    AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary, Party,
+    ServerMsg,
 };
 
 /// One conversation tab.
@@ -28,6 +30,13 @@ impl ConvHandle {
         let read = self.read_seq.get();
         self.thread.with(|t| t.count_after(Author::Visitor, read))
     }
+
+    fn held(&self) -> Held {
+        Held {
+            named: Some(self.id),
+            thread: self.thread,
+        }
+    }
 }
 
 /// Everything the console shows once signed in.
@@ -39,10 +48,8 @@ pub struct ConsoleState {
     pub convs: RwSignal<Vec<ConvHandle>>,
     /// The tab in front.
     pub selected: RwSignal<Option<ConversationId>>,
-    /// A refusal to show that belongs to no message.
-    pub error: RwSignal<Option<String>>,
-    /// To the socket.
-    pub outbox: Outbox,
+    /// The socket, and a refusal that belongs to no message.
+    pub session: Session,
 }
 
 impl ConsoleState {
@@ -52,8 +59,7 @@ impl ConsoleState {
             me: StoredValue::new(me),
             convs: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
-            error: RwSignal::new(None),
-            outbox: Outbox::new(),
+            session: Session::new(),
         }
     }
 
@@ -61,23 +67,6 @@ impl ConsoleState {
     pub fn find(&self, id: ConversationId) -> Option<ConvHandle> {
         self.convs
             .with_untracked(|cs| cs.iter().find(|c| c.id == id).copied())
-    }
-
-    /// The `hello` for a (re)connect, with what we already hold.
-    pub fn hello(&self) -> ClientMsg {
-        let resume = self.convs.with_untracked(|cs| {
-            cs.iter()
-                .map(|c| Resume {
-                    conversation: c.id,
-                    after: c.thread.with_untracked(Thread::resume_after),
-                })
-                .collect()
-        });
-        ClientMsg::Hello {
-            version: crate::protocol::PROTOCOL_VERSION,
-            token: None,
-            resume,
-        }
     }
 
     /// Brings a tab to the front and marks it read.
@@ -92,7 +81,7 @@ impl ConsoleState {
             let last = c.thread.with_untracked(Thread::last_seq);
             if last > c.read_seq.get_untracked() {
                 c.read_seq.set(last);
-                self.outbox.send(ClientMsg::Read {
+                self.session.outbox.send(ClientMsg::Read {
                     conversation: id,
                     seq: last,
                 });
@@ -100,161 +89,30 @@ impl ConsoleState {
         }
     }
 
+    /// Marks `id` read if it is in front and the page is visible.
+    pub fn mark_read_if_seen(&self, id: ConversationId) {
+        if self.selected.get_untracked() == Some(id) && crate::chat::link::page_visible() {
+            self.mark_read(id);
+        }
+    }
+
     /// Queues a reply in conversation `id`.
     pub fn send_text(&self, id: ConversationId, text: String) {
-        let Some(c) = self.find(id) else { return };
-        let msg_id = crate::chat::link::new_message_id();
-        let now = crate::chat::link::now_ms();
-        c.thread
-            .update(|t| t.push_pending(&msg_id, Author::Agent, &text, now));
-        self.outbox.send(ClientMsg::Send {
-            id: msg_id,
-            conversation: Some(id),
-            text,
-            resend: false,
-        });
+        if let Some(c) = self.find(id) {
+            session::send_text(self, c.held(), Author::Agent, text);
+        }
     }
 
     /// Asks the server to close conversation `id`.
     pub fn close(&self, id: ConversationId) {
-        self.outbox.send(ClientMsg::Close { conversation: id });
+        self.session
+            .outbox
+            .send(ClientMsg::Close { conversation: id });
     }
 
-    /// Sends again, in order, the messages not acknowledged within `min_age`
-    /// ms (0: all of them, after a reconnect).
+    /// Sends again what is still unacknowledged (see [`session::resend_pending`]).
     pub fn resend_pending(&self, min_age: f64) {
-        let now = crate::chat::link::now_ms();
-        for c in self.convs.get_untracked() {
-            let due = c
-                .thread
-                .try_update(|t| t.take_due(now, min_age))
-                .unwrap_or_default();
-            for (id, text) in due {
-                self.outbox.send(ClientMsg::Send {
-                    id,
-                    conversation: Some(c.id),
-                    text,
-                    // Maybe stored already, its ack lost: the server looks it up.
-                    resend: true,
-                });
-            }
-        }
-    }
-
-    /// Merges fetched history into a conversation; returns the page that
-    /// fills the next gap in what it holds, if any.
-    pub fn merge_history(
-        &self,
-        id: ConversationId,
-        page: crate::api::HistoryPage,
-    ) -> Option<Fetch> {
-        let c = self.find(id)?;
-        let gap = c
-            .thread
-            .try_update(|t| {
-                t.merge_page(page.messages, page.more);
-                Fetch::gap(t)
-            })
-            .flatten();
-        if self.selected.get_untracked() == Some(id) && crate::chat::link::page_visible() {
-            self.mark_read(id);
-        }
-        gap
-    }
-
-    /// Applies one server message. Returns a history page to fetch: the
-    /// newest of a conversation new to this page and not empty, or one that
-    /// fills a gap a message left (see [`Thread::gap`]).
-    pub fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
-        match msg {
-            ServerMsg::Welcome { conversations, .. } => {
-                if let Some(current) = conversations {
-                    let stale: Vec<ConversationId> = self.convs.with_untracked(|cs| {
-                        cs.iter()
-                            .map(|c| c.id)
-                            .filter(|id| !current.contains(id))
-                            .collect()
-                    });
-                    for id in stale {
-                        self.remove(id);
-                    }
-                }
-                self.resend_pending(0.0);
-            }
-            ServerMsg::Conversation { conversation } => return self.upsert(conversation),
-            ServerMsg::Message { message } => {
-                let id = message.conversation;
-                let from_visitor = message.author == Author::Visitor;
-                if let Some(c) = self.find(id) {
-                    let gap = c
-                        .thread
-                        .try_update(|t| {
-                            t.merge(message);
-                            Fetch::gap(t)
-                        })
-                        .flatten();
-                    if from_visitor
-                        && self.selected.get_untracked() == Some(id)
-                        && crate::chat::link::page_visible()
-                    {
-                        self.mark_read(id);
-                    }
-                    return gap;
-                }
-            }
-            ServerMsg::Ack {
-                id,
-                conversation,
-                seq,
-            } => {
-                if let Some(c) = self.find(conversation) {
-                    c.thread.update(|t| t.ack(&id, seq));
-                }
-            }
-            ServerMsg::Presence {
-                conversation,
-                party: Party::Visitor,
-                online,
-            } => {
-                if let Some(c) = self.find(conversation) {
-                    c.thread.update(|t| {
-                        t.notice(if online {
-                            Notice::VisitorBack
-                        } else {
-                            Notice::VisitorLeft
-                        })
-                    });
-                }
-            }
-            ServerMsg::ReadUpTo { conversation, seq } => {
-                if let Some(c) = self.find(conversation) {
-                    c.read_seq.update(|r| *r = (*r).max(seq));
-                }
-            }
-            // Not stored this time: it stays pending and is retried.
-            ServerMsg::Error {
-                code: ErrorCode::Storage | ErrorCode::SlowDown,
-                id: Some(_),
-                ..
-            } => {}
-            ServerMsg::Error { message, id, .. } => {
-                let placed = id.is_some_and(|id| {
-                    self.convs.get_untracked().iter().any(|c| {
-                        c.thread
-                            .try_update(|t| t.fail(&id, message.clone()))
-                            .unwrap_or(false)
-                    })
-                });
-                if !placed {
-                    self.error.set(Some(message));
-                }
-            }
-            ServerMsg::Presence { .. }
-            | ServerMsg::Availability { .. }
-            | ServerMsg::Pong
-            | ServerMsg::Unknown => {}
-        }
-        None
+        session::resend_pending(self, min_age);
     }
 
     fn upsert(&self, summary: ConversationSummary) -> Option<Fetch> {
@@ -300,9 +158,87 @@ impl ConsoleState {
     }
 }
 
+impl Threads for ConsoleState {
+    fn session(&self) -> Session {
+        self.session
+    }
+
+    fn threads(&self) -> Vec<Held> {
+        self.convs
+            .with_untracked(|cs| cs.iter().map(ConvHandle::held).collect())
+    }
+
+    /// Returns a history page to fetch: the newest of a conversation new to
+    /// this page and not empty, or one that fills a gap a message left (see
+    /// [`Thread::gap`]).
+    fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
+        match msg {
+            ServerMsg::Welcome { conversations, .. } => {
+                if let Some(current) = conversations {
+                    let stale: Vec<ConversationId> = self.convs.with_untracked(|cs| {
+                        cs.iter()
+                            .map(|c| c.id)
+                            .filter(|id| !current.contains(id))
+                            .collect()
+                    });
+                    for id in stale {
+                        self.remove(id);
+                    }
+                }
+            }
+            ServerMsg::Conversation { conversation } => return self.upsert(conversation),
+            ServerMsg::Message { message } => {
+                let id = message.conversation;
+                let from_visitor = message.author == Author::Visitor;
+                if let Some(c) = self.find(id) {
+                    let gap = c
+                        .thread
+                        .try_update(|t| {
+                            t.merge(message);
+                            Fetch::gap(t)
+                        })
+                        .flatten();
+                    if from_visitor {
+                        self.mark_read_if_seen(id);
+                    }
+                    return gap;
+                }
+            }
+            ServerMsg::Presence {
+                conversation,
+                party: Party::Visitor,
+                online,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.thread.update(|t| {
+                        t.notice(if online {
+                            Notice::VisitorBack
+                        } else {
+                            Notice::VisitorLeft
+                        })
+                    });
+                }
+            }
+            ServerMsg::ReadUpTo { conversation, seq } => {
+                if let Some(c) = self.find(conversation) {
+                    c.read_seq.update(|r| *r = (*r).max(seq));
+                }
+            }
+            ServerMsg::Presence { .. }
+            | ServerMsg::Availability { .. }
+            | ServerMsg::Ack { .. }
+            | ServerMsg::Error { .. }
+            | ServerMsg::Pong
+            | ServerMsg::Unknown => {}
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::session::{hello, load_history};
     use crate::chat::LinkStatus;
     use crate::protocol::{AgentId, ConversationStatus, ConversationSummary};
 
@@ -351,7 +287,7 @@ mod tests {
                 sent_at: 0,
             },
         };
-        let after = |state: &ConsoleState| match state.hello() {
+        let after = |state: &ConsoleState| match hello(state) {
             ClientMsg::Hello { resume, .. } => resume
                 .iter()
                 .find(|r| r.conversation == id)
@@ -367,16 +303,23 @@ mod tests {
             })
         );
         assert_eq!(after(&state), Some(1));
-        let filled = state.merge_history(
-            id,
-            crate::api::HistoryPage {
-                messages: vec![match message(2) {
-                    ServerMsg::Message { message } => message,
-                    _ => unreachable!(),
-                }],
-                more: true,
-            },
-        );
+        let page = crate::api::HistoryPage {
+            messages: vec![match message(2) {
+                ServerMsg::Message { message } => message,
+                _ => unreachable!(),
+            }],
+            more: true,
+        };
+        let thread = state.find(id).expect("the tab").thread;
+        let fetch = Fetch {
+            conversation: id,
+            before: Some(3),
+        };
+        futures::executor::block_on(load_history(thread, fetch, |_| {
+            std::future::ready(Ok::<_, ()>(Some(page.clone())))
+        }))
+        .expect("loads");
+        let filled = thread.with_untracked(|t| t.gap());
         assert_eq!(filled, None, "no gap is left");
         assert_eq!(after(&state), Some(3));
     }
@@ -390,8 +333,8 @@ mod tests {
         let id = ConversationId(7);
         let state = console_with_tab(id);
         let (tx, mut rx) = futures::channel::mpsc::unbounded();
-        state.outbox.attach(tx);
-        state.outbox.status.set(LinkStatus::Online);
+        state.session.outbox.attach(tx);
+        state.session.outbox.status.set(LinkStatus::Online);
 
         state.send_text(id, "hi".into());
         state.resend_pending(0.0);

@@ -1,7 +1,8 @@
 //! Every word the agent console shows, in one place (zh-CN will sit beside `EN`).
 
 use crate::chat::{ChatStrings, Notice};
-use crate::error::{AppError, Invalid};
+use crate::error::AppError;
+use crate::protocol::ErrorCode;
 use crate::protocol::SystemEvent;
 
 /// The console's texts.
@@ -92,6 +93,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         too_long: "Messages are limited to 4,000 characters.",
         event: event_en,
         notice: notice_en,
+        error: error_en,
     },
     title: "kefu",
     setup_title: "Welcome to kefu",
@@ -123,25 +125,42 @@ pub const EN: ConsoleStrings = ConsoleStrings {
 /// Words for a server function's error.
 pub fn error_text(error: &AppError) -> String {
     match error {
-        AppError::Unauthorized => "Your session ended. Please sign in again.".into(),
-        AppError::Forbidden => "Only admins can do that.".into(),
-        AppError::NotFound => "Not found.".into(),
-        AppError::WrongCredentials => "Wrong name or password.".into(),
-        AppError::AlreadySetUp => "Setup is already done. Please sign in.".into(),
         AppError::TooManyAttempts { retry_after_secs } => {
             format!("Too many failed attempts. Try again in {retry_after_secs} seconds.")
         }
-        AppError::Invalid(invalid) => match invalid {
-            Invalid::NameEmpty => "Please enter a name.".into(),
-            Invalid::NameTooLong => "Names are limited to 40 characters.".into(),
-            Invalid::NameControl => "Names cannot contain control or invisible characters.".into(),
-            Invalid::PasswordLength => "Passwords are 8 to 256 characters.".into(),
-            Invalid::Capacity => "Capacity is a number from 1 to 100.".into(),
-            Invalid::NameTaken => "An agent with that name already exists.".into(),
-            Invalid::SelfLockout => "You cannot disable or remove your own account.".into(),
-            Invalid::Form => "Please fill in every field correctly.".into(),
-        },
-        AppError::Internal => "Something went wrong on the server. Please try again.".into(),
-        AppError::Transport(_) => "The server could not be reached. Please try again.".into(),
+        other => error_en(other.code()).to_owned(),
+    }
+}
+
+/// Words for each error code, from a socket or a server function.
+pub fn error_en(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthorized => "Your session ended. Please sign in again.",
+        ErrorCode::Forbidden => "Only admins can do that.",
+        ErrorCode::NotFound => "Not found.",
+        ErrorCode::WrongCredentials => "Wrong name or password.",
+        ErrorCode::AlreadySetUp => "Setup is already done. Please sign in.",
+        ErrorCode::TooManyAttempts => "Too many failed attempts. Try again later.",
+        ErrorCode::NameEmpty => "Please enter a name.",
+        ErrorCode::NameTooLong => "Names are limited to 40 characters.",
+        ErrorCode::NameControl => "Names cannot contain control or invisible characters.",
+        ErrorCode::PasswordLength => "Passwords are 8 to 256 characters.",
+        ErrorCode::Capacity => "Capacity is a number from 1 to 100.",
+        ErrorCode::NameTaken => "An agent with that name already exists.",
+        ErrorCode::SelfLockout => "You cannot disable or remove your own account.",
+        ErrorCode::BadForm => "Please fill in every field correctly.",
+        ErrorCode::Internal => "Something went wrong on the server. Please try again.",
+        ErrorCode::Unreachable => "The server could not be reached. Please try again.",
+        ErrorCode::EmptyText => "Please type a message.",
+        ErrorCode::TextTooLong => "Messages are limited to 4,000 characters.",
+        ErrorCode::ConversationClosed => "This conversation is closed.",
+        ErrorCode::SlowDown => "Too many messages at once. Please wait a moment.",
+        ErrorCode::Storage => "The server could not save that. Please try again.",
+        ErrorCode::WrongRole => "That is not available to you.",
+        ErrorCode::BadFrame
+        | ErrorCode::FrameTooLarge
+        | ErrorCode::HelloFirst
+        | ErrorCode::BadMessageId
+        | ErrorCode::Unknown => "Something went wrong. Please reload the page.",
     }
 }

@@ -50,10 +50,10 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                 <button type="submit" class="link" data-testid="sign-out">{s.sign_out}</button>
             </ActionForm>
         </header>
-        <Show when=move || state.outbox.status.get() == LinkStatus::Reconnecting>
+        <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
             <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
         </Show>
-        {move || state.error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+        {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
         <Show when=move || admin_open.get()>
             <AgentsPanel />
         </Show>
@@ -144,7 +144,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
             mine=Author::Agent
             on_earlier=Callback::new(move |before: i64| {
                 #[cfg(feature = "hydrate")]
-                fetch_history(state, id, Some(before));
+                fetch_history(state, crate::chat::Fetch { conversation: id, before: Some(before) });
                 #[cfg(not(feature = "hydrate"))]
                 let _ = before;
             })
@@ -153,21 +153,24 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
     }
 }
 
-/// Fetches the newest page of `id`'s history, or the page before `before`,
-/// and merges it into the tab; then fills the next gap in what the tab
-/// holds, if any (and if this page made progress) (browser only).
+/// Loads the page `fetch` names into its tab, then the pages filling any
+/// gap (see [`crate::chat::session::load_history`]); marks the tab read if
+/// it is in front (browser only).
 #[cfg(feature = "hydrate")]
-fn fetch_history(state: ConsoleState, id: crate::protocol::ConversationId, before: Option<i64>) {
+fn fetch_history(state: ConsoleState, fetch: crate::chat::Fetch) {
+    let Some(tab) = state.find(fetch.conversation) else {
+        return;
+    };
     leptos::task::spawn_local(async move {
-        match crate::api::conversation_history(id, before).await {
-            Ok(page) => {
-                if let Some(gap) = state.merge_history(id, page) {
-                    if gap.before != before {
-                        fetch_history(state, id, gap.before);
-                    }
-                }
-            }
-            Err(e) => state.error.set(Some(super::strings::error_text(&e))),
+        let page = |before| async move {
+            crate::api::conversation_history(fetch.conversation, before)
+                .await
+                .map(Some)
+        };
+        let loaded = crate::chat::session::load_history(tab.thread, fetch, page).await;
+        match loaded {
+            Ok(()) => state.mark_read_if_seen(fetch.conversation),
+            Err(e) => state.session.refused(e.code()),
         }
     });
 }
@@ -175,18 +178,10 @@ fn fetch_history(state: ConsoleState, id: crate::protocol::ConversationId, befor
 /// Opens the agent socket and wires it to the state (browser only).
 #[cfg(feature = "hydrate")]
 fn connect(state: ConsoleState) {
-    use crate::client::socket;
-    socket::start(
-        state.outbox,
+    crate::chat::session::connect(
+        state,
         "/ws/agent",
-        socket::Handlers {
-            hello: move || state.hello(),
-            on_message: move |msg| {
-                if let Some(fetch) = state.apply(msg) {
-                    fetch_history(state, fetch.conversation, fetch.before);
-                }
-            },
-            retry: move || state.resend_pending(f64::from(socket::RETRY_MS)),
-        },
+        |_| {},
+        move |fetch| fetch_history(state, fetch),
     );
 }

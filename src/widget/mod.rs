@@ -46,7 +46,7 @@ pub fn Widget() -> impl IntoView {
             .unwrap_or(false)
     };
     let status_text = move || -> String {
-        if state.outbox.status.get() == LinkStatus::Connecting {
+        if state.session.outbox.status.get() == LinkStatus::Connecting {
             return s.connecting.to_owned();
         }
         match state.conversation.get() {
@@ -91,7 +91,7 @@ pub fn Widget() -> impl IntoView {
                             "×"
                         </button>
                     </header>
-                    <Show when=move || state.outbox.status.get() == LinkStatus::Reconnecting>
+                    <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
                         <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
                     </Show>
                     <Show when=offline_form>
@@ -105,14 +105,16 @@ pub fn Widget() -> impl IntoView {
                             {(s.queue_position)(n)}
                         </p>
                     })}
-                    {move || state.error.get().map(|e| view! { <p class="banner error" role="alert">{e}</p> })}
+                    {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
                     <MessageList
                         thread=state.thread.into()
                         strings=s.chat
                         mine=Author::Visitor
                         on_earlier=Callback::new(move |before: i64| {
                             #[cfg(feature = "hydrate")]
-                            fetch_history(state, Some(before));
+                            if let Some(conversation) = state.thread.with_untracked(|t| t.conversation) {
+                                fetch_history(state, crate::chat::Fetch { conversation, before: Some(before) });
+                            }
                             #[cfg(not(feature = "hydrate"))]
                             let _ = before;
                         })
@@ -162,64 +164,47 @@ fn take_open_request() -> bool {
     requested
 }
 
-/// Fetches the newest page of the visitor's conversation, or the page before
-/// `before`, and merges it if the widget still shows that conversation; then
-/// fills the next gap in what it holds, if any (and if this page made progress).
+/// Loads the page `fetch` names of the visitor's conversation, then the
+/// pages filling any gap (see [`crate::chat::session::load_history`]).
 #[cfg(feature = "hydrate")]
-fn fetch_history(state: WidgetState, before: Option<i64>) {
-    use crate::client::local_storage;
-    let Some(token) = local_storage().and_then(|s| s.get_item(state::TOKEN_KEY).ok().flatten())
-    else {
+fn fetch_history(state: WidgetState, fetch: crate::chat::Fetch) {
+    use crate::chat::Threads;
+    let Some(token) = state.token() else {
         return;
     };
     leptos::task::spawn_local(async move {
-        if let Ok(Some(history)) = crate::api::visitor_history(token, before).await {
-            let gap = state
-                .thread
-                .try_update(|t| {
-                    if t.conversation == Some(history.conversation.id) {
-                        t.merge_page(history.page.messages, history.page.more);
-                    }
-                    t.gap()
-                })
-                .flatten();
-            if gap.is_some() && gap != before {
-                fetch_history(state, gap);
+        let page = |before| {
+            let token = token.clone();
+            async move {
+                crate::api::visitor_history(token, before)
+                    .await
+                    .map(|thread| thread.map(|t| t.page))
             }
-        }
+        };
+        // A failed load is retried at the next reconnect or message.
+        let _ = crate::chat::session::load_history(state.thread, fetch, page).await;
     });
 }
 
-/// Opens the visitor socket and wires it to the state (browser only).
+/// Opens the visitor socket and wires it to the state (browser only): the
+/// token the server issues is kept for the next visit.
 #[cfg(feature = "hydrate")]
 fn connect(state: WidgetState) {
-    use crate::client::{local_storage, socket};
-    use crate::protocol::ServerMsg;
-
-    let token = move || local_storage().and_then(|s| s.get_item(state::TOKEN_KEY).ok().flatten());
-    let on_message = move |msg: ServerMsg| {
+    use crate::protocol::{ServerMsg, VisitorInfo};
+    let keep_token = |msg: &ServerMsg| {
         if let ServerMsg::Welcome {
-            visitor: Some(crate::protocol::VisitorInfo { token: Some(t), .. }),
+            visitor: Some(VisitorInfo { token: Some(t), .. }),
             ..
-        } = &msg
+        } = msg
         {
-            if let Some(storage) = local_storage() {
+            if let Some(storage) = crate::client::local_storage() {
                 let _ = storage.set_item(state::TOKEN_KEY, t);
             }
         }
-        if let Some(fetch) = state.apply(msg) {
-            fetch_history(state, fetch.before);
-        }
     };
-    socket::start(
-        state.outbox,
-        "/ws/visitor",
-        socket::Handlers {
-            hello: move || state.hello(token()),
-            on_message,
-            retry: move || state.resend_pending(f64::from(socket::RETRY_MS)),
-        },
-    );
+    crate::chat::session::connect(state, "/ws/visitor", keep_token, move |fetch| {
+        fetch_history(state, fetch)
+    });
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! The widget's reactive state and how each server message changes it.
+//! The widget's reactive state: one thread, and how each server message
+//! that the shared session leaves to it changes that state.
 
 use leptos::prelude::*;
 
-use crate::chat::{Fetch, Notice, Outbox, Thread};
+use crate::chat::session::{self, Held, Session, Threads};
+use crate::chat::{Fetch, Notice, Thread};
 use crate::protocol::{
-    Author, ClientMsg, ConversationStatus, ConversationSummary, ErrorCode, Party, Resume, ServerMsg,
+    Author, ClientMsg, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
 
 /// Where the visitor's token is kept in localStorage. `launcher.js` reads
@@ -24,10 +26,8 @@ pub struct WidgetState {
     pub conversation: RwSignal<Option<ConversationSummary>>,
     /// Its lines.
     pub thread: RwSignal<Thread>,
-    /// A refusal to show that belongs to no message.
-    pub error: RwSignal<Option<String>>,
-    /// To the socket.
-    pub outbox: Outbox,
+    /// The socket, and a refusal that belongs to no message.
+    pub session: Session,
 }
 
 impl WidgetState {
@@ -39,8 +39,7 @@ impl WidgetState {
             agents_online: RwSignal::new(None),
             conversation: RwSignal::new(None),
             thread: RwSignal::new(Thread::default()),
-            error: RwSignal::new(None),
-            outbox: Outbox::new(),
+            session: Session::new(),
         }
     }
 
@@ -56,83 +55,71 @@ impl WidgetState {
         })
     }
 
-    /// The `hello` for a (re)connect: our token and what we already hold.
-    pub fn hello(&self, token: Option<String>) -> ClientMsg {
-        let resume = self.thread.with_untracked(|t| {
-            t.conversation
-                .map(|conversation| Resume {
-                    conversation,
-                    after: t.resume_after(),
-                })
-                .into_iter()
-                .collect()
-        });
-        ClientMsg::Hello {
-            version: crate::protocol::PROTOCOL_VERSION,
-            token,
-            resume,
-        }
-    }
-
     /// Opens the panel; asks for a conversation when none is open.
     pub fn open_panel(&self) {
         self.open.set(true);
         self.unread.set(0);
-        if !self.has_open_conversation() && self.agents_online.get_untracked() == Some(true) {
-            self.outbox.send(ClientMsg::Start);
+        self.start_if_wanted();
+    }
+
+    /// Asks for a conversation if the panel is open, none is, and an agent
+    /// is online to take it.
+    fn start_if_wanted(&self) {
+        if self.open.get_untracked()
+            && !self.has_open_conversation()
+            && self.agents_online.get_untracked() == Some(true)
+        {
+            self.session.outbox.send(ClientMsg::Start);
         }
     }
 
     /// Queues a message typed by the visitor.
     pub fn send_text(&self, text: String) {
-        let id = crate::chat::link::new_message_id();
-        let now = crate::chat::link::now_ms();
-        self.thread
-            .update(|t| t.push_pending(&id, Author::Visitor, &text, now));
-        self.outbox.send(ClientMsg::Send {
-            id,
-            conversation: None,
-            text,
-            resend: false,
-        });
+        session::send_text(self, self.held(), Author::Visitor, text);
     }
 
-    /// Sends again, in order, the messages not acknowledged within `min_age`
-    /// ms (0: all of them, after a reconnect).
+    /// Sends again what is still unacknowledged (see [`session::resend_pending`]).
     pub fn resend_pending(&self, min_age: f64) {
-        let now = crate::chat::link::now_ms();
-        let due = self
-            .thread
-            .try_update(|t| t.take_due(now, min_age))
-            .unwrap_or_default();
-        for (id, text) in due {
-            self.outbox.send(ClientMsg::Send {
-                id,
-                conversation: None,
-                text,
-                // Maybe stored already, its ack lost: the server looks it up.
-                resend: true,
-            });
+        session::resend_pending(self, min_age);
+    }
+
+    fn held(&self) -> Held {
+        Held {
+            named: None,
+            thread: self.thread,
+        }
+    }
+}
+
+impl Threads for WidgetState {
+    fn session(&self) -> Session {
+        self.session
+    }
+
+    fn threads(&self) -> Vec<Held> {
+        vec![self.held()]
+    }
+
+    fn token(&self) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            crate::client::local_storage().and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            None
         }
     }
 
-    /// Applies one server message. Returns a history page to fetch: the
-    /// newest of a conversation we switched to that already has messages,
-    /// or one that fills a gap the message left (see [`Thread::gap`]).
-    pub fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
+    /// Returns a history page to fetch: the newest of a conversation we
+    /// switched to that already has messages, or one that fills a gap the
+    /// message left (see [`Thread::gap`]).
+    fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
         match msg {
-            ServerMsg::Welcome { agents_online, .. } => {
+            ServerMsg::Welcome { agents_online, .. }
+            | ServerMsg::Availability { agents_online } => {
                 self.agents_online.set(Some(agents_online));
-                self.resend_pending(0.0);
-                if self.open.get_untracked() && !self.has_open_conversation() && agents_online {
-                    self.outbox.send(ClientMsg::Start);
-                }
-            }
-            ServerMsg::Availability { agents_online } => {
-                self.agents_online.set(Some(agents_online));
-                if agents_online && self.open.get_untracked() && !self.has_open_conversation() {
-                    self.outbox.send(ClientMsg::Start);
-                }
+                self.start_if_wanted();
             }
             ServerMsg::Conversation { conversation } => {
                 let id = conversation.id;
@@ -167,7 +154,6 @@ impl WidgetState {
                 }
                 return gap;
             }
-            ServerMsg::Ack { id, seq, .. } => self.thread.update(|t| t.ack(&id, seq)),
             ServerMsg::Presence {
                 party: Party::Agent,
                 online,
@@ -179,23 +165,9 @@ impl WidgetState {
                     Notice::AgentOffline
                 })
             }),
-            // Not stored this time: it stays pending and is retried.
-            ServerMsg::Error {
-                code: ErrorCode::Storage | ErrorCode::SlowDown,
-                id: Some(_),
-                ..
-            } => {}
-            ServerMsg::Error { message, id, .. } => {
-                let placed = id.is_some_and(|id| {
-                    self.thread
-                        .try_update(|t| t.fail(&id, message.clone()))
-                        .unwrap_or(false)
-                });
-                if !placed {
-                    self.error.set(Some(message));
-                }
-            }
             ServerMsg::Presence { .. }
+            | ServerMsg::Ack { .. }
+            | ServerMsg::Error { .. }
             | ServerMsg::ReadUpTo { .. }
             | ServerMsg::Pong
             | ServerMsg::Unknown => {}
@@ -213,6 +185,7 @@ impl Default for WidgetState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::session::hello;
     use crate::chat::LinkStatus;
 
     /// Every `send` the state queued, as (text, resend).
@@ -257,13 +230,13 @@ mod tests {
                 before: Some(4)
             })
         );
-        let ClientMsg::Hello { resume, .. } = state.hello(None) else {
+        let ClientMsg::Hello { resume, .. } = hello(&state) else {
             panic!("hello");
         };
         assert_eq!(resume.len(), 1);
         assert_eq!(resume[0].after, 2, "resumes below the gap");
         assert_eq!(state.apply(message(3)), None);
-        let ClientMsg::Hello { resume, .. } = state.hello(None) else {
+        let ClientMsg::Hello { resume, .. } = hello(&state) else {
             panic!("hello");
         };
         assert_eq!(resume[0].after, 4);
@@ -278,8 +251,8 @@ mod tests {
         owner.set();
         let state = WidgetState::new();
         let (tx, mut rx) = futures::channel::mpsc::unbounded();
-        state.outbox.attach(tx);
-        state.outbox.status.set(LinkStatus::Online);
+        state.session.outbox.attach(tx);
+        state.session.outbox.status.set(LinkStatus::Online);
 
         state.send_text("hello".into());
         state.resend_pending(0.0);

@@ -1,7 +1,7 @@
 //! Every word the visitor widget shows, in one place (zh-CN will sit beside `EN`).
 
 use crate::chat::{ChatStrings, Notice};
-use crate::protocol::SystemEvent;
+use crate::protocol::{ErrorCode, SystemEvent};
 
 /// The widget's texts.
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +38,40 @@ pub struct WidgetStrings {
     pub serving: fn(&str) -> String,
     /// Queue position: "You are number {n} in the queue".
     pub queue_position: fn(u32) -> String,
-    /// Any other server refusal.
-    pub error: &'static str,
+}
+
+/// Words for each refusal a visitor can meet (the rest read as a failure
+/// to try again). Every code is listed, so a new one cannot be forgotten.
+fn error_en(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::EmptyText => "Please type a message.",
+        ErrorCode::TextTooLong => "Messages are limited to 4,000 characters.",
+        ErrorCode::ConversationClosed => "This conversation is closed.",
+        ErrorCode::SlowDown => "You are sending too fast. Please wait a moment.",
+        ErrorCode::Storage => "Your message could not be saved yet; it will be retried.",
+        ErrorCode::Unreachable => "The server could not be reached. Please try again.",
+        ErrorCode::BadFrame
+        | ErrorCode::FrameTooLarge
+        | ErrorCode::HelloFirst
+        | ErrorCode::BadMessageId
+        | ErrorCode::Forbidden
+        | ErrorCode::WrongRole
+        | ErrorCode::Unauthorized
+        | ErrorCode::NotFound
+        | ErrorCode::WrongCredentials
+        | ErrorCode::AlreadySetUp
+        | ErrorCode::TooManyAttempts
+        | ErrorCode::NameEmpty
+        | ErrorCode::NameTooLong
+        | ErrorCode::NameControl
+        | ErrorCode::PasswordLength
+        | ErrorCode::Capacity
+        | ErrorCode::NameTaken
+        | ErrorCode::SelfLockout
+        | ErrorCode::BadForm
+        | ErrorCode::Internal
+        | ErrorCode::Unknown => "Something went wrong; please try again.",
+    }
 }
 
 fn event_en(event: &SystemEvent) -> String {
@@ -73,6 +105,7 @@ pub const EN: WidgetStrings = WidgetStrings {
         too_long: "Messages are limited to 4,000 characters.",
         event: event_en,
         notice: notice_en,
+        error: error_en,
     },
     open_chat: "Chat with us",
     online: "We are online",
@@ -89,5 +122,4 @@ pub const EN: WidgetStrings = WidgetStrings {
     closed: "This conversation is closed. Write to start a new one.",
     serving: |agent| format!("{agent} is serving you"),
     queue_position: |n| format!("All agents are busy. You are number {n} in the queue."),
-    error: "Something went wrong; please try again.",
 };
