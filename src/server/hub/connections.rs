@@ -24,18 +24,8 @@ impl Hub {
             conns.push(conn.clone());
             let first = conns.len() == 1;
             let open = st.by_visitor.get(&visitor).copied();
-            if let (true, Some(id)) = (first, open) {
-                if let Some(agent) = st.convs.get(&id).and_then(|c| c.agent) {
-                    st.to_agent(
-                        agent,
-                        &encode(&ServerMsg::Presence {
-                            conversation: id,
-                            party: Party::Visitor,
-                            online: true,
-                        }),
-                    );
-                    st.announce(id);
-                }
+            if first {
+                st.visitor_presence(visitor, true);
             }
             open.and_then(|id| st.summary(id))
         };
@@ -76,19 +66,7 @@ impl Hub {
             return;
         }
         st.visitors.remove(&visitor);
-        if let Some(&id) = st.by_visitor.get(&visitor) {
-            if let Some(agent) = st.convs.get(&id).and_then(|c| c.agent) {
-                st.to_agent(
-                    agent,
-                    &encode(&ServerMsg::Presence {
-                        conversation: id,
-                        party: Party::Visitor,
-                        online: false,
-                    }),
-                );
-                st.announce(id);
-            }
-        }
+        st.visitor_presence(visitor, false);
     }
 
     /// Registers an agent socket, sends it every conversation the agent

@@ -9,7 +9,7 @@ use axum::extract::ws::Utf8Bytes;
 
 use super::{encode, Conn};
 use crate::protocol::{
-    AgentId, ConversationId, ConversationStatus, ConversationSummary, ServerMsg,
+    AgentId, ConversationId, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
 use crate::server::storage::VisitorId;
 
@@ -130,6 +130,23 @@ impl State {
             if Some(conn.id()) != except {
                 conn.push(frame);
             }
+        }
+    }
+
+    /// Tells the agent serving `visitor`'s open conversation, if any, that
+    /// the visitor came (`online`) or left, and refreshes its summary.
+    pub(super) fn visitor_presence(&self, visitor: VisitorId, online: bool) {
+        let Some(&id) = self.by_visitor.get(&visitor) else {
+            return;
+        };
+        if let Some(agent) = self.convs.get(&id).and_then(|c| c.agent) {
+            let notice = ServerMsg::Presence {
+                conversation: id,
+                party: Party::Visitor,
+                online,
+            };
+            self.to_agent(agent, &encode(&notice));
+            self.announce(id);
         }
     }
 

@@ -107,8 +107,8 @@ async fn read_loop<S: Frames>(
             conn.reply(&ServerMsg::error(ErrorCode::SlowDown, id));
             continue;
         }
-        match Request::from(msg) {
-            Request::Send {
+        let command = match msg {
+            ClientMsg::Send {
                 id,
                 conversation,
                 text,
@@ -128,30 +128,21 @@ async fn read_loop<S: Frames>(
                         Box::pin(hub.open_and_post(visitor, conn, msg)).await;
                     }
                 }
+                continue;
             }
-            Request::Other(command) => {
-                drain(in_flight).await;
-                Box::pin(handle(command, conn, hub, peer)).await;
-            }
-        }
+            ClientMsg::Hello { .. } => Command::Hello,
+            ClientMsg::Start => Command::Start,
+            ClientMsg::Read { conversation, seq } => Command::Read { conversation, seq },
+            ClientMsg::Close { conversation } => Command::Close { conversation },
+            ClientMsg::Ping => Command::Ping,
+        };
+        drain(in_flight).await;
+        Box::pin(handle(command, conn, hub, peer)).await;
     }
 }
 
-/// A frame as the reader acts on it: a `send` is pipelined, anything else
-/// waits for the sends before it.
-enum Request {
-    /// [`ClientMsg::Send`].
-    Send {
-        id: MessageId,
-        conversation: Option<ConversationId>,
-        text: String,
-        resend: bool,
-    },
-    /// Any other frame.
-    Other(Command),
-}
-
-/// Every frame but `send`.
+/// Every frame but `send` (which [`read_loop`] pipelines), as [`handle`]
+/// acts on it once the sends before it were answered.
 enum Command {
     Hello,
     Start,
@@ -163,31 +154,6 @@ enum Command {
         conversation: ConversationId,
     },
     Ping,
-}
-
-impl From<ClientMsg> for Request {
-    fn from(msg: ClientMsg) -> Self {
-        Request::Other(match msg {
-            ClientMsg::Send {
-                id,
-                conversation,
-                text,
-                resend,
-            } => {
-                return Request::Send {
-                    id,
-                    conversation,
-                    text,
-                    resend,
-                }
-            }
-            ClientMsg::Hello { .. } => Command::Hello,
-            ClientMsg::Start => Command::Start,
-            ClientMsg::Read { conversation, seq } => Command::Read { conversation, seq },
-            ClientMsg::Close { conversation } => Command::Close { conversation },
-            ClientMsg::Ping => Command::Ping,
-        })
-    }
 }
 
 /// Checks a `send` and hands it to the hub as the one [`NewMessage`] it
