@@ -9,24 +9,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::protocol::ErrorCode;
 
-/// Why an account form was refused.
+/// Why an account form was refused: each travels as the [`ErrorCode`] of
+/// the same name ([`Invalid::Form`] as `bad_form`), documented there.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
-    /// The name is blank.
     NameEmpty,
-    /// The name is over [`crate::accounts::MAX_NAME_CHARS`].
     NameTooLong,
-    /// The name has control or invisible characters.
     NameControl,
-    /// The password is under [`crate::accounts::MIN_PASSWORD_CHARS`] (or absurdly long).
     PasswordLength,
-    /// Capacity outside [`crate::accounts::MAX_CAPACITY`].
     Capacity,
-    /// Another agent has that name.
     NameTaken,
-    /// Admins cannot disable or remove themselves.
     SelfLockout,
-    /// The form could not be read.
     Form,
 }
 

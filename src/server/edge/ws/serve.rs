@@ -107,53 +107,67 @@ async fn read_loop<S: Frames>(
             conn.reply(&ServerMsg::error(ErrorCode::SlowDown, id));
             continue;
         }
-        let command = match msg {
+        Box::pin(handle(msg, conn, hub, peer, ended, in_flight)).await;
+    }
+}
+
+/// Acts on one frame. A `send` is pipelined: queued for storage, its
+/// answer awaited in `in_flight` (or, refused, answered once the sends
+/// before it were). Every other frame first waits until the sends before
+/// it were answered.
+async fn handle(
+    msg: ClientMsg,
+    conn: &Conn,
+    hub: &Hub,
+    peer: &Peer,
+    ended: &mut Ended<'_>,
+    in_flight: &mut InFlight,
+) {
+    if !matches!(msg, ClientMsg::Send { .. }) {
+        drain(in_flight).await;
+    }
+    let wrong_role = || ServerMsg::error(ErrorCode::WrongRole, None);
+    match (msg, peer) {
+        (
             ClientMsg::Send {
                 id,
                 conversation,
                 text,
                 resend,
-            } => {
-                if let Some(r) = ended.revoked.as_mut() {
-                    Box::pin(r.used()).await;
-                }
-                match Box::pin(submit(conn, hub, peer, id, text, resend, conversation)).await {
-                    Submitted::Queued(answered) => in_flight.push_back(answered),
-                    Submitted::Refused(error) => {
-                        drain(in_flight).await;
-                        conn.send(&error).await;
-                    }
-                    Submitted::NeedsConversation(visitor, msg) => {
-                        drain(in_flight).await;
-                        Box::pin(hub.open_and_post(visitor, conn, msg)).await;
-                    }
-                }
-                continue;
+            },
+            _,
+        ) => {
+            if let Some(r) = ended.revoked.as_mut() {
+                Box::pin(r.used()).await;
             }
-            ClientMsg::Hello { .. } => Command::Hello,
-            ClientMsg::Start => Command::Start,
-            ClientMsg::Read { conversation, seq } => Command::Read { conversation, seq },
-            ClientMsg::Close { conversation } => Command::Close { conversation },
-            ClientMsg::Ping => Command::Ping,
-        };
-        drain(in_flight).await;
-        Box::pin(handle(command, conn, hub, peer)).await;
+            match Box::pin(submit(conn, hub, peer, id, text, resend, conversation)).await {
+                Submitted::Queued(answered) => in_flight.push_back(answered),
+                Submitted::Refused(error) => {
+                    drain(in_flight).await;
+                    conn.send(&error).await;
+                }
+                Submitted::NeedsConversation(visitor, msg) => {
+                    drain(in_flight).await;
+                    Box::pin(hub.open_and_post(visitor, conn, msg)).await;
+                }
+            }
+        }
+        (ClientMsg::Ping, _) => conn.send(&ServerMsg::Pong).await,
+        (ClientMsg::Hello { .. }, _) => {
+            conn.send(&ServerMsg::error(ErrorCode::BadFrame, None))
+                .await
+        }
+        (ClientMsg::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
+        (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
+            hub.read(a, conversation, seq).await
+        }
+        (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
+            hub.close(a, conversation, conn).await
+        }
+        (ClientMsg::Start, Peer::Agent(_))
+        | (ClientMsg::Read { .. }, Peer::Visitor(_))
+        | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
     }
-}
-
-/// Every frame but `send` (which [`read_loop`] pipelines), as [`handle`]
-/// acts on it once the sends before it were answered.
-enum Command {
-    Hello,
-    Start,
-    Read {
-        conversation: ConversationId,
-        seq: i64,
-    },
-    Close {
-        conversation: ConversationId,
-    },
-    Ping,
 }
 
 /// Checks a `send` and hands it to the hub as the one [`NewMessage`] it
@@ -185,25 +199,5 @@ async fn submit(
                 hub.agent_submit(a, conn, c, msg).await
             }
         },
-    }
-}
-
-/// Acts on one frame other than `send` (which [`read_loop`] pipelines).
-async fn handle(command: Command, conn: &Conn, hub: &Hub, peer: &Peer) {
-    let wrong_role = || ServerMsg::error(ErrorCode::WrongRole, None);
-    match (command, peer) {
-        (Command::Ping, _) => conn.send(&ServerMsg::Pong).await,
-        (Command::Hello, _) => {
-            conn.send(&ServerMsg::error(ErrorCode::BadFrame, None))
-                .await
-        }
-        (Command::Start, Peer::Visitor(v)) => hub.visitor_start(*v, conn).await,
-        (Command::Read { conversation, seq }, Peer::Agent(a)) => {
-            hub.read(a, conversation, seq).await
-        }
-        (Command::Close { conversation }, Peer::Agent(a)) => hub.close(a, conversation, conn).await,
-        (Command::Start, Peer::Agent(_))
-        | (Command::Read { .. }, Peer::Visitor(_))
-        | (Command::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
     }
 }
