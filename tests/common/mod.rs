@@ -5,6 +5,7 @@
 //! Each test crate that says `mod common;` uses a part of it.
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod client;
 
 use std::net::{IpAddr, SocketAddr};
@@ -293,6 +294,38 @@ pub fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
     (out, false)
 }
 
+/// One HTTP/1.1 request to `to` from `from` (any local address when
+/// `None`), with `Connection: close`; the whole response, within 30 s.
+pub async fn http_request(
+    to: SocketAddr,
+    from: Option<IpAddr>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpResponse {
+    let mut stream = connect(to, from).await;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("writing the request");
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no complete answer within 30 s"))
+        .expect("reading the response");
+    parse_response(&raw)
+}
+
 impl Server {
     /// Creates an agent account (password [`PASSWORD`], capacity 5).
     pub async fn add_agent(&self, name: &str, is_admin: bool) -> AgentId {
@@ -351,27 +384,7 @@ impl Server {
         headers: &[(&str, &str)],
         body: &str,
     ) -> HttpResponse {
-        let mut stream = connect(self.addr, from).await;
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("writing the request");
-        let mut raw = Vec::new();
-        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
-            .await
-            .unwrap_or_else(|_| panic!("{method} {path}: no complete answer within 30 s"))
-            .expect("reading the response");
-        parse_response(&raw)
+        http_request(self.addr, from, method, path, headers, body).await
     }
 
     /// `GET path`.
