@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, Stream, StreamExt};
 use kefu::protocol::{
-    Author, ClientMsg, ConversationId, ConversationStatus, MessageId, Resume, ServerMsg,
-    SystemEvent, VisitorInfo,
+    Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, MessageId, Resume,
+    ServerMsg, SystemEvent, VisitorInfo,
 };
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -383,6 +383,17 @@ async fn connect_agent(
     (client.ws, convs)
 }
 
+/// Records `message`'s id under its seq in `seen`; a seq delivered twice
+/// fails the test.
+fn record_once(seen: &mut BTreeMap<i64, String>, who: &str, message: &ChatMessage) {
+    if let Some(old) = seen.insert(message.seq, message.id.0.clone()) {
+        panic!(
+            "{who}: seq {} delivered twice ({old}, {message:?})",
+            message.seq
+        );
+    }
+}
+
 fn message_text(id: &str) -> String {
     format!("crash test message {id}")
 }
@@ -485,12 +496,7 @@ async fn visitor_burst(
                 }
                 Recv::Msg(ServerMsg::Message { message }) => {
                     assert_eq!(message.conversation, plan.conv, "{who}: {message:?}");
-                    if let Some(old) = seen.insert(message.seq, message.id.0.clone()) {
-                        panic!(
-                            "{who}: seq {} delivered twice ({old}, {message:?})",
-                            message.seq
-                        );
-                    }
+                    record_once(&mut seen, who, &message);
                 }
                 Recv::Msg(ServerMsg::Error { code, message, id }) => {
                     panic!("{who}: error {code:?} for {id:?}: {message}")
@@ -540,12 +546,7 @@ async fn agent_listen(mut ws: Ws, delivered: Arc<AtomicUsize>, enough: Arc<Notif
                         message.seq
                     );
                 }
-                if let Some(old) = conv.insert(message.seq, message.id.0.clone()) {
-                    panic!(
-                        "{who}: seq {} delivered twice ({old}, {message:?})",
-                        message.seq
-                    );
-                }
+                record_once(conv, who, &message);
                 if message.author == Author::Visitor
                     && delivered.fetch_add(1, Ordering::SeqCst) + 1 == STOP_AFTER
                 {
@@ -672,12 +673,7 @@ async fn visitor_resume(
                     }
                 }
                 Recv::Msg(ServerMsg::Message { message }) => {
-                    if let Some(old) = echoes.insert(message.seq, message.id.0.clone()) {
-                        panic!(
-                            "{who}: seq {} delivered twice ({old}, {message:?})",
-                            message.seq
-                        );
-                    }
+                    record_once(&mut echoes, who, &message);
                 }
                 Recv::Msg(ServerMsg::Error { code, message, id }) => {
                     panic!("{who}: error {code:?} for {id:?}: {message}")

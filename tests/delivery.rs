@@ -31,7 +31,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
-use common::chat::{is_assigned_to, AssignedChat};
+use common::chat::{is_assigned_to, messages, seqs_of, AssignedChat};
 use common::client::{decode, Client};
 use common::{start_with, Server, Setup};
 
@@ -520,13 +520,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
         vec![(conv, 2); 3],
         "each send is acked, all with the first seq: {frames:#?}"
     );
-    let echoes: Vec<i64> = frames
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.id.0 == "dup-1" => Some(message.seq),
-            _ => None,
-        })
-        .collect();
+    let echoes = seqs_of(&frames, "dup-1");
     assert!(
         echoes.is_empty(),
         "the sending socket learns of its message from the acks, not an echo: {frames:#?}"
@@ -544,13 +538,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
         )
         .await;
     agent_frames.extend(agent.collect_for(QUIET).await);
-    let agent_copies: Vec<i64> = agent_frames
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.id.0 == "dup-1" => Some(message.seq),
-            _ => None,
-        })
-        .collect();
+    let agent_copies = seqs_of(&agent_frames, "dup-1");
     assert_eq!(
         agent_copies,
         vec![2],
@@ -560,14 +548,9 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
     // A fresh agent connection replaying everything sees it once too.
     agent.close().await;
     let replay_ids = |frames: &[ServerMsg]| -> Vec<(i64, String)> {
-        frames
-            .iter()
-            .filter_map(|m| match m {
-                ServerMsg::Message { message } if message.conversation == conv => {
-                    Some((message.seq, message.id.0.clone()))
-                }
-                _ => None,
-            })
+        messages(frames)
+            .filter(|m| m.conversation == conv)
+            .map(|m| (m.seq, m.id.0.clone()))
             .collect()
     };
     let (mut agent, _) = server
@@ -706,12 +689,9 @@ async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
                 if conversation.status == ConversationStatus::Closed)
         })
         .await;
-    let texts: Vec<i64> = seen
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.author == Author::Agent => Some(message.seq),
-            _ => None,
-        })
+    let texts: Vec<i64> = messages(&seen)
+        .filter(|m| m.author == Author::Agent)
+        .map(|m| m.seq)
         .collect();
     assert_eq!(texts, (2..52).collect::<Vec<i64>>());
 }

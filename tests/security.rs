@@ -413,19 +413,15 @@ async fn foreign_origins_are_refused() {
 
     for bad in [evil, "null", &same_host_other_port] {
         assert_eq!(
-            server
-                .upgrade("/ws/visitor", None, &[("Origin", bad)])
-                .await
-                .err(),
-            Some(StatusCode::FORBIDDEN),
+            server.refused("/ws/visitor", &[("Origin", bad)]).await,
+            StatusCode::FORBIDDEN,
             "a visitor socket from {bad}"
         );
         assert_eq!(
             server
-                .upgrade("/ws/agent", None, &[("Origin", bad), ("Cookie", &cookie)])
-                .await
-                .err(),
-            Some(StatusCode::FORBIDDEN),
+                .refused("/ws/agent", &[("Origin", bad), ("Cookie", &cookie)])
+                .await,
+            StatusCode::FORBIDDEN,
             "an agent socket (with a valid session) from {bad}"
         );
     }
@@ -498,29 +494,25 @@ async fn allowed_origins_may_open_visitor_sockets_but_not_agent_ones() {
     visitor.hello_visitor(None, vec![]).await;
     assert_eq!(
         server
-            .upgrade("/ws/agent", None, &[("Origin", shop), ("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::FORBIDDEN),
+            .refused("/ws/agent", &[("Origin", shop), ("Cookie", &cookie)])
+            .await,
+        StatusCode::FORBIDDEN,
         "the console's socket is not for embedding sites"
     );
     assert_eq!(
         server
-            .upgrade("/ws/visitor", None, &[("Origin", "https://evil.example")])
-            .await
-            .err(),
-        Some(StatusCode::FORBIDDEN)
+            .refused("/ws/visitor", &[("Origin", "https://evil.example")])
+            .await,
+        StatusCode::FORBIDDEN
     );
     assert_eq!(
         server
-            .upgrade(
+            .refused(
                 "/ws/visitor",
-                None,
                 &[("Origin", "https://shop.example.evil.example")]
             )
-            .await
-            .err(),
-        Some(StatusCode::FORBIDDEN),
+            .await,
+        StatusCode::FORBIDDEN,
         "a look-alike origin"
     );
 
@@ -595,11 +587,8 @@ async fn signing_out_closes_the_agent_socket_and_ends_the_session() {
         "every tab of the session"
     );
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED,
         "the old cookie opens no new socket"
     );
     let view: ConsoleView = server
@@ -644,11 +633,8 @@ async fn idle_or_expired_sessions_cannot_open_the_agent_socket() {
     tab.close().await;
     age_session(&db, &idle, "last_seen_at", now_ms() - 13 * HOUR_MS).await;
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &idle)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &idle)]).await,
+        StatusCode::UNAUTHORIZED,
         "an idle session"
     );
     let view: ConsoleView = server
@@ -661,11 +647,8 @@ async fn idle_or_expired_sessions_cannot_open_the_agent_socket() {
     let expired = server.sign_in("Ann", PASSWORD).await.expect("sign in");
     age_session(&db, &expired, "expires_at", now_ms() - 1_000).await;
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &expired)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &expired)]).await,
+        StatusCode::UNAUTHORIZED,
         "an expired session"
     );
 
@@ -690,11 +673,8 @@ async fn the_idle_limit_is_configurable() {
     let stale = server.sign_in("Ann", PASSWORD).await.expect("sign in");
     age_session(&db, &stale, "last_seen_at", now_ms() - 2 * HOUR_MS).await;
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &stale)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &stale)]).await,
+        StatusCode::UNAUTHORIZED,
         "unused for 2 hours with a 1-hour idle limit"
     );
 }
@@ -759,11 +739,8 @@ async fn disabling_or_removing_an_agent_closes_their_sockets_and_blocks_sign_in(
         "Bob's open socket closes"
     );
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED)
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         server.sign_in("Bob", PASSWORD).await.err(),
@@ -799,11 +776,8 @@ async fn disabling_or_removing_an_agent_closes_their_sockets_and_blocks_sign_in(
         "a removed agent's socket"
     );
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED)
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         server.sign_in("Bob", PASSWORD).await.err(),
@@ -1097,16 +1071,13 @@ async fn too_many_sockets_from_one_address_get_429() {
     }
     let (agent, _) = server.agent(&cookie, vec![]).await;
     assert_eq!(
-        server.upgrade("/ws/visitor", None, &[]).await.err(),
-        Some(StatusCode::TOO_MANY_REQUESTS),
+        server.refused("/ws/visitor", &[]).await,
+        StatusCode::TOO_MANY_REQUESTS,
         "a 4th visitor socket"
     );
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::TOO_MANY_REQUESTS),
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::TOO_MANY_REQUESTS,
         "a 4th socket, agent or not"
     );
     // Another address is not affected.
@@ -1131,8 +1102,8 @@ async fn too_many_sockets_from_one_address_get_429() {
     client.hello_visitor(None, vec![]).await;
     // Sockets that never say hello hold a slot too.
     assert_eq!(
-        server.upgrade("/ws/visitor", None, &[]).await.err(),
-        Some(StatusCode::TOO_MANY_REQUESTS)
+        server.refused("/ws/visitor", &[]).await,
+        StatusCode::TOO_MANY_REQUESTS
     );
 }
 

@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use futures::SinkExt;
 use kefu::protocol::{
-    Author, ClientMsg, ConversationStatus, ErrorCode, MessageId, Party, Resume, ServerMsg,
-    SystemEvent, MAX_TEXT_CHARS,
+    Author, ClientMsg, ConversationId, ConversationStatus, ErrorCode, MessageId, Party, Resume,
+    ServerMsg, SystemEvent, MAX_TEXT_CHARS,
 };
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
-use common::chat::is_assigned_to;
+use common::chat::{is_assigned_to, messages, seqs_of};
 use common::client::{Client, EXPECT_TIMEOUT};
 use common::{start_with, Server, Setup};
 
@@ -334,15 +334,7 @@ async fn resending_the_same_id_stores_and_delivers_once() {
     );
 
     // The visitor's own copy came once as well.
-    let visitor_copies: Vec<i64> = visitor
-        .collect_for(QUIET)
-        .await
-        .into_iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.id.0 == "same-id" => Some(message.seq),
-            _ => None,
-        })
-        .collect();
+    let visitor_copies = seqs_of(&visitor.collect_for(QUIET).await, "same-id");
     assert!(
         visitor_copies.is_empty(),
         "no further copies of the message arrive, got {visitor_copies:?}"
@@ -542,15 +534,33 @@ async fn full_agents_queue_visitors_until_a_conversation_closes() {
     );
 }
 
-#[tokio::test]
-async fn an_agent_gone_past_the_grace_period_loses_the_conversation_to_another() {
-    let grace = Duration::from_millis(300);
+/// A server with agent grace period `grace` where Ann and Bob have
+/// accounts (capacity 5) and only Ann is online, serving a new visitor's
+/// chat: the server, Ann's and Bob's cookies, Ann's socket, the visitor's
+/// socket and the conversation.
+async fn ann_serving_bob_signed_up(
+    grace: Duration,
+) -> (Server, String, String, Client, Client, ConversationId) {
     let server = start_server(grace).await;
     let cookie_a = server.agent_cookie("Ann", 5).await;
     let cookie_b = server.agent_cookie("Bob", 5).await;
     let (mut agent_a, _) = server.agent(&cookie_a, vec![]).await;
     let chat = server.assigned_chat(&mut agent_a, "Ann").await;
-    let (mut visitor, conv) = (chat.visitor, chat.conversation);
+    (
+        server,
+        cookie_a,
+        cookie_b,
+        agent_a,
+        chat.visitor,
+        chat.conversation,
+    )
+}
+
+#[tokio::test]
+async fn an_agent_gone_past_the_grace_period_loses_the_conversation_to_another() {
+    let grace = Duration::from_millis(300);
+    let (server, cookie_a, cookie_b, agent_a, mut visitor, conv) =
+        ann_serving_bob_signed_up(grace).await;
 
     let gone_at = Instant::now();
     agent_a.close().await;
@@ -639,12 +649,8 @@ async fn an_agent_gone_past_the_grace_period_loses_the_conversation_to_another()
 #[tokio::test]
 async fn an_agent_back_within_the_grace_period_keeps_the_conversation() {
     let grace = Duration::from_millis(800);
-    let server = start_server(grace).await;
-    let cookie_a = server.agent_cookie("Ann", 5).await;
-    let cookie_b = server.agent_cookie("Bob", 5).await;
-    let (mut agent_a, _) = server.agent(&cookie_a, vec![]).await;
-    let chat = server.assigned_chat(&mut agent_a, "Ann").await;
-    let (mut visitor, conv) = (chat.visitor, chat.conversation);
+    let (server, cookie_a, cookie_b, agent_a, mut visitor, conv) =
+        ann_serving_bob_signed_up(grace).await;
     let (mut agent_b, _) = server.agent(&cookie_b, vec![]).await;
 
     agent_a.close().await;
@@ -757,13 +763,7 @@ async fn a_reconnecting_visitor_resumes_where_it_left_off() {
     assert_eq!(summary.status, ConversationStatus::Assigned);
     assert_eq!(summary.agent_name.as_deref(), Some("Ann"));
     assert_eq!(summary.last_seq, 5);
-    let replayed: Vec<(i64, String)> = frames
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } => Some((message.seq, message.text.clone())),
-            _ => None,
-        })
-        .collect();
+    let replayed: Vec<(i64, String)> = messages(&frames).map(|m| (m.seq, m.text.clone())).collect();
     assert_eq!(
         replayed,
         vec![(3, "two".into()), (4, "three".into()), (5, "four".into())],

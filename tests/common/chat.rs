@@ -36,6 +36,22 @@ pub fn about(frame: &ServerMsg, conversation: ConversationId) -> bool {
     }
 }
 
+/// The chat messages among `frames`, in order.
+pub fn messages(frames: &[ServerMsg]) -> impl Iterator<Item = &ChatMessage> {
+    frames.iter().filter_map(|m| match m {
+        ServerMsg::Message { message } => Some(message),
+        _ => None,
+    })
+}
+
+/// The seqs of the copies of message `id` among `frames`, in order.
+pub fn seqs_of(frames: &[ServerMsg], id: &str) -> Vec<i64> {
+    messages(frames)
+        .filter(|m| m.id.0 == id)
+        .map(|m| m.seq)
+        .collect()
+}
+
 /// A new visitor's chat, assigned to an online agent; both sides have seen
 /// the assignment and its system message.
 pub struct AssignedChat {

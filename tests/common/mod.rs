@@ -1,6 +1,7 @@
-//! What the in-process integration tests share: the real app served on
-//! 127.0.0.1 over a temporary SQLite file, a tiny HTTP/1.1 client for pages
-//! and server functions, and agent accounts with sessions.
+//! What the integration tests share: the real app served on 127.0.0.1 over
+//! a temporary SQLite file, a tiny HTTP/1.1 client for pages and server
+//! functions, and agent accounts with sessions; in [`client`], the WebSocket
+//! client, and in [`chat`], the chats the tests set up.
 //!
 //! Each test crate that says `mod common;` uses a part of it.
 #![allow(dead_code)]
@@ -375,21 +376,9 @@ impl Server {
         (id, self.session_for(id).await)
     }
 
-    /// One HTTP request from `from` (127.0.0.1 when `None`).
-    pub async fn http(
-        &self,
-        from: Option<IpAddr>,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> HttpResponse {
-        http_request(self.addr, from, method, path, headers, body).await
-    }
-
     /// `GET path`.
     pub async fn get(&self, path: &str) -> HttpResponse {
-        self.http(None, "GET", path, &[], "").await
+        http_request(self.addr, None, "GET", path, &[], "").await
     }
 
     /// Calls the server function `name` with form `args`, from `from`, with extra headers.
@@ -402,8 +391,15 @@ impl Server {
     ) -> HttpResponse {
         let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
         all.extend_from_slice(headers);
-        self.http(from, "POST", &format!("/api/{name}"), &all, &form(args))
-            .await
+        http_request(
+            self.addr,
+            from,
+            "POST",
+            &format!("/api/{name}"),
+            &all,
+            &form(args),
+        )
+        .await
     }
 
     /// Calls the server function `name` with form `args` and, if given, a cookie.
