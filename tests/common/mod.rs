@@ -13,6 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use kefu::error::AppError;
 use kefu::protocol::AgentId;
 use kefu::server::config::Security;
@@ -60,6 +61,9 @@ pub struct Setup {
     /// Whether the app learns client addresses (as `kefu serve` does), so
     /// per-address limits apply.
     pub client_addresses: bool,
+    /// Whether accepted connections get TCP_NODELAY, so an answer and a
+    /// frame right behind it are not held back by Nagle's algorithm.
+    pub nodelay: bool,
 }
 
 impl Default for Setup {
@@ -69,6 +73,7 @@ impl Default for Setup {
             grace: GRACE,
             busy_timeout: None,
             client_addresses: true,
+            nodelay: false,
         }
     }
 }
@@ -104,6 +109,12 @@ pub async fn start_with(setup: Setup) -> Server {
         .await
         .expect("binding an ephemeral port");
     let addr = listener.local_addr().expect("the listener has an address");
+    let nodelay = setup.nodelay;
+    let listener = listener.tap_io(move |tcp| {
+        if nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+    });
     let router = app(state.clone());
     tokio::spawn(async move {
         let served = if setup.client_addresses {
