@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::OpenOptions;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -313,6 +314,28 @@ where
     }
 }
 
+/// Upgrades `path` over the TCP connection `connect` makes, within [`STEP`];
+/// the client waits [`STEP`] for each frame.
+async fn open_socket(
+    addr: SocketAddr,
+    who: &str,
+    connect: impl Future<Output = std::io::Result<TcpStream>>,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Client {
+    let open = async {
+        let stream = connect.await?;
+        Ok::<_, std::io::Error>(upgrade_at(addr, stream, path, headers).await)
+    };
+    tokio::time::timeout(STEP, open)
+        .await
+        .unwrap_or_else(|_| panic!("{who}: connecting timed out"))
+        .unwrap_or_else(|e| panic!("{who}: the {path} socket does not connect: {e}"))
+        .unwrap_or_else(|status| panic!("{who}: the {path} socket was refused: {status}"))
+        .named(who)
+        .with_patience(STEP)
+}
+
 /// Opens `/ws/visitor` and says hello; the client waits [`STEP`] for each
 /// frame. With `small_buffer`, the socket's receive buffer is tiny, so a
 /// slow reader leaves frames waiting on the server.
@@ -328,16 +351,9 @@ async fn connect_visitor(
         if small_buffer {
             socket.set_recv_buffer_size(SMALL_RECV_BUFFER)?;
         }
-        let stream = socket.connect(addr).await?;
-        Ok::<_, std::io::Error>(upgrade_at(addr, stream, "/ws/visitor", &[]).await)
+        socket.connect(addr).await
     };
-    let mut client = tokio::time::timeout(STEP, connect)
-        .await
-        .unwrap_or_else(|_| panic!("{who}: connecting timed out"))
-        .unwrap_or_else(|e| panic!("{who}: the visitor socket does not connect: {e}"))
-        .unwrap_or_else(|status| panic!("{who}: the visitor socket was refused: {status}"))
-        .named(who)
-        .with_patience(STEP);
+    let mut client = open_socket(addr, who, connect, "/ws/visitor", &[]).await;
     client.hello(token, resume).await;
     let info = client
         .expect_map("the welcome", |m| match m {
@@ -351,23 +367,16 @@ async fn connect_visitor(
     (client, info)
 }
 
+/// Opens `/ws/agent` with `cookie` and says hello: the socket, and the
+/// conversations the welcome listed, sorted.
 async fn connect_agent(
     addr: SocketAddr,
     who: &str,
     cookie: &str,
     resume: Vec<Resume>,
 ) -> (Ws, Vec<Conv>) {
-    let connect = async {
-        let stream = TcpStream::connect(addr).await?;
-        Ok::<_, std::io::Error>(upgrade_at(addr, stream, "/ws/agent", &[("Cookie", cookie)]).await)
-    };
-    let mut client = tokio::time::timeout(STEP, connect)
-        .await
-        .unwrap_or_else(|_| panic!("{who}: connecting timed out"))
-        .unwrap_or_else(|e| panic!("{who}: the agent socket does not connect: {e}"))
-        .unwrap_or_else(|status| panic!("{who}: the agent socket was refused: {status}"))
-        .named(who)
-        .with_patience(STEP);
+    let connect = TcpStream::connect(addr);
+    let mut client = open_socket(addr, who, connect, "/ws/agent", &[("Cookie", cookie)]).await;
     client.hello(None, resume).await;
     let mut convs = client
         .expect_map("the welcome", |m| match m {
