@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::OpenOptions;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -20,18 +21,18 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, Stream, StreamExt};
 use kefu::protocol::{
-    Author, ClientMsg, ConversationId, ConversationStatus, MessageId, Resume, ServerMsg,
-    SystemEvent, VisitorInfo, PROTOCOL_VERSION,
+    Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, MessageId, Resume,
+    ServerMsg, SystemEvent, VisitorInfo,
 };
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+mod common;
+use common::client::{upgrade_at, Client, Ws};
+use common::{cookie_of, form, http_request, PASSWORD};
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -46,8 +47,6 @@ const PER_VISITOR: usize = 150;
 /// The server is stopped once this many messages are acknowledged in all (or
 /// delivered to the agent, whichever comes first).
 const STOP_AFTER: usize = 400;
-/// The agent's password.
-const PASSWORD: &str = "correct horse battery";
 /// Bound on any single wait for a frame or a step.
 const STEP: Duration = Duration::from_secs(10);
 /// Bound on a socket's whole life in one phase of the test.
@@ -73,7 +72,6 @@ const SLOW_PAUSE: Duration = Duration::from_millis(10);
 /// See [`SLOW_PAUSE`].
 const SLOW_EVERY: usize = 2;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Conv = ConversationId;
 
 // ---------------------------------------------------------------------------
@@ -219,63 +217,18 @@ async fn add_agent(db: PathBuf) {
     );
 }
 
-// ---------------------------------------------------------------------------
-// A tiny HTTP/1.1 client, for signing in
-// ---------------------------------------------------------------------------
-
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-/// POSTs a form to `path` with `Connection: close` and reads the whole response.
-async fn post_form(addr: SocketAddr, path: &str, body: &str) -> HttpResponse {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        Ok::<_, std::io::Error>(raw)
-    };
-    let raw = tokio::time::timeout(Duration::from_secs(30), exchange)
-        .await
-        .unwrap_or_else(|_| panic!("POST {path}: no complete response within 30 s"))
-        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("POST {path}: not an HTTP response: {text:?}"));
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("POST {path}: bad status line {status_line:?}"));
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    HttpResponse {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
-}
-
 /// Signs Ann in over HTTP; returns `kefu_session=<token>` for the Cookie header.
 async fn sign_in(addr: SocketAddr) -> String {
-    let response = post_form(
+    let response = http_request(
         addr,
+        None,
+        "POST",
         "/api/sign_in",
-        "name=Ann&password=correct+horse+battery",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+        ],
+        &form(&[("name", "Ann"), ("password", PASSWORD)]),
     )
     .await;
     assert_eq!(
@@ -283,19 +236,13 @@ async fn sign_in(addr: SocketAddr) -> String {
         "sign_in refused: headers {:?}, body {:?}",
         response.headers, response.body
     );
-    response
-        .headers
-        .iter()
-        .filter(|(name, _)| name == "set-cookie")
-        .filter_map(|(_, value)| value.split(';').next())
-        .find(|pair| pair.starts_with("kefu_session=") && pair.len() > "kefu_session=".len())
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            panic!(
-                "sign_in set no kefu_session cookie: headers {:?}",
-                response.headers
-            )
-        })
+    let set_cookie = response.header("set-cookie").unwrap_or_else(|| {
+        panic!(
+            "sign_in set no kefu_session cookie: headers {:?}",
+            response.headers
+        )
+    });
+    cookie_of(set_cookie)
 }
 
 // ---------------------------------------------------------------------------
@@ -367,88 +314,93 @@ where
     }
 }
 
-async fn send(ws: &mut Ws, who: &str, msg: &ClientMsg) {
-    let text = serde_json::to_string(msg).expect("a client message serializes");
-    ws.send(Message::text(text))
+/// Upgrades `path` over the TCP connection `connect` makes, within [`STEP`];
+/// the client waits [`STEP`] for each frame.
+async fn open_socket(
+    addr: SocketAddr,
+    who: &str,
+    connect: impl Future<Output = std::io::Result<TcpStream>>,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Client {
+    let open = async {
+        let stream = connect.await?;
+        Ok::<_, std::io::Error>(upgrade_at(addr, stream, path, headers).await)
+    };
+    tokio::time::timeout(STEP, open)
         .await
-        .unwrap_or_else(|e| panic!("{who}: sending failed: {e}"));
+        .unwrap_or_else(|_| panic!("{who}: connecting timed out"))
+        .unwrap_or_else(|e| panic!("{who}: the {path} socket does not connect: {e}"))
+        .unwrap_or_else(|status| panic!("{who}: the {path} socket was refused: {status}"))
+        .named(who)
+        .with_patience(STEP)
 }
 
-fn hello(token: Option<String>, resume: Vec<Resume>) -> ClientMsg {
-    ClientMsg::Hello {
-        version: PROTOCOL_VERSION,
-        token,
-        resume,
-    }
-}
-
-/// Opens `/ws/visitor` and says hello. With `small_buffer`, the socket's
-/// receive buffer is tiny, so a slow reader leaves frames waiting on the server.
+/// Opens `/ws/visitor` and says hello; the client waits [`STEP`] for each
+/// frame. With `small_buffer`, the socket's receive buffer is tiny, so a
+/// slow reader leaves frames waiting on the server.
 async fn connect_visitor(
     addr: SocketAddr,
     who: &str,
     token: Option<String>,
     resume: Vec<Resume>,
     small_buffer: bool,
-) -> (Ws, VisitorInfo) {
+) -> (Client, VisitorInfo) {
     let connect = async {
         let socket = tokio::net::TcpSocket::new_v4()?;
         if small_buffer {
             socket.set_recv_buffer_size(SMALL_RECV_BUFFER)?;
         }
-        let stream = socket.connect(addr).await?;
-        tokio_tungstenite::client_async(
-            format!("ws://{addr}/ws/visitor"),
-            MaybeTlsStream::Plain(stream),
-        )
-        .await
-        .map_err(std::io::Error::other)
+        socket.connect(addr).await
     };
-    let (mut ws, _) = tokio::time::timeout(STEP, connect)
-        .await
-        .unwrap_or_else(|_| panic!("{who}: connecting timed out"))
-        .unwrap_or_else(|e| panic!("{who}: the visitor socket does not connect: {e}"));
-    send(&mut ws, who, &hello(token, resume)).await;
-    let info = expect(&mut ws, who, "the welcome", |m| match m {
-        ServerMsg::Welcome {
-            visitor: Some(info),
-            ..
-        } => Some(info.clone()),
-        _ => None,
-    })
-    .await;
-    (ws, info)
+    let mut client = open_socket(addr, who, connect, "/ws/visitor", &[]).await;
+    client.hello(token, resume).await;
+    let info = client
+        .expect_map("the welcome", |m| match m {
+            ServerMsg::Welcome {
+                visitor: Some(info),
+                ..
+            } => Some(info.clone()),
+            _ => None,
+        })
+        .await;
+    (client, info)
 }
 
+/// Opens `/ws/agent` with `cookie` and says hello: the socket, and the
+/// conversations the welcome listed, sorted.
 async fn connect_agent(
     addr: SocketAddr,
     who: &str,
     cookie: &str,
     resume: Vec<Resume>,
 ) -> (Ws, Vec<Conv>) {
-    let mut request = format!("ws://{addr}/ws/agent")
-        .into_client_request()
-        .expect("a valid request");
-    request.headers_mut().insert(
-        header::COOKIE,
-        HeaderValue::from_str(cookie).expect("a valid cookie header"),
-    );
-    let (mut ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(request))
-        .await
-        .unwrap_or_else(|_| panic!("{who}: connecting timed out"))
-        .unwrap_or_else(|e| panic!("{who}: the agent socket does not connect: {e}"));
-    send(&mut ws, who, &hello(None, resume)).await;
-    let mut convs = expect(&mut ws, who, "the welcome", |m| match m {
-        ServerMsg::Welcome {
-            agent: Some(_),
-            conversations,
-            ..
-        } => Some(conversations.clone().unwrap_or_default()),
-        _ => None,
-    })
-    .await;
+    let connect = TcpStream::connect(addr);
+    let mut client = open_socket(addr, who, connect, "/ws/agent", &[("Cookie", cookie)]).await;
+    client.hello(None, resume).await;
+    let mut convs = client
+        .expect_map("the welcome", |m| match m {
+            ServerMsg::Welcome {
+                agent: Some(_),
+                conversations,
+                ..
+            } => Some(conversations.clone().unwrap_or_default()),
+            _ => None,
+        })
+        .await;
     convs.sort();
-    (ws, convs)
+    (client.ws, convs)
+}
+
+/// Records `message`'s id under its seq in `seen`; a seq delivered twice
+/// fails the test.
+fn record_once(seen: &mut BTreeMap<i64, String>, who: &str, message: &ChatMessage) {
+    if let Some(old) = seen.insert(message.seq, message.id.0.clone()) {
+        panic!(
+            "{who}: seq {} delivered twice ({old}, {message:?})",
+            message.seq
+        );
+    }
 }
 
 fn message_text(id: &str) -> String {
@@ -553,12 +505,7 @@ async fn visitor_burst(
                 }
                 Recv::Msg(ServerMsg::Message { message }) => {
                     assert_eq!(message.conversation, plan.conv, "{who}: {message:?}");
-                    if let Some(old) = seen.insert(message.seq, message.id.0.clone()) {
-                        panic!(
-                            "{who}: seq {} delivered twice ({old}, {message:?})",
-                            message.seq
-                        );
-                    }
+                    record_once(&mut seen, who, &message);
                 }
                 Recv::Msg(ServerMsg::Error { code, message, id }) => {
                     panic!("{who}: error {code:?} for {id:?}: {message}")
@@ -608,12 +555,7 @@ async fn agent_listen(mut ws: Ws, delivered: Arc<AtomicUsize>, enough: Arc<Notif
                         message.seq
                     );
                 }
-                if let Some(old) = conv.insert(message.seq, message.id.0.clone()) {
-                    panic!(
-                        "{who}: seq {} delivered twice ({old}, {message:?})",
-                        message.seq
-                    );
-                }
+                record_once(conv, who, &message);
                 if message.author == Author::Visitor
                     && delivered.fetch_add(1, Ordering::SeqCst) + 1 == STOP_AFTER
                 {
@@ -666,7 +608,7 @@ async fn visitor_resume(
         after,
         "{who}: what the visitor held before is not gapless: {held:?}"
     );
-    let (mut ws, info) = connect_visitor(
+    let (client, info) = connect_visitor(
         addr,
         who,
         Some(plan.token.clone()),
@@ -677,6 +619,7 @@ async fn visitor_resume(
         false,
     )
     .await;
+    let mut ws = client.ws;
     assert_eq!(info.label, plan.label, "{who}: the same visitor");
     assert_eq!(info.token, None, "{who}: a known token is not reissued");
     let summary = expect(&mut ws, who, "the conversation", |m| match m {
@@ -739,12 +682,7 @@ async fn visitor_resume(
                     }
                 }
                 Recv::Msg(ServerMsg::Message { message }) => {
-                    if let Some(old) = echoes.insert(message.seq, message.id.0.clone()) {
-                        panic!(
-                            "{who}: seq {} delivered twice ({old}, {message:?})",
-                            message.seq
-                        );
-                    }
+                    record_once(&mut echoes, who, &message);
                 }
                 Recv::Msg(ServerMsg::Error { code, message, id }) => {
                     panic!("{who}: error {code:?} for {id:?}: {message}")
@@ -942,27 +880,13 @@ async fn crash_and_restart(scenario: Scenario) {
     let mut visitors = Vec::new();
     for n in 0..VISITORS {
         let who = format!("visitor {n}");
-        let (mut ws, info) =
+        let (mut client, info) =
             connect_visitor(addr, &who, None, vec![], scenario.slow_visitors).await;
         let token = info
             .token
             .clone()
             .unwrap_or_else(|| panic!("{who}: a new visitor gets a token"));
-        send(&mut ws, &who, &ClientMsg::Start).await;
-        let conv = expect(&mut ws, &who, "the assigned conversation", |m| match m {
-            ServerMsg::Conversation { conversation }
-                if conversation.status == ConversationStatus::Assigned =>
-            {
-                Some(conversation.id)
-            }
-            _ => None,
-        })
-        .await;
-        let first = expect(&mut ws, &who, "the assignment message", |m| match m {
-            ServerMsg::Message { message } if message.conversation == conv => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+        let (conv, first) = client.start_assigned("Ann").await;
         assert_eq!(
             (first.seq, first.author, first.event.clone()),
             (
@@ -985,7 +909,7 @@ async fn crash_and_restart(scenario: Scenario) {
             ids,
         };
         let seen = BTreeMap::from([(1, first.id.0)]);
-        visitors.push((plan, ws, seen));
+        visitors.push((plan, client.ws, seen));
     }
     let convs: Vec<Conv> = visitors.iter().map(|(p, _, _)| p.conv).collect();
     let distinct: BTreeSet<Conv> = convs.iter().copied().collect();

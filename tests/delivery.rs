@@ -21,20 +21,18 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use kefu::protocol::{
     Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ErrorCode, MessageId,
-    Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS, PROTOCOL_VERSION,
+    Resume, ServerMsg, MAX_TEXT_CHARS,
 };
 use kefu::server::config::{Limits, Security};
 use kefu::server::hub::OUTBOX_BYTES;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::MaybeTlsStream;
 
 mod common;
-use common::client::{decode, Client, EXPECT_TIMEOUT};
+use common::chat::{is_assigned_to, messages, seqs_of, AssignedChat};
+use common::client::{decode, Client};
 use common::{start_with, Server, Setup};
 
 // ---------------------------------------------------------------------------
@@ -66,97 +64,6 @@ async fn start_server(busy_timeout: Option<Duration>) -> Server {
         ..Setup::default()
     })
     .await
-}
-
-impl Server {
-    /// Creates an agent account and signs it in; returns the `Cookie` header value.
-    async fn create_agent(&self, name: &str, capacity: u32) -> String {
-        self.agent_cookie(name, capacity).await
-    }
-
-    /// Opens `/ws/visitor`, says hello, and returns the client with its welcome.
-    async fn visitor(
-        &self,
-        who: &str,
-        token: Option<String>,
-        resume: Vec<Resume>,
-    ) -> (Client, VisitorInfo) {
-        let (ws, _) = tokio_tungstenite::connect_async(self.ws_url("/ws/visitor"))
-            .await
-            .unwrap_or_else(|e| panic!("{who}: the visitor socket does not connect: {e}"));
-        let mut client = Client {
-            ws,
-            who: who.to_owned(),
-        };
-        client
-            .send(&ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                token,
-                resume,
-            })
-            .await;
-        match client.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Welcome {
-                visitor: Some(info),
-                agent: None,
-                ..
-            }) => (client, info),
-            other => panic!("{who}: expected a visitor welcome first, got {other:?}"),
-        }
-    }
-
-    /// Opens `/ws/agent` with `cookie`, says hello, and returns the client
-    /// with the conversations its welcome listed.
-    async fn agent(
-        &self,
-        who: &str,
-        cookie: &str,
-        resume: Vec<Resume>,
-    ) -> (Client, Vec<ConversationId>) {
-        let stream = TcpStream::connect(self.addr).await.expect("connecting");
-        self.agent_on(stream, who, cookie, resume).await
-    }
-
-    /// [`Server::agent`] over a given TCP connection.
-    async fn agent_on(
-        &self,
-        stream: TcpStream,
-        who: &str,
-        cookie: &str,
-        resume: Vec<Resume>,
-    ) -> (Client, Vec<ConversationId>) {
-        let mut request = self
-            .ws_url("/ws/agent")
-            .into_client_request()
-            .expect("a valid request");
-        request.headers_mut().insert(
-            header::COOKIE,
-            HeaderValue::from_str(cookie).expect("a valid cookie header"),
-        );
-        let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
-            .await
-            .unwrap_or_else(|e| panic!("{who}: the agent socket does not connect: {e}"));
-        let mut client = Client {
-            ws,
-            who: who.to_owned(),
-        };
-        client
-            .send(&ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                token: None,
-                resume,
-            })
-            .await;
-        match client.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Welcome {
-                visitor: None,
-                agent: Some(_),
-                conversations,
-                ..
-            }) => (client, conversations.unwrap_or_default()),
-            other => panic!("{who}: expected an agent welcome first, got {other:?}"),
-        }
-    }
 }
 
 impl Client {
@@ -229,49 +136,14 @@ impl Client {
     }
 }
 
-fn is_assigned_to(message: &ChatMessage, agent: &str) -> bool {
-    message.author == Author::System
-        && message.event
-            == Some(SystemEvent::Assigned {
-                agent: agent.to_owned(),
-            })
-}
-
-/// A chat between a new visitor and the online `agent`, assigned, with both
-/// sides past the assignment. Returns the visitor, its token, the
-/// conversation, and the assignment message (seq 1) as each side saw it.
-async fn assigned_chat(
-    server: &Server,
-    agent: &mut Client,
-    agent_name: &str,
-) -> (Client, String, ConversationId, ChatMessage, ChatMessage) {
-    let (mut visitor, info) = server.visitor("visitor", None, vec![]).await;
-    let token = info.token.expect("a new visitor gets a token");
-    visitor.send(&ClientMsg::Start).await;
-    let conv = visitor
-        .expect_conversation("the assigned conversation", |c| {
-            c.status == ConversationStatus::Assigned
-        })
-        .await
-        .id;
-    let seen_by_visitor = visitor
-        .expect_message("the assigned system message", |m| {
-            m.conversation == conv && is_assigned_to(m, agent_name)
-        })
-        .await;
-    agent
-        .expect_conversation("the new conversation", |c| {
-            c.id == conv && c.status == ConversationStatus::Assigned
-        })
-        .await;
-    let seen_by_agent = agent
-        .expect_message("the assigned system message", |m| {
-            m.conversation == conv && is_assigned_to(m, agent_name)
-        })
-        .await;
-    assert_eq!(seen_by_agent.seq, 1, "the assignment is the first message");
-    assert_eq!(seen_by_visitor, seen_by_agent);
-    (visitor, token, conv, seen_by_visitor, seen_by_agent)
+/// Checks that the assignment is the first message of the chat (seq 1),
+/// and that both sides saw the same one.
+fn assignment_is_first(chat: &AssignedChat) {
+    assert_eq!(
+        chat.seen_by_agent.seq, 1,
+        "the assignment is the first message"
+    );
+    assert_eq!(chat.seen_by_visitor, chat.seen_by_agent);
 }
 
 /// `n` distinct message ids, UUID-shaped.
@@ -303,7 +175,7 @@ async fn burst(
     pad: usize,
 ) -> (Client, BTreeMap<String, i64>) {
     let padding = "x".repeat(pad);
-    let Client { ws, who } = client;
+    let Client { ws, who, patience } = client;
     let (mut sink, mut stream) = ws.split();
     let writer = async {
         for id in &ids {
@@ -371,7 +243,7 @@ async fn burst(
     let ws = sink
         .reunite(stream)
         .expect("the two halves belong to one socket");
-    (Client { ws, who }, acks)
+    (Client { ws, who, patience }, acks)
 }
 
 /// Which side loses its socket in the middle of the burst.
@@ -407,16 +279,21 @@ fn tcp_wmem_max() -> u64 {
 /// The burst-and-drop scenario; see the two tests below.
 async fn drop_mid_burst(dropped: Dropped) {
     let server = start_server(None).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
-    let (visitor, token, conv, visitor_seq1, agent_seq1) =
-        assigned_chat(&server, &mut agent, "Ann").await;
+    let (cookie, agent, chat) = server.agent_with_chat("Ann", 5).await;
+    assignment_is_first(&chat);
+    let (visitor, token, conv) = (chat.visitor, chat.token, chat.conversation);
 
     let ids = burst_ids(0xb0257, BURST);
     let acked = Arc::new(AtomicUsize::new(0));
     let (sender, mut receiver, held_before, burst_author, conversation) = match dropped {
-        Dropped::Agent => (visitor, agent, agent_seq1, Author::Visitor, None),
-        Dropped::Visitor => (agent, visitor, visitor_seq1, Author::Agent, Some(conv)),
+        Dropped::Agent => (visitor, agent, chat.seen_by_agent, Author::Visitor, None),
+        Dropped::Visitor => (
+            agent,
+            visitor,
+            chat.seen_by_visitor,
+            Author::Agent,
+            Some(conv),
+        ),
     };
     let side = format!("{dropped:?}").to_lowercase();
     let sending = tokio::spawn(burst(sender, conversation, ids.clone(), acked.clone(), 0));
@@ -455,16 +332,17 @@ async fn drop_mid_burst(dropped: Dropped) {
     }];
     let mut receiver = match dropped {
         Dropped::Agent => {
-            let (client, conversations) =
-                server.agent("agent (reconnected)", &cookie, resume).await;
-            assert_eq!(conversations, vec![conv], "the agent still serves it");
+            let (client, welcome) = server
+                .agent_named("agent (reconnected)", &cookie, resume)
+                .await;
+            assert_eq!(welcome.serves(), vec![conv], "the agent still serves it");
             client
         }
         Dropped::Visitor => {
-            let (client, info) = server
-                .visitor("visitor (reconnected)", Some(token), resume)
+            let (client, welcome) = server
+                .visitor_named("visitor (reconnected)", Some(token), resume)
                 .await;
-            assert_eq!(info.token, None, "a known token is not reissued");
+            assert_eq!(welcome.info.token, None, "a known token is not reissued");
             client
         }
     };
@@ -566,11 +444,13 @@ async fn deep_pipelines_are_acknowledged_and_delivered_in_order() {
     const DEPTH: usize = 1_000;
     const ROUNDS: u32 = 20;
     let server = start_server(None).await;
-    let cookie = server.create_agent("Ann", VISITORS).await;
-    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
+    let cookie = server.agent_cookie("Ann", VISITORS).await;
+    let (mut agent, _) = server.agent(&cookie, vec![]).await;
     let mut visitors = Vec::new();
     for _ in 0..VISITORS {
-        let (visitor, _, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+        let chat = server.assigned_chat(&mut agent, "Ann").await;
+        assignment_is_first(&chat);
+        let (visitor, conv) = (chat.visitor, chat.conversation);
         visitors.push((visitor, conv));
     }
     // The assignment is seq 1 in each.
@@ -608,9 +488,9 @@ async fn a_visitor_dropped_mid_burst_resumes_every_message_once() {
 #[tokio::test]
 async fn one_id_sent_three_times_is_stored_and_delivered_once() {
     let server = start_server(None).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
-    let (mut visitor, token, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (cookie, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    assignment_is_first(&chat);
+    let (mut visitor, token, conv) = (chat.visitor, chat.token, chat.conversation);
 
     // One id sent, then resent twice, pipelined, then a different message.
     visitor.say("dup-1", "only once").await;
@@ -640,13 +520,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
         vec![(conv, 2); 3],
         "each send is acked, all with the first seq: {frames:#?}"
     );
-    let echoes: Vec<i64> = frames
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.id.0 == "dup-1" => Some(message.seq),
-            _ => None,
-        })
-        .collect();
+    let echoes = seqs_of(&frames, "dup-1");
     assert!(
         echoes.is_empty(),
         "the sending socket learns of its message from the acks, not an echo: {frames:#?}"
@@ -664,13 +538,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
         )
         .await;
     agent_frames.extend(agent.collect_for(QUIET).await);
-    let agent_copies: Vec<i64> = agent_frames
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.id.0 == "dup-1" => Some(message.seq),
-            _ => None,
-        })
-        .collect();
+    let agent_copies = seqs_of(&agent_frames, "dup-1");
     assert_eq!(
         agent_copies,
         vec![2],
@@ -680,18 +548,13 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
     // A fresh agent connection replaying everything sees it once too.
     agent.close().await;
     let replay_ids = |frames: &[ServerMsg]| -> Vec<(i64, String)> {
-        frames
-            .iter()
-            .filter_map(|m| match m {
-                ServerMsg::Message { message } if message.conversation == conv => {
-                    Some((message.seq, message.id.0.clone()))
-                }
-                _ => None,
-            })
+        messages(frames)
+            .filter(|m| m.conversation == conv)
+            .map(|m| (m.seq, m.id.0.clone()))
             .collect()
     };
     let (mut agent, _) = server
-        .agent(
+        .agent_named(
             "agent (reconnected)",
             &cookie,
             vec![Resume {
@@ -723,7 +586,7 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
     // resends what it considers pending: dup-1 a fourth time.
     drop(visitor);
     let (mut visitor, _) = server
-        .visitor(
+        .visitor_named(
             "visitor (reconnected)",
             Some(token),
             vec![Resume {
@@ -778,9 +641,9 @@ async fn one_id_sent_three_times_is_stored_and_delivered_once() {
 #[tokio::test]
 async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
     let server = start_server(None).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
-    let (mut visitor, _, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    assignment_is_first(&chat);
+    let (mut visitor, conv) = (chat.visitor, chat.conversation);
 
     // The socket reads on while messages are being stored (pipelined); a
     // close sent behind them must still act only after they are stored.
@@ -825,12 +688,9 @@ async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
                 if conversation.status == ConversationStatus::Closed)
         })
         .await;
-    let texts: Vec<i64> = seen
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.author == Author::Agent => Some(message.seq),
-            _ => None,
-        })
+    let texts: Vec<i64> = messages(&seen)
+        .filter(|m| m.author == Author::Agent)
+        .map(|m| m.seq)
         .collect();
     assert_eq!(texts, (2..52).collect::<Vec<i64>>());
 }
@@ -842,11 +702,13 @@ async fn messages_sent_right_before_a_close_are_all_stored_first_in_order() {
 #[tokio::test]
 async fn a_socket_that_stops_reading_is_cut_off_without_losing_or_holding_up_anything() {
     let server = start_server(None).await;
-    let cookie = server.create_agent("Ann", 5).await;
+    let cookie = server.agent_cookie("Ann", 5).await;
     let (mut agent, _) = server
         .agent_on(stalling_socket(server.addr).await, "agent", &cookie, vec![])
         .await;
-    let (visitor, _, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+    let chat = server.assigned_chat(&mut agent, "Ann").await;
+    assignment_is_first(&chat);
+    let (visitor, conv) = (chat.visitor, chat.conversation);
 
     // The agent reads nothing more. Enough full-length messages to overflow
     // its queue even after the kernel's buffers (the agent's receive buffer
@@ -903,8 +765,8 @@ async fn a_socket_that_stops_reading_is_cut_off_without_losing_or_holding_up_any
         .take_while(|s| held.contains_key(s))
         .last()
         .unwrap_or(0);
-    let (mut back, serves) = server
-        .agent(
+    let (mut back, welcome) = server
+        .agent_named(
             "agent again",
             &cookie,
             vec![Resume {
@@ -913,7 +775,11 @@ async fn a_socket_that_stops_reading_is_cut_off_without_losing_or_holding_up_any
             }],
         )
         .await;
-    assert_eq!(serves, vec![conv], "the conversation stayed with the agent");
+    assert_eq!(
+        welcome.serves(),
+        vec![conv],
+        "the conversation stayed with the agent"
+    );
     back.catch_up(conv, &mut held, last).await;
     assert_eq!(
         held.keys().copied().collect::<Vec<_>>(),
@@ -931,9 +797,9 @@ async fn a_socket_that_stops_reading_is_cut_off_without_losing_or_holding_up_any
 #[tokio::test]
 async fn a_storage_error_reaches_the_sender_and_a_retry_succeeds_once() {
     let server = start_server(Some(SHORT_BUSY)).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent("agent", &cookie, vec![]).await;
-    let (mut visitor, _token, conv, _, _) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    assignment_is_first(&chat);
+    let (mut visitor, conv) = (chat.visitor, chat.conversation);
 
     // Another process holds the write lock.
     let mut locker = SqliteConnectOptions::new()

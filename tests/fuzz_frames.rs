@@ -39,28 +39,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use futures::{FutureExt, SinkExt, StreamExt};
 use kefu::protocol::{
     check_text, AgentId, ClientMsg, ConversationId, ConversationStatus, ErrorCode, MessageId,
     Resume, ServerMsg, TextProblem, VisitorInfo, MAX_FRAME_BYTES, MAX_MESSAGE_ID_LEN,
     MAX_TEXT_CHARS, PROTOCOL_VERSION,
 };
-use kefu::routes::router;
 use kefu::server::config::{Limits, Security};
-use kefu::server::edge::auth;
-use kefu::server::AppState;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Value};
-use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+mod common;
+use common::{start_with, Setup};
 
 // ---------------------------------------------------------------------------
 // Configuration
@@ -688,15 +686,14 @@ fn corpus_frames_decode_consistently() {
 
 /// The real app on an ephemeral port, with no rate limits, and one agent.
 struct Server {
-    addr: std::net::SocketAddr,
-    state: AppState,
+    /// The app, served.
+    app: common::Server,
     agent: AgentId,
     cookie: String,
     /// Visitor tokens issued so far, for later cases to come back with.
     issued: Mutex<Vec<Issued>>,
     /// Conversations seen so far (any visitor's), for later cases to resume.
     seen: Mutex<Vec<ConversationId>>,
-    _dir: TempDir,
 }
 
 /// A visitor token and the conversations its visitor was told about.
@@ -783,59 +780,36 @@ impl Server {
 }
 
 async fn start_server() -> Server {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let db = dir.path().join("kefu.db");
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("kefu")
-        .build();
-    // A grace period longer than any run: the agent keeps its conversations between cases.
-    let state = AppState::open(options, &db, Duration::from_secs(24 * 3600))
-        .await
-        .expect("the app state opens on a fresh database")
-        .with_security(Security {
+    let app = start_with(Setup {
+        security: Security {
             limits: Limits::unlimited(),
             ..Security::default()
-        });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding an ephemeral port");
-    let addr = listener.local_addr().expect("the listener has an address");
-    // TCP_NODELAY, so an answer and the pong right behind it are not held
-    // back ~40 ms by Nagle's algorithm meeting delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let router = router(state.clone());
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("the server runs");
-    });
+        },
+        // A grace period longer than any run: the agent keeps its conversations between cases.
+        grace: Duration::from_secs(24 * 3600),
+        client_addresses: false,
+        // So an answer and the pong right behind it are not held back ~40 ms
+        // by Nagle's algorithm meeting delayed ACKs.
+        nodelay: true,
+        ..Setup::default()
+    })
+    .await;
     // Sessions are made directly (no sign-in), so no real password hash is needed.
-    let storage = &state.storage;
-    let row = storage
+    let agent = app
+        .state
+        .storage
         .create_agent("Fuzz", "not-a-password-hash", 100_000, false, false)
         .await
         .expect("creating the agent")
-        .expect("the agent row is returned");
-    let set_cookie = auth::start_session(storage, &row, &Security::default().limits, false)
-        .await
-        .expect("starting a session");
-    let cookie = set_cookie
-        .to_str()
-        .expect("Set-Cookie is ASCII")
-        .split(';')
-        .next()
-        .expect("a name=value pair")
-        .to_owned();
+        .expect("the agent row is returned")
+        .id;
+    let cookie = app.session_for(agent).await;
     Server {
-        addr,
-        agent: row.id,
-        state,
+        app,
+        agent,
         cookie,
         issued: Mutex::new(Vec::new()),
         seen: Mutex::new(Vec::new()),
-        _dir: dir,
     }
 }
 
@@ -1123,7 +1097,7 @@ impl Client {
             Side::Visitor => ("/ws/visitor", "visitor"),
             Side::Agent => ("/ws/agent", "agent"),
         };
-        let mut request = format!("ws://{}{path}", server.addr)
+        let mut request = format!("ws://{}{path}", server.app.addr)
             .into_client_request()
             .map_err(|e| format!("{who}: request: {e}"))?;
         if side == Side::Agent {
@@ -1538,7 +1512,7 @@ async fn fresh_visitor_chats(server: &Server, agent: &mut Client, tag: &str) -> 
         .read_until(|m| matches!(m, ServerMsg::Message { message } if message.id == answer))
         .await
         .map_err(|e| format!("the fresh visitor did not get the answer: {e}"))?;
-    for c in server.state.hub.conversations_of(server.agent) {
+    for c in server.app.state.hub.conversations_of(server.agent) {
         agent.send(&ClientMsg::Close { conversation: c }).await?;
         agent
             .read_until(|m| {

@@ -38,7 +38,7 @@ async fn pages_render_whole_on_a_multi_threaded_runtime() {
                     2 => ("/widget", vec![]),
                     _ => ("/", vec![]),
                 };
-                let page = server.http(None, "GET", path, &headers, "").await;
+                let page = http_request(server.addr, None, "GET", path, &headers, "").await;
                 assert_eq!(page.status, 200, "{path}: {page:?}");
                 assert!(
                     page.complete && page.body.contains("</html>"),

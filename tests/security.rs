@@ -6,9 +6,10 @@
 //!
 //! The real app runs in-process on 127.0.0.1 (with client addresses known, as
 //! `kefu serve` does) over a temporary SQLite file. Server functions are called
-//! with a tiny HTTP/1.1 client; sockets are tokio-tungstenite clients. Where a
-//! rule is per address, a second client address comes from binding the client
-//! socket to 127.0.0.2 (all of 127/8 is loopback on Linux).
+//! with a tiny HTTP/1.1 client; sockets are the shared test client of
+//! `tests/common/client.rs`. Where a rule is per address, a second client
+//! address comes from binding the client socket to 127.0.0.2 (all of 127/8 is
+//! loopback on Linux).
 //!
 //! Run with `cargo test --features ssr --test security`.
 
@@ -16,32 +17,27 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use kefu::api::{ConsoleView, HistoryPage, VisitorThread};
 use kefu::error::AppError;
 use kefu::protocol::{
-    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus,
-    ConversationSummary, ErrorCode, MessageId, Resume, ServerMsg, SystemEvent, VisitorInfo,
-    PROTOCOL_VERSION,
+    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ErrorCode,
+    MessageId, Resume, ServerMsg,
 };
 use kefu::server::config::{Limits, Security};
 use kefu::server::secrets;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::Message;
 
 mod common;
+use common::chat::about;
+use common::client::{Event, EXPECT_TIMEOUT};
 use common::*;
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// How long any single expectation may wait.
-const EXPECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long "nothing more arrives" checks listen.
 const QUIET: Duration = Duration::from_millis(500);
 /// A second client address (the first is 127.0.0.1).
@@ -108,59 +104,6 @@ impl Server {
         self.sign_in_from(None, name, password).await
     }
 
-    /// Upgrades `path` to a WebSocket from `from` with extra request headers;
-    /// the HTTP status when refused.
-    async fn upgrade(
-        &self,
-        path: &str,
-        from: Option<IpAddr>,
-        headers: &[(&str, &str)],
-    ) -> Result<Client, StatusCode> {
-        let mut request = self
-            .ws_url(path)
-            .into_client_request()
-            .expect("a valid request");
-        for (name, value) in headers {
-            request.headers_mut().insert(
-                HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
-                HeaderValue::from_str(value).expect("a header value"),
-            );
-        }
-        let stream = connect(self.addr, from).await;
-        match tokio_tungstenite::client_async(request, stream).await {
-            Ok((ws, _)) => Ok(Client {
-                ws,
-                who: if path == "/ws/agent" {
-                    "agent"
-                } else {
-                    "visitor"
-                },
-            }),
-            Err(WsError::Http(response)) => Err(response.status()),
-            Err(e) => panic!("upgrading {path}: expected success or an HTTP refusal, got {e}"),
-        }
-    }
-
-    /// Opens `/ws/visitor`, says hello, and returns the client with its welcome.
-    async fn visitor(&self, token: Option<String>, resume: Vec<Resume>) -> (Client, VisitorInfo) {
-        let mut client = self
-            .upgrade("/ws/visitor", None, &[])
-            .await
-            .expect("the visitor socket opens");
-        let info = client.hello_visitor(token, resume).await;
-        (client, info)
-    }
-
-    /// Opens `/ws/agent` with `cookie`, says hello, and returns the client with its welcome.
-    async fn agent(&self, cookie: &str) -> (Client, AgentInfo) {
-        let mut client = self
-            .upgrade("/ws/agent", None, &[("Cookie", cookie)])
-            .await
-            .expect("the agent socket opens");
-        let info = client.hello_agent().await;
-        (client, info)
-    }
-
     /// A second connection to the database file, to age sessions.
     async fn db(&self) -> sqlx::SqlitePool {
         let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.db);
@@ -186,294 +129,6 @@ fn token_of(cookie: &str) -> &str {
         .expect("a kefu_session cookie")
 }
 
-/// What arrived on a socket.
-#[derive(Debug)]
-enum Event {
-    Msg(ServerMsg),
-    Closed(Option<CloseFrame>),
-    /// The stream ended without a close frame.
-    Ended,
-    Timeout,
-}
-
-/// One WebSocket client speaking the kefu protocol.
-struct Client {
-    ws: WebSocketStream<TcpStream>,
-    who: &'static str,
-}
-
-impl Client {
-    async fn send(&mut self, msg: &ClientMsg) {
-        let text = serde_json::to_string(msg).expect("a client message serializes");
-        self.ws
-            .send(Message::text(text))
-            .await
-            .unwrap_or_else(|e| panic!("{}: sending a frame failed: {e}", self.who));
-    }
-
-    /// Sends a message as a visitor (the conversation is implied).
-    async fn say(&mut self, id: &str, text: &str) {
-        self.send(&ClientMsg::Send {
-            id: MessageId(id.to_owned()),
-            conversation: None,
-            text: text.to_owned(),
-            resend: false,
-        })
-        .await;
-    }
-
-    async fn hello(&mut self, token: Option<String>, resume: Vec<Resume>) {
-        self.send(&ClientMsg::Hello {
-            version: PROTOCOL_VERSION,
-            token,
-            resume,
-        })
-        .await;
-    }
-
-    /// Says hello as a visitor; returns the welcome.
-    async fn hello_visitor(&mut self, token: Option<String>, resume: Vec<Resume>) -> VisitorInfo {
-        self.hello(token, resume).await;
-        match self.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Welcome {
-                visitor: Some(info),
-                agent: None,
-                ..
-            }) => info,
-            other => panic!("visitor: expected a visitor welcome first, got {other:?}"),
-        }
-    }
-
-    /// Says hello as an agent; returns the welcome.
-    async fn hello_agent(&mut self) -> AgentInfo {
-        self.hello(None, vec![]).await;
-        match self.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Welcome {
-                visitor: None,
-                agent: Some(info),
-                ..
-            }) => info,
-            other => panic!("agent: expected an agent welcome first, got {other:?}"),
-        }
-    }
-
-    /// The next thing that happens on the socket within `wait`.
-    async fn next_event(&mut self, wait: Duration) -> Event {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let frame = match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return Event::Timeout,
-                Ok(None) => return Event::Ended,
-                Ok(Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed))) => {
-                    return Event::Ended
-                }
-                Ok(Some(Err(e))) => panic!("{}: the socket failed: {e}", self.who),
-                Ok(Some(Ok(frame))) => frame,
-            };
-            match frame {
-                Message::Text(text) => {
-                    return Event::Msg(serde_json::from_str(&text).unwrap_or_else(|e| {
-                        panic!("{}: the server sent a bad frame {text:?}: {e}", self.who)
-                    }))
-                }
-                Message::Close(frame) => return Event::Closed(frame),
-                Message::Binary(_) => panic!("{}: the server sent a binary frame", self.who),
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-            }
-        }
-    }
-
-    /// The next server message within `wait`; `None` on timeout. A close fails the test.
-    async fn next_within(&mut self, wait: Duration) -> Option<ServerMsg> {
-        match self.next_event(wait).await {
-            Event::Msg(msg) => Some(msg),
-            Event::Timeout => None,
-            other => panic!("{}: the socket ended unexpectedly: {other:?}", self.who),
-        }
-    }
-
-    /// Reads until the server closes the socket (within `wait`); returns the close code.
-    async fn expect_close_within(&mut self, wait: Duration) -> u16 {
-        let deadline = Instant::now() + wait;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.next_event(left).await {
-                Event::Msg(msg) => seen.push(msg),
-                Event::Closed(Some(frame)) => return u16::from(frame.code),
-                other => panic!(
-                    "{}: expected a close frame with a code within {wait:?}, got {other:?}; frames meanwhile: {seen:#?}",
-                    self.who
-                ),
-            }
-        }
-    }
-
-    async fn expect_close(&mut self) -> u16 {
-        self.expect_close_within(EXPECT_TIMEOUT).await
-    }
-
-    /// Reads frames until `pick` accepts one; fails the test after [`EXPECT_TIMEOUT`].
-    async fn expect_map<T>(
-        &mut self,
-        what: &str,
-        mut pick: impl FnMut(&ServerMsg) -> Option<T>,
-    ) -> T {
-        let deadline = Instant::now() + EXPECT_TIMEOUT;
-        let mut skipped = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.next_within(left).await {
-                Some(msg) => match pick(&msg) {
-                    Some(found) => return found,
-                    None => skipped.push(msg),
-                },
-                None => panic!(
-                    "{}: timed out after {EXPECT_TIMEOUT:?} waiting for {what}; frames seen meanwhile: {skipped:#?}",
-                    self.who
-                ),
-            }
-        }
-    }
-
-    async fn expect_conversation(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ConversationSummary) -> bool,
-    ) -> ConversationSummary {
-        self.expect_map(what, |m| match m {
-            ServerMsg::Conversation { conversation } if pred(conversation) => {
-                Some(conversation.clone())
-            }
-            _ => None,
-        })
-        .await
-    }
-
-    async fn expect_message(
-        &mut self,
-        what: &str,
-        mut pred: impl FnMut(&ChatMessage) -> bool,
-    ) -> ChatMessage {
-        self.expect_map(what, |m| match m {
-            ServerMsg::Message { message } if pred(message) => Some(message.clone()),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits for the ack of message `id`; returns (conversation, seq).
-    async fn expect_ack(&mut self, id: &str) -> (ConversationId, i64) {
-        self.expect_map(&format!("the ack of {id:?}"), |m| match m {
-            ServerMsg::Ack {
-                id: acked,
-                conversation,
-                seq,
-            } if acked.0 == id => Some((*conversation, *seq)),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits for an error frame with `code`; returns the echoed message id.
-    async fn expect_error(&mut self, code: ErrorCode) -> Option<MessageId> {
-        self.expect_map(&format!("an error {code:?}"), |m| match m {
-            ServerMsg::Error { code: c, id, .. } if *c == code => Some(id.clone()),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Pings until a pong comes back (other frames are skipped).
-    async fn ping_pong(&mut self) {
-        self.send(&ClientMsg::Ping).await;
-        self.expect_map("pong", |m| matches!(m, ServerMsg::Pong).then_some(()))
-            .await;
-    }
-
-    /// Every frame that arrives within `wait`.
-    async fn collect_for(&mut self, wait: Duration) -> Vec<ServerMsg> {
-        let deadline = Instant::now() + wait;
-        let mut frames = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return frames;
-            }
-            match self.next_within(left).await {
-                Some(msg) => frames.push(msg),
-                None => return frames,
-            }
-        }
-    }
-
-    /// Closes the socket cleanly and waits for the server's reply.
-    async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(Ok(_)) = self.ws.next().await {}
-        })
-        .await;
-    }
-}
-
-fn is_assigned_to(message: &ChatMessage, agent: &str) -> bool {
-    message.author == Author::System
-        && message.event
-            == Some(SystemEvent::Assigned {
-                agent: agent.to_owned(),
-            })
-}
-
-/// A visitor who started a chat that got assigned to `agent_name` (both
-/// sides have seen the assignment). Returns the visitor, its token and the conversation.
-async fn assigned_chat(
-    server: &Server,
-    agent: &mut Client,
-    agent_name: &str,
-) -> (Client, String, ConversationId) {
-    let (mut visitor, info) = server.visitor(None, vec![]).await;
-    let token = info.token.expect("a new visitor gets a token");
-    visitor.send(&ClientMsg::Start).await;
-    let conv = visitor
-        .expect_conversation("the assigned conversation", |c| {
-            c.status == ConversationStatus::Assigned
-        })
-        .await;
-    visitor
-        .expect_message("the assigned system message", |m| {
-            m.conversation == conv.id && is_assigned_to(m, agent_name)
-        })
-        .await;
-    agent
-        .expect_conversation("the new conversation", |c| c.id == conv.id)
-        .await;
-    agent
-        .expect_message("the assigned system message", |m| {
-            m.conversation == conv.id && is_assigned_to(m, agent_name)
-        })
-        .await;
-    (visitor, token, conv.id)
-}
-
-/// Whether `frame` concerns `conversation`.
-fn about(frame: &ServerMsg, conversation: ConversationId) -> bool {
-    match frame {
-        ServerMsg::Message { message } => message.conversation == conversation,
-        ServerMsg::Conversation { conversation: c } => c.id == conversation,
-        ServerMsg::Ack {
-            conversation: c, ..
-        }
-        | ServerMsg::Presence {
-            conversation: c, ..
-        }
-        | ServerMsg::ReadUpTo {
-            conversation: c, ..
-        } => *c == conversation,
-        _ => false,
-    }
-}
-
 // ---------------------------------------------------------------------------
 // 1. Visitors see only their own conversation
 // ---------------------------------------------------------------------------
@@ -481,13 +136,12 @@ fn about(frame: &ServerMsg, conversation: ConversationId) -> bool {
 #[tokio::test]
 async fn a_visitor_token_reads_only_its_own_conversation() {
     let server = start_default().await;
-    let (_, cookie) = server.signed_in_agent("Ann", false).await;
-    let (mut agent, _) = server.agent(&cookie).await;
-
-    let (mut a, token_a, conv_a) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (cookie, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    let (mut a, token_a, conv_a) = (chat.visitor, chat.token, chat.conversation);
     a.say("a-secret", "A's secret: card 4242").await;
     a.expect_ack("a-secret").await;
-    let (mut b, token_b, conv_b) = assigned_chat(&server, &mut agent, "Ann").await;
+    let chat = server.assigned_chat(&mut agent, "Ann").await;
+    let (mut b, token_b, conv_b) = (chat.visitor, chat.token, chat.conversation);
     b.say("b-1", "B's question").await;
     b.expect_ack("b-1").await;
     assert_ne!(conv_a, conv_b);
@@ -706,8 +360,9 @@ async fn agents_read_only_the_conversations_they_serve() {
     let (_, ann) = server.signed_in_agent("Ann", false).await;
     let (_, bob) = server.signed_in_agent("Bob", false).await;
     let (_, boss) = server.signed_in_agent("Boss", true).await;
-    let (mut ann_tab, _) = server.agent(&ann).await;
-    let (mut visitor, _, conv) = assigned_chat(&server, &mut ann_tab, "Ann").await;
+    let (mut ann_tab, _) = server.agent(&ann, vec![]).await;
+    let chat = server.assigned_chat(&mut ann_tab, "Ann").await;
+    let (mut visitor, conv) = (chat.visitor, chat.conversation);
     visitor.say("v-1", "for Ann only").await;
     visitor.expect_ack("v-1").await;
     let conv_id = conv.0.to_string();
@@ -757,19 +412,15 @@ async fn foreign_origins_are_refused() {
 
     for bad in [evil, "null", &same_host_other_port] {
         assert_eq!(
-            server
-                .upgrade("/ws/visitor", None, &[("Origin", bad)])
-                .await
-                .err(),
-            Some(StatusCode::FORBIDDEN),
+            server.refused("/ws/visitor", &[("Origin", bad)]).await,
+            StatusCode::FORBIDDEN,
             "a visitor socket from {bad}"
         );
         assert_eq!(
             server
-                .upgrade("/ws/agent", None, &[("Origin", bad), ("Cookie", &cookie)])
-                .await
-                .err(),
-            Some(StatusCode::FORBIDDEN),
+                .refused("/ws/agent", &[("Origin", bad), ("Cookie", &cookie)])
+                .await,
+            StatusCode::FORBIDDEN,
             "an agent socket (with a valid session) from {bad}"
         );
     }
@@ -787,7 +438,7 @@ async fn foreign_origins_are_refused() {
             .upgrade("/ws/agent", None, &with_cookie)
             .await
             .unwrap_or_else(|s| panic!("an agent socket with {headers:?} got {s}"));
-        assert_eq!(agent.hello_agent().await.name, "Ann");
+        assert_eq!(agent.hello_agent(vec![]).await.info.name, "Ann");
     }
 
     // Server functions: a foreign page cannot sign in (even with the right
@@ -842,29 +493,25 @@ async fn allowed_origins_may_open_visitor_sockets_but_not_agent_ones() {
     visitor.hello_visitor(None, vec![]).await;
     assert_eq!(
         server
-            .upgrade("/ws/agent", None, &[("Origin", shop), ("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::FORBIDDEN),
+            .refused("/ws/agent", &[("Origin", shop), ("Cookie", &cookie)])
+            .await,
+        StatusCode::FORBIDDEN,
         "the console's socket is not for embedding sites"
     );
     assert_eq!(
         server
-            .upgrade("/ws/visitor", None, &[("Origin", "https://evil.example")])
-            .await
-            .err(),
-        Some(StatusCode::FORBIDDEN)
+            .refused("/ws/visitor", &[("Origin", "https://evil.example")])
+            .await,
+        StatusCode::FORBIDDEN
     );
     assert_eq!(
         server
-            .upgrade(
+            .refused(
                 "/ws/visitor",
-                None,
                 &[("Origin", "https://shop.example.evil.example")]
             )
-            .await
-            .err(),
-        Some(StatusCode::FORBIDDEN),
+            .await,
+        StatusCode::FORBIDDEN,
         "a look-alike origin"
     );
 
@@ -916,10 +563,10 @@ async fn signing_out_closes_the_agent_socket_and_ends_the_session() {
         .sign_in("Ann", PASSWORD)
         .await
         .expect("Ann signs in elsewhere");
-    let (mut tab1, _) = server.agent(&cookie).await;
-    let (mut tab2, _) = server.agent(&cookie).await;
-    let (mut elsewhere, _) = server.agent(&other).await;
-    tab1.ping_pong().await;
+    let (mut tab1, _) = server.agent(&cookie, vec![]).await;
+    let (mut tab2, _) = server.agent(&cookie, vec![]).await;
+    let (mut elsewhere, _) = server.agent(&other, vec![]).await;
+    tab1.ping_until_pong().await;
 
     let response = server.call("sign_out", &[], Some(&cookie)).await;
     assert!(response.ok(), "{response:?}");
@@ -928,14 +575,19 @@ async fn signing_out_closes_the_agent_socket_and_ends_the_session() {
         .expect("the cookie is cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
 
-    assert_eq!(tab1.expect_close().await, 4001, "the open socket is closed");
-    assert_eq!(tab2.expect_close().await, 4001, "every tab of the session");
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        tab1.expect_close().await.code,
+        4001,
+        "the open socket is closed"
+    );
+    assert_eq!(
+        tab2.expect_close().await.code,
+        4001,
+        "every tab of the session"
+    );
+    assert_eq!(
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED,
         "the old cookie opens no new socket"
     );
     let view: ConsoleView = server
@@ -947,9 +599,9 @@ async fn signing_out_closes_the_agent_socket_and_ends_the_session() {
     assert_eq!(response.app_error(), AppError::Unauthorized);
 
     // Another session of the same agent is not touched.
-    elsewhere.ping_pong().await;
-    let (mut again, _) = server.agent(&other).await;
-    again.ping_pong().await;
+    elsewhere.ping_until_pong().await;
+    let (mut again, _) = server.agent(&other, vec![]).await;
+    again.ping_until_pong().await;
 }
 
 /// Sets a session's last use to `ago` before now.
@@ -976,15 +628,12 @@ async fn idle_or_expired_sessions_cannot_open_the_agent_socket() {
 
     // Unused for 13 hours (idle limit 12): over.
     let idle = server.sign_in("Ann", PASSWORD).await.expect("sign in");
-    let (tab, _) = server.agent(&idle).await;
+    let (tab, _) = server.agent(&idle, vec![]).await;
     tab.close().await;
     age_session(&db, &idle, "last_seen_at", now_ms() - 13 * HOUR_MS).await;
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &idle)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &idle)]).await,
+        StatusCode::UNAUTHORIZED,
         "an idle session"
     );
     let view: ConsoleView = server
@@ -997,19 +646,16 @@ async fn idle_or_expired_sessions_cannot_open_the_agent_socket() {
     let expired = server.sign_in("Ann", PASSWORD).await.expect("sign in");
     age_session(&db, &expired, "expires_at", now_ms() - 1_000).await;
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &expired)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &expired)]).await,
+        StatusCode::UNAUTHORIZED,
         "an expired session"
     );
 
     // The control: unused for 11 hours is still within the limit.
     let recent = server.sign_in("Ann", PASSWORD).await.expect("sign in");
     age_session(&db, &recent, "last_seen_at", now_ms() - 11 * HOUR_MS).await;
-    let (mut tab, _) = server.agent(&recent).await;
-    tab.ping_pong().await;
+    let (mut tab, _) = server.agent(&recent, vec![]).await;
+    tab.ping_until_pong().await;
 }
 
 #[tokio::test]
@@ -1022,15 +668,12 @@ async fn the_idle_limit_is_configurable() {
     server.add_agent("Ann", false).await;
     let db = server.db().await;
     let fresh = server.sign_in("Ann", PASSWORD).await.expect("sign in");
-    server.agent(&fresh).await.0.ping_pong().await;
+    server.agent(&fresh, vec![]).await.0.ping_until_pong().await;
     let stale = server.sign_in("Ann", PASSWORD).await.expect("sign in");
     age_session(&db, &stale, "last_seen_at", now_ms() - 2 * HOUR_MS).await;
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &stale)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED),
+        server.refused("/ws/agent", &[("Cookie", &stale)]).await,
+        StatusCode::UNAUTHORIZED,
         "unused for 2 hours with a 1-hour idle limit"
     );
 }
@@ -1043,7 +686,7 @@ async fn an_open_agent_socket_closes_once_its_session_expires() {
     server.add_agent("Ann", false).await;
     let db = server.db().await;
     let cookie = server.sign_in("Ann", PASSWORD).await.expect("sign in");
-    let (mut tab, _) = server.agent(&cookie).await;
+    let (mut tab, _) = server.agent(&cookie, vec![]).await;
     age_session(&db, &cookie, "expires_at", now_ms() - 1_000).await;
     let deadline = Instant::now() + Duration::from_secs(75);
     let mut next_ping = Instant::now();
@@ -1060,8 +703,8 @@ async fn an_open_agent_socket_closes_once_its_session_expires() {
             .min(deadline)
             .saturating_duration_since(Instant::now());
         match tab.next_event(wait).await {
-            Event::Closed(Some(frame)) => {
-                assert_eq!(u16::from(frame.code), 4001);
+            Event::Closed(Some(closed)) => {
+                assert_eq!(closed.code, 4001);
                 return;
             }
             Event::Msg(_) | Event::Timeout => {}
@@ -1077,8 +720,8 @@ async fn disabling_or_removing_an_agent_closes_their_sockets_and_blocks_sign_in(
     let bob = server.add_agent("Bob", false).await;
     let bob_id = bob.0.to_string();
     let cookie = server.sign_in("Bob", PASSWORD).await.expect("Bob signs in");
-    let (mut tab, _) = server.agent(&cookie).await;
-    let (mut boss_tab, _) = server.agent(&admin).await;
+    let (mut tab, _) = server.agent(&cookie, vec![]).await;
+    let (mut boss_tab, _) = server.agent(&admin, vec![]).await;
 
     let info: AgentInfo = server
         .call(
@@ -1089,20 +732,21 @@ async fn disabling_or_removing_an_agent_closes_their_sockets_and_blocks_sign_in(
         .await
         .json();
     assert!(info.disabled);
-    assert_eq!(tab.expect_close().await, 4001, "Bob's open socket closes");
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED)
+        tab.expect_close().await.code,
+        4001,
+        "Bob's open socket closes"
+    );
+    assert_eq!(
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         server.sign_in("Bob", PASSWORD).await.err(),
         Some(AppError::WrongCredentials),
         "a disabled agent cannot sign in"
     );
-    boss_tab.ping_pong().await;
+    boss_tab.ping_until_pong().await;
 
     // Enabled again, Bob may sign in (so the refusal above was the disabling).
     let info: AgentInfo = server
@@ -1118,26 +762,27 @@ async fn disabling_or_removing_an_agent_closes_their_sockets_and_blocks_sign_in(
         .sign_in("Bob", PASSWORD)
         .await
         .expect("Bob signs in again");
-    let (mut tab, _) = server.agent(&cookie).await;
+    let (mut tab, _) = server.agent(&cookie, vec![]).await;
 
     // Removed: the socket closes, and the account is gone.
     let () = server
         .call("remove_agent", &[("id", &bob_id)], Some(&admin))
         .await
         .json();
-    assert_eq!(tab.expect_close().await, 4001, "a removed agent's socket");
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::UNAUTHORIZED)
+        tab.expect_close().await.code,
+        4001,
+        "a removed agent's socket"
+    );
+    assert_eq!(
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         server.sign_in("Bob", PASSWORD).await.err(),
         Some(AppError::WrongCredentials)
     );
-    boss_tab.ping_pong().await;
+    boss_tab.ping_until_pong().await;
 }
 
 // ---------------------------------------------------------------------------
@@ -1237,10 +882,10 @@ async fn a_flooding_visitor_is_slowed_down_while_another_chats_undisturbed() {
         ..Security::default().limits
     }))
     .await;
-    let (_, cookie) = server.signed_in_agent("Ann", false).await;
-    let (mut agent, _) = server.agent(&cookie).await;
-    let (mut flooder, _, conv_a) = assigned_chat(&server, &mut agent, "Ann").await;
-    let (mut b, _, conv_b) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    let (mut flooder, conv_a) = (chat.visitor, chat.conversation);
+    let chat = server.assigned_chat(&mut agent, "Ann").await;
+    let (mut b, conv_b) = (chat.visitor, chat.conversation);
 
     const FLOOD: usize = 200;
     let flood = tokio::spawn(async move {
@@ -1423,18 +1068,15 @@ async fn too_many_sockets_from_one_address_get_429() {
         let (client, _) = server.visitor(None, vec![]).await;
         open.push(client);
     }
-    let (agent, _) = server.agent(&cookie).await;
+    let (agent, _) = server.agent(&cookie, vec![]).await;
     assert_eq!(
-        server.upgrade("/ws/visitor", None, &[]).await.err(),
-        Some(StatusCode::TOO_MANY_REQUESTS),
+        server.refused("/ws/visitor", &[]).await,
+        StatusCode::TOO_MANY_REQUESTS,
         "a 4th visitor socket"
     );
     assert_eq!(
-        server
-            .upgrade("/ws/agent", None, &[("Cookie", &cookie)])
-            .await
-            .err(),
-        Some(StatusCode::TOO_MANY_REQUESTS),
+        server.refused("/ws/agent", &[("Cookie", &cookie)]).await,
+        StatusCode::TOO_MANY_REQUESTS,
         "a 4th socket, agent or not"
     );
     // Another address is not affected.
@@ -1459,8 +1101,8 @@ async fn too_many_sockets_from_one_address_get_429() {
     client.hello_visitor(None, vec![]).await;
     // Sockets that never say hello hold a slot too.
     assert_eq!(
-        server.upgrade("/ws/visitor", None, &[]).await.err(),
-        Some(StatusCode::TOO_MANY_REQUESTS)
+        server.refused("/ws/visitor", &[]).await,
+        StatusCode::TOO_MANY_REQUESTS
     );
 }
 
@@ -1485,14 +1127,14 @@ async fn a_text_frame_that_is_not_utf8_closes_with_1007() {
         .await
         .expect("the upgrade is allowed");
     before_hello.ws.send(not_utf8()).await.expect("sent");
-    assert_eq!(before_hello.expect_close().await, 1007);
+    assert_eq!(before_hello.expect_close().await.code, 1007);
 
     let (mut after_hello, _) = server.visitor(None, vec![]).await;
-    after_hello.ping_pong().await;
+    after_hello.ping_until_pong().await;
     after_hello.ws.send(not_utf8()).await.expect("sent");
-    assert_eq!(after_hello.expect_close().await, 1007);
+    assert_eq!(after_hello.expect_close().await.code, 1007);
 
-    bystander.ping_pong().await;
+    bystander.ping_until_pong().await;
 }
 
 #[tokio::test]
@@ -1502,8 +1144,8 @@ async fn too_many_sockets_for_one_visitor_get_closed_with_4008() {
         ..Security::default().limits
     }))
     .await;
-    let (mut first, info) = server.visitor(None, vec![]).await;
-    let token = info.token.expect("a token");
+    let (mut first, welcome) = server.visitor(None, vec![]).await;
+    let token = welcome.info.token.expect("a token");
     let (mut second, _) = server.visitor(Some(token.clone()), vec![]).await;
 
     let mut third = server
@@ -1511,12 +1153,12 @@ async fn too_many_sockets_for_one_visitor_get_closed_with_4008() {
         .await
         .expect("the upgrade itself is allowed");
     third.hello(Some(token.clone()), vec![]).await;
-    assert_eq!(third.expect_close().await, 4008);
+    assert_eq!(third.expect_close().await.code, 4008);
     // The first two are unaffected; another visitor is too.
-    first.ping_pong().await;
-    second.ping_pong().await;
+    first.ping_until_pong().await;
+    second.ping_until_pong().await;
     let (mut stranger, _) = server.visitor(None, vec![]).await;
-    stranger.ping_pong().await;
+    stranger.ping_until_pong().await;
 
     // Closing one frees a slot for the visitor.
     second.close().await;
@@ -1534,9 +1176,7 @@ async fn too_many_sockets_for_one_visitor_get_closed_with_4008() {
         again.send(&ClientMsg::Ping).await;
         match again.next_event(EXPECT_TIMEOUT).await {
             Event::Msg(ServerMsg::Pong) => break,
-            Event::Closed(Some(frame))
-                if u16::from(frame.code) == 4008 && Instant::now() < deadline =>
-            {
+            Event::Closed(Some(closed)) if closed.code == 4008 && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await
             }
             other => panic!("after a close, the visitor's new socket got {other:?}"),
@@ -1552,9 +1192,9 @@ async fn a_visitor_may_start_only_so_many_conversations_per_hour() {
     }))
     .await;
     let (_, cookie) = server.signed_in_agent("Ann", false).await;
-    let (mut agent, _) = server.agent(&cookie).await;
-    let (mut visitor, info) = server.visitor(None, vec![]).await;
-    let token = info.token.expect("a token");
+    let (mut agent, _) = server.agent(&cookie, vec![]).await;
+    let (mut visitor, welcome) = server.visitor(None, vec![]).await;
+    let token = welcome.info.token.expect("a token");
 
     for _ in 0..2 {
         visitor.send(&ClientMsg::Start).await;
@@ -1818,8 +1458,9 @@ async fn secrets_and_message_bodies_stay_out_of_the_info_log() {
         Some(AppError::WrongCredentials)
     );
     let cookie = server.sign_in("Ann", password).await.expect("sign in");
-    let (mut agent, _) = server.agent(&cookie).await;
-    let (mut visitor, token, conv) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (mut agent, _) = server.agent(&cookie, vec![]).await;
+    let chat = server.assigned_chat(&mut agent, "Ann").await;
+    let (mut visitor, token, conv) = (chat.visitor, chat.token, chat.conversation);
     let body = "my card is 4111-1111-1111-1111";
     visitor.say("v-1", body).await;
     visitor.expect_ack("v-1").await;
@@ -1848,7 +1489,7 @@ async fn secrets_and_message_bodies_stay_out_of_the_info_log() {
         .await;
     assert_eq!(refused.status, 403);
     assert!(server.call("sign_out", &[], Some(&cookie)).await.ok());
-    assert_eq!(agent.expect_close().await, 4001);
+    assert_eq!(agent.expect_close().await.code, 4001);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let log = captured.text();

@@ -8,15 +8,14 @@ use std::time::{Duration, Instant};
 
 use futures::SinkExt;
 use kefu::protocol::{
-    AgentInfo, Author, ChatMessage, ClientMsg, ConversationId, ConversationStatus, ErrorCode,
-    MessageId, Party, Resume, ServerMsg, SystemEvent, VisitorInfo, MAX_TEXT_CHARS,
-    PROTOCOL_VERSION,
+    Author, ClientMsg, ConversationId, ConversationStatus, ErrorCode, MessageId, Party, Resume,
+    ServerMsg, SystemEvent, MAX_TEXT_CHARS,
 };
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::Message;
 
 mod common;
+use common::chat::{is_assigned_to, messages, seqs_of};
 use common::client::{Client, EXPECT_TIMEOUT};
 use common::{start_with, Server, Setup};
 
@@ -40,136 +39,6 @@ async fn start_server(grace: Duration) -> Server {
     .await
 }
 
-impl Server {
-    /// Creates an agent account and signs it in; returns the `Cookie` header value.
-    async fn create_agent(&self, name: &str, capacity: u32) -> String {
-        self.agent_cookie(name, capacity).await
-    }
-
-    /// Opens `/ws/visitor`, says hello, and returns the client with its welcome.
-    async fn visitor(&self, token: Option<String>, resume: Vec<Resume>) -> (Client, Welcome) {
-        let (ws, _) = tokio_tungstenite::connect_async(self.ws_url("/ws/visitor"))
-            .await
-            .expect("the visitor socket connects");
-        let mut client = Client::new(ws, "visitor");
-        client
-            .send(&ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                token,
-                resume,
-            })
-            .await;
-        let welcome = client.next_within(EXPECT_TIMEOUT).await;
-        match welcome {
-            Some(ServerMsg::Welcome {
-                visitor: Some(info),
-                agent: None,
-                agents_online,
-                ..
-            }) => (
-                client,
-                Welcome {
-                    info,
-                    agents_online,
-                },
-            ),
-            other => panic!("visitor: expected a visitor welcome first, got {other:?}"),
-        }
-    }
-
-    /// Opens `/ws/agent` with `cookie`, says hello, and returns the client with its welcome.
-    async fn agent(&self, cookie: &str, resume: Vec<Resume>) -> (Client, AgentWelcome) {
-        let mut request = self
-            .ws_url("/ws/agent")
-            .into_client_request()
-            .expect("a valid request");
-        request.headers_mut().insert(
-            header::COOKIE,
-            HeaderValue::from_str(cookie).expect("a valid cookie header"),
-        );
-        let (ws, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the agent socket connects");
-        let mut client = Client::new(ws, "agent");
-        client
-            .send(&ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                token: None,
-                resume,
-            })
-            .await;
-        match client.next_within(EXPECT_TIMEOUT).await {
-            Some(ServerMsg::Welcome {
-                visitor: None,
-                agent: Some(info),
-                conversations,
-                ..
-            }) => (
-                client,
-                AgentWelcome {
-                    info,
-                    conversations,
-                },
-            ),
-            other => panic!("agent: expected an agent welcome first, got {other:?}"),
-        }
-    }
-}
-
-/// What a visitor's welcome said.
-struct Welcome {
-    info: VisitorInfo,
-    agents_online: bool,
-}
-
-/// What an agent's welcome said.
-struct AgentWelcome {
-    info: AgentInfo,
-    /// The open conversations the agent serves at connect time.
-    conversations: Option<Vec<ConversationId>>,
-}
-
-fn is_assigned_to(message: &ChatMessage, agent: &str) -> bool {
-    message.author == Author::System
-        && message.event
-            == Some(SystemEvent::Assigned {
-                agent: agent.to_owned(),
-            })
-}
-
-/// Agent `agent` online, a visitor who started a chat that got assigned to it.
-/// Returns the visitor, its welcome, and the conversation id (both sides
-/// have seen the assignment and its system message).
-async fn assigned_chat(
-    server: &Server,
-    agent: &mut Client,
-    agent_name: &str,
-) -> (Client, Welcome, ConversationId) {
-    let (mut visitor, welcome) = server.visitor(None, vec![]).await;
-    visitor.send(&ClientMsg::Start).await;
-    let conv = visitor
-        .expect_conversation("the assigned conversation", |c| {
-            c.status == ConversationStatus::Assigned
-        })
-        .await;
-    visitor
-        .expect_message("the assigned system message", |m| {
-            m.conversation == conv.id && is_assigned_to(m, agent_name)
-        })
-        .await;
-    agent
-        .expect_conversation("the new conversation", |c| {
-            c.id == conv.id && c.status == ConversationStatus::Assigned
-        })
-        .await;
-    agent
-        .expect_message("the assigned system message", |m| {
-            m.conversation == conv.id && is_assigned_to(m, agent_name)
-        })
-        .await;
-    (visitor, welcome, conv.id)
-}
-
 // ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
@@ -177,7 +46,7 @@ async fn assigned_chat(
 #[tokio::test]
 async fn full_chat_between_visitor_and_agent() {
     let server = start_server(LONG_GRACE).await;
-    let cookie = server.create_agent("Ann", 3).await;
+    let cookie = server.agent_cookie("Ann", 3).await;
     let (mut agent, welcome) = server.agent(&cookie, vec![]).await;
     assert_eq!(welcome.info.name, "Ann");
     assert_eq!(welcome.info.capacity, 3);
@@ -379,9 +248,8 @@ async fn text_rules_are_enforced() {
 #[tokio::test]
 async fn the_sending_socket_gets_the_ack_and_every_other_socket_the_message() {
     let server = start_server(LONG_GRACE).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent(&cookie, vec![]).await;
-    let (mut visitor, welcome, conv) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (cookie, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    let (mut visitor, welcome, conv) = (chat.visitor, chat.welcome, chat.conversation);
     let token = welcome.info.token.clone().expect("a new visitor's token");
     let (mut visitor_tab, _) = server.visitor(Some(token), vec![]).await;
     let (mut agent_tab, _) = server.agent(&cookie, vec![]).await;
@@ -428,9 +296,8 @@ async fn the_sending_socket_gets_the_ack_and_every_other_socket_the_message() {
 #[tokio::test]
 async fn resending_the_same_id_stores_and_delivers_once() {
     let server = start_server(LONG_GRACE).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent(&cookie, vec![]).await;
-    let (mut visitor, _, conv) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    let (mut visitor, conv) = (chat.visitor, chat.conversation);
 
     let mut seqs = Vec::new();
     for attempt in 0..3 {
@@ -467,15 +334,7 @@ async fn resending_the_same_id_stores_and_delivers_once() {
     );
 
     // The visitor's own copy came once as well.
-    let visitor_copies: Vec<i64> = visitor
-        .collect_for(QUIET)
-        .await
-        .into_iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } if message.id.0 == "same-id" => Some(message.seq),
-            _ => None,
-        })
-        .collect();
+    let visitor_copies = seqs_of(&visitor.collect_for(QUIET).await, "same-id");
     assert!(
         visitor_copies.is_empty(),
         "no further copies of the message arrive, got {visitor_copies:?}"
@@ -492,9 +351,8 @@ async fn resending_the_same_id_stores_and_delivers_once() {
 #[tokio::test]
 async fn visitors_cannot_see_other_conversations_or_act_as_agents() {
     let server = start_server(LONG_GRACE).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent(&cookie, vec![]).await;
-    let (mut visitor_a, _, conv_a) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    let (mut visitor_a, conv_a) = (chat.visitor, chat.conversation);
     visitor_a.say("a-secret", "my card number is 1234").await;
     visitor_a.expect_ack("a-secret").await;
     agent.say_in(conv_a, "a-reply", "thanks").await;
@@ -579,33 +437,21 @@ async fn visitors_cannot_see_other_conversations_or_act_as_agents() {
 async fn agent_socket_requires_a_valid_session() {
     let server = start_server(LONG_GRACE).await;
 
-    let refused_status = |result: Result<_, WsError>| match result {
-        Err(WsError::Http(response)) => response.status(),
-        Err(e) => panic!("expected an HTTP refusal, got error {e}"),
-        Ok(_) => panic!("the agent socket opened without a valid session"),
-    };
-
-    let no_cookie = tokio_tungstenite::connect_async(server.ws_url("/ws/agent")).await;
-    assert_eq!(refused_status(no_cookie), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        server.refused("/ws/agent", &[]).await,
+        StatusCode::UNAUTHORIZED
+    );
 
     for bogus in ["kefu_session=deadbeef", "kefu_session=", "other=1"] {
-        let mut request = server
-            .ws_url("/ws/agent")
-            .into_client_request()
-            .expect("a valid request");
-        request
-            .headers_mut()
-            .insert(header::COOKIE, HeaderValue::from_static(bogus));
-        let result = tokio_tungstenite::connect_async(request).await;
         assert_eq!(
-            refused_status(result),
+            server.refused("/ws/agent", &[("Cookie", bogus)]).await,
             StatusCode::UNAUTHORIZED,
             "cookie {bogus:?}"
         );
     }
 
     // The control: a real session is let in.
-    let cookie = server.create_agent("Ann", 1).await;
+    let cookie = server.agent_cookie("Ann", 1).await;
     let (mut agent, welcome) = server.agent(&cookie, vec![]).await;
     assert_eq!(welcome.info.name, "Ann");
     agent.ping_pong().await;
@@ -614,9 +460,8 @@ async fn agent_socket_requires_a_valid_session() {
 #[tokio::test]
 async fn full_agents_queue_visitors_until_a_conversation_closes() {
     let server = start_server(LONG_GRACE).await;
-    let cookie = server.create_agent("Ann", 1).await;
-    let (mut agent, _) = server.agent(&cookie, vec![]).await;
-    let (mut v1, _, conv1) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 1).await;
+    let (mut v1, conv1) = (chat.visitor, chat.conversation);
 
     let (mut v2, _) = server.visitor(None, vec![]).await;
     v2.send(&ClientMsg::Start).await;
@@ -689,14 +534,33 @@ async fn full_agents_queue_visitors_until_a_conversation_closes() {
     );
 }
 
+/// A server with agent grace period `grace` where Ann and Bob have
+/// accounts (capacity 5) and only Ann is online, serving a new visitor's
+/// chat: the server, Ann's and Bob's cookies, Ann's socket, the visitor's
+/// socket and the conversation.
+async fn ann_serving_bob_signed_up(
+    grace: Duration,
+) -> (Server, String, String, Client, Client, ConversationId) {
+    let server = start_server(grace).await;
+    let cookie_a = server.agent_cookie("Ann", 5).await;
+    let cookie_b = server.agent_cookie("Bob", 5).await;
+    let (mut agent_a, _) = server.agent(&cookie_a, vec![]).await;
+    let chat = server.assigned_chat(&mut agent_a, "Ann").await;
+    (
+        server,
+        cookie_a,
+        cookie_b,
+        agent_a,
+        chat.visitor,
+        chat.conversation,
+    )
+}
+
 #[tokio::test]
 async fn an_agent_gone_past_the_grace_period_loses_the_conversation_to_another() {
     let grace = Duration::from_millis(300);
-    let server = start_server(grace).await;
-    let cookie_a = server.create_agent("Ann", 5).await;
-    let cookie_b = server.create_agent("Bob", 5).await;
-    let (mut agent_a, _) = server.agent(&cookie_a, vec![]).await;
-    let (mut visitor, _, conv) = assigned_chat(&server, &mut agent_a, "Ann").await;
+    let (server, cookie_a, cookie_b, agent_a, mut visitor, conv) =
+        ann_serving_bob_signed_up(grace).await;
 
     let gone_at = Instant::now();
     agent_a.close().await;
@@ -785,11 +649,8 @@ async fn an_agent_gone_past_the_grace_period_loses_the_conversation_to_another()
 #[tokio::test]
 async fn an_agent_back_within_the_grace_period_keeps_the_conversation() {
     let grace = Duration::from_millis(800);
-    let server = start_server(grace).await;
-    let cookie_a = server.create_agent("Ann", 5).await;
-    let cookie_b = server.create_agent("Bob", 5).await;
-    let (mut agent_a, _) = server.agent(&cookie_a, vec![]).await;
-    let (mut visitor, _, conv) = assigned_chat(&server, &mut agent_a, "Ann").await;
+    let (server, cookie_a, cookie_b, agent_a, mut visitor, conv) =
+        ann_serving_bob_signed_up(grace).await;
     let (mut agent_b, _) = server.agent(&cookie_b, vec![]).await;
 
     agent_a.close().await;
@@ -844,9 +705,8 @@ async fn an_agent_back_within_the_grace_period_keeps_the_conversation() {
 #[tokio::test]
 async fn a_reconnecting_visitor_resumes_where_it_left_off() {
     let server = start_server(LONG_GRACE).await;
-    let cookie = server.create_agent("Ann", 5).await;
-    let (mut agent, _) = server.agent(&cookie, vec![]).await;
-    let (mut visitor, welcome, conv) = assigned_chat(&server, &mut agent, "Ann").await;
+    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    let (mut visitor, welcome, conv) = (chat.visitor, chat.welcome, chat.conversation);
     let token = welcome
         .info
         .token
@@ -903,13 +763,7 @@ async fn a_reconnecting_visitor_resumes_where_it_left_off() {
     assert_eq!(summary.status, ConversationStatus::Assigned);
     assert_eq!(summary.agent_name.as_deref(), Some("Ann"));
     assert_eq!(summary.last_seq, 5);
-    let replayed: Vec<(i64, String)> = frames
-        .iter()
-        .filter_map(|m| match m {
-            ServerMsg::Message { message } => Some((message.seq, message.text.clone())),
-            _ => None,
-        })
-        .collect();
+    let replayed: Vec<(i64, String)> = messages(&frames).map(|m| (m.seq, m.text.clone())).collect();
     assert_eq!(
         replayed,
         vec![(3, "two".into()), (4, "three".into()), (5, "four".into())],
@@ -978,7 +832,7 @@ async fn messages_left_while_no_agent_is_online_wait_for_one() {
     assert_eq!(conv, queued.id);
     assert_eq!(seq, 1);
 
-    let cookie = server.create_agent("Ann", 2).await;
+    let cookie = server.agent_cookie("Ann", 2).await;
     let (mut agent, _) = server.agent(&cookie, vec![]).await;
     let summary = agent
         .expect_conversation("the waiting conversation", |c| c.id == conv)

@@ -1,16 +1,19 @@
-//! What the in-process integration tests share: the real app served on
-//! 127.0.0.1 over a temporary SQLite file, a tiny HTTP/1.1 client for pages
-//! and server functions, and agent accounts with sessions.
+//! What the integration tests share: the real app served on 127.0.0.1 over
+//! a temporary SQLite file, a tiny HTTP/1.1 client for pages and server
+//! functions, and agent accounts with sessions; in [`client`], the WebSocket
+//! client, and in [`chat`], the chats the tests set up.
 //!
 //! Each test crate that says `mod common;` uses a part of it.
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod client;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use kefu::error::AppError;
 use kefu::protocol::AgentId;
 use kefu::routes::router;
@@ -60,6 +63,9 @@ pub struct Setup {
     /// Whether the app learns client addresses (as `kefu serve` does), so
     /// per-address limits apply.
     pub client_addresses: bool,
+    /// Whether accepted connections get TCP_NODELAY, so an answer and a
+    /// frame right behind it are not held back by Nagle's algorithm.
+    pub nodelay: bool,
 }
 
 impl Default for Setup {
@@ -69,6 +75,7 @@ impl Default for Setup {
             grace: GRACE,
             busy_timeout: None,
             client_addresses: true,
+            nodelay: false,
         }
     }
 }
@@ -104,6 +111,12 @@ pub async fn start_with(setup: Setup) -> Server {
         .await
         .expect("binding an ephemeral port");
     let addr = listener.local_addr().expect("the listener has an address");
+    let nodelay = setup.nodelay;
+    let listener = listener.tap_io(move |tcp| {
+        if nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+    });
     let router = router(state.clone());
     tokio::spawn(async move {
         let served = if setup.client_addresses {
@@ -295,6 +308,38 @@ pub fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
     (out, false)
 }
 
+/// One HTTP/1.1 request to `to` from `from` (any local address when
+/// `None`), with `Connection: close`; the whole response, within 30 s.
+pub async fn http_request(
+    to: SocketAddr,
+    from: Option<IpAddr>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpResponse {
+    let mut stream = connect(to, from).await;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("writing the request");
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no complete answer within 30 s"))
+        .expect("reading the response");
+    parse_response(&raw)
+}
+
 impl Server {
     /// Creates an agent account (password [`PASSWORD`], capacity 5).
     pub async fn add_agent(&self, name: &str, is_admin: bool) -> AgentId {
@@ -343,41 +388,9 @@ impl Server {
         (id, self.session_for(id).await)
     }
 
-    /// One HTTP request from `from` (127.0.0.1 when `None`).
-    pub async fn http(
-        &self,
-        from: Option<IpAddr>,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> HttpResponse {
-        let mut stream = connect(self.addr, from).await;
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("writing the request");
-        let mut raw = Vec::new();
-        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
-            .await
-            .unwrap_or_else(|_| panic!("{method} {path}: no complete answer within 30 s"))
-            .expect("reading the response");
-        parse_response(&raw)
-    }
-
     /// `GET path`.
     pub async fn get(&self, path: &str) -> HttpResponse {
-        self.http(None, "GET", path, &[], "").await
+        http_request(self.addr, None, "GET", path, &[], "").await
     }
 
     /// Calls the server function `name` with form `args`, from `from`, with extra headers.
@@ -390,8 +403,15 @@ impl Server {
     ) -> HttpResponse {
         let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
         all.extend_from_slice(headers);
-        self.http(from, "POST", &format!("/api/{name}"), &all, &form(args))
-            .await
+        http_request(
+            self.addr,
+            from,
+            "POST",
+            &format!("/api/{name}"),
+            &all,
+            &form(args),
+        )
+        .await
     }
 
     /// Calls the server function `name` with form `args` and, if given, a cookie.
