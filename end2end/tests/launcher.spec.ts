@@ -65,3 +65,22 @@ test("a returning visitor's chat loads at once, so a reply raises the badge on t
   await next.getByTestId("widget-launcher").click();
   await expect(messages(next, "agent")).toHaveText(["a reply while the panel is closed"]);
 });
+
+test("opening the widget once opens exactly one socket: the agent never reads that the visitor left", async ({ browser, kefu }) => {
+  kefu.addAgent("Ann");
+  const agent = await newPage(browser);
+  await signIn(agent.page, kefu, "Ann");
+  const visitor = await newPage(browser);
+  const sockets: string[] = [];
+  visitor.page.on("websocket", (ws) => sockets.push(ws.url()));
+  await visitor.page.goto(kefu.url + "/");
+  await visitor.page.getByTestId("widget-launcher").click();
+  await expect(messages(visitor.page, "system")).toHaveText(["Ann will serve you"]);
+  await say(visitor.page, "my first words");
+  await expect(messages(agent.page, "visitor")).toHaveText(["my first words"]);
+  // Long enough for a second connection to show up, had one been opened.
+  await visitor.page.waitForTimeout(1_500);
+  expect(sockets.filter((u) => u.endsWith("/ws/visitor"))).toHaveLength(1);
+  await expect(agent.page.getByText("Visitor left")).toHaveCount(0);
+  await expect(agent.page.getByText("Visitor is back")).toHaveCount(0);
+});

@@ -17,9 +17,10 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     let state = ConsoleState::new(me.clone());
     let admin_open = RwSignal::new(false);
 
+    // Runs once, after hydration (untracked: one socket, whatever it reads).
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        connect(state);
+        untrack(|| connect(state));
     });
     Effect::new(move |_| {
         let n = state.total_unread();

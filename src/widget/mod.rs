@@ -27,15 +27,19 @@ pub fn Widget() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     let availability = Resource::new(|| (), |_| agent_availability());
 
+    // Runs once, after hydration. Untracked: opening the panel reads the
+    // conversation, and an effect that subscribed to it would connect a
+    // second socket as soon as the first one's conversation arrived (the
+    // agent then read "Visitor left" and "Visitor is back").
     Effect::new(move |_| {
         hydrated.set(true);
         #[cfg(feature = "hydrate")]
-        {
+        untrack(|| {
             if take_open_request() {
                 state.open_panel();
             }
             connect(state);
-        }
+        });
     });
 
     let online = move || {
