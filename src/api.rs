@@ -56,6 +56,14 @@ pub async fn sign_in(name: String, password: String) -> Result<AgentInfo, AppErr
     crate::server::edge::api::sign_in(&name, password).await
 }
 
+/// The signed-in agent's console language (`zh-CN` or `en`): stored for
+/// them, and set as this browser's `/console` language cookie.
+#[server(endpoint = "set_language")]
+pub async fn set_language(lang: String) -> Result<(), AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::set_language(&agent, &lang).await
+}
+
 /// Ends this browser's session.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {

@@ -24,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     };
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=crate::i18n::Lang::current().tag()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -8,6 +8,7 @@ pub mod app;
 pub mod chat;
 pub mod console;
 pub mod error;
+pub mod i18n;
 pub mod protocol;
 pub mod widget;
 

@@ -135,8 +135,11 @@ export async function say(page: Page, text: string): Promise<void> {
 const openContexts = new Set<BrowserContext>();
 
 /** A page in a fresh browser context (its own cookies and localStorage). */
-export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+export async function newPage(
+  browser: Browser,
+  opts: { locale?: string } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(opts);
   openContexts.add(context);
   const page = await context.newPage();
   return { context, page };

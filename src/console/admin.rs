@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::strings::{error_text, EN};
+use super::strings::ConsoleStrings;
 use crate::accounts::DEFAULT_CAPACITY;
 use crate::api::{list_agents, AddAgent, RemoveAgent, UpdateAgent};
 use crate::protocol::AgentInfo;
@@ -11,7 +11,7 @@ use crate::protocol::AgentInfo;
 /// The agents panel (shown to admins).
 #[component]
 pub fn AgentsPanel() -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let add = ServerAction::<AddAgent>::new();
     let update = ServerAction::<UpdateAgent>::new();
     let remove = ServerAction::<RemoveAgent>::new();
@@ -29,17 +29,21 @@ pub fn AgentsPanel() -> impl IntoView {
         add.value().with(|v| {
             v.as_ref().map(|r| match r {
                 Ok(agent) => ("ok", (s.agent_added)(&agent.name)),
-                Err(e) => ("form-error", error_text(e)),
+                Err(e) => ("form-error", s.error_text(e)),
             })
         })
     };
     let refused = move || {
-        let update_error = update
-            .value()
-            .with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(error_text));
-        let remove_error = remove
-            .value()
-            .with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(error_text));
+        let update_error = update.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| s.error_text(e))
+        });
+        let remove_error = remove.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(|e| s.error_text(e))
+        });
         update_error.or(remove_error)
     };
     view! {
@@ -53,7 +57,7 @@ pub fn AgentsPanel() -> impl IntoView {
                             .map(|a| view! { <AgentRow agent=a update remove /> })
                             .collect_view()
                             .into_any(),
-                        Err(e) => view! { <li class="form-error">{error_text(&e)}</li> }.into_any(),
+                        Err(e) => view! { <li class="form-error">{s.error_text(&e)}</li> }.into_any(),
                     })}
                 </ul>
             </Transition>
@@ -77,7 +81,7 @@ fn AgentRow(
     update: ServerAction<UpdateAgent>,
     remove: ServerAction<RemoveAgent>,
 ) -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = agent.id.0.to_string();
     let remove_id = id.clone();
     view! {

@@ -2,6 +2,7 @@
 //! workspace with one tab per conversation.
 
 pub mod admin;
+mod lang;
 pub mod state;
 pub mod strings;
 pub mod workspace;
@@ -9,13 +10,13 @@ pub mod workspace;
 use leptos::prelude::*;
 
 use crate::api::{console_session, ConsoleView, SetupAdmin, SignIn, SignOut};
-use strings::{error_text, ConsoleStrings, EN};
+use strings::ConsoleStrings;
 use workspace::Workspace;
 
 /// The page at `/console`.
 #[component]
 pub fn ConsolePage() -> impl IntoView {
-    let s: ConsoleStrings = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let setup = ServerAction::<SetupAdmin>::new();
     let login = ServerAction::<SignIn>::new();
     let logout = ServerAction::<SignOut>::new();
@@ -41,7 +42,7 @@ pub fn ConsolePage() -> impl IntoView {
                             Ok(ConsoleView::NeedsSetup) => view! { <SetupForm action=setup /> }.into_any(),
                             Ok(ConsoleView::SignedOut) => view! { <LoginForm action=login /> }.into_any(),
                             Ok(ConsoleView::SignedIn(me)) => view! { <Workspace me logout /> }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{s.error_text(&e)}</p> }.into_any(),
                         })
                 }}
             </Transition>
@@ -50,16 +51,21 @@ pub fn ConsolePage() -> impl IntoView {
 }
 
 /// The error of the last submission of a form, if it failed.
-fn form_error<T>(result: Option<&Result<T, crate::error::AppError>>) -> Option<String> {
-    result.and_then(|r| r.as_ref().err()).map(error_text)
+fn form_error<T>(
+    s: &ConsoleStrings,
+    result: Option<&Result<T, crate::error::AppError>>,
+) -> Option<String> {
+    result
+        .and_then(|r| r.as_ref().err())
+        .map(|e| s.error_text(e))
 }
 
 /// The one-time form that creates the first admin.
 #[component]
 fn SetupForm(action: ServerAction<SetupAdmin>) -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let value = action.value();
-    let error = move || value.with(|v| form_error(v.as_ref()));
+    let error = move || value.with(|v| form_error(&s, v.as_ref()));
     view! {
         <section class="auth-card">
             <h1>{s.setup_title}</h1>
@@ -77,9 +83,9 @@ fn SetupForm(action: ServerAction<SetupAdmin>) -> impl IntoView {
 /// Name-and-password sign-in.
 #[component]
 fn LoginForm(action: ServerAction<SignIn>) -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let value = action.value();
-    let error = move || value.with(|v| form_error(v.as_ref()));
+    let error = move || value.with(|v| form_error(&s, v.as_ref()));
     view! {
         <section class="auth-card">
             <h1>{s.sign_in_title}</h1>

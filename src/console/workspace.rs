@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 
 use super::admin::AgentsPanel;
+use super::lang::LangSwitch;
 use super::state::{ConsoleState, ConvHandle};
-use super::strings::EN;
+use super::strings::ConsoleStrings;
 use crate::api::SignOut;
 use crate::chat::view::{Composer, MessageList};
 use crate::chat::LinkStatus;
@@ -13,7 +14,7 @@ use crate::protocol::{AgentInfo, Author};
 /// The console once signed in.
 #[component]
 pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let state = ConsoleState::new(me.clone());
     let admin_open = RwSignal::new(false);
 
@@ -42,6 +43,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
             <span class="me" data-testid="me">{me.name.clone()}</span>
             <span class="muted">{load}</span>
             <span class="spacer"></span>
+            <LangSwitch />
             {me.is_admin.then(|| view! {
                 <button class="link" data-testid="agents-toggle" on:click=move |_| admin_open.update(|o| *o = !*o)>
                     {s.agents}
@@ -82,7 +84,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
 /// One tab: visitor label, presence, last message, unread badge.
 #[component]
 fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = handle.id;
     let unread = move || handle.unread();
     let preview = move || {
@@ -125,7 +127,7 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
 /// The conversation in front: header, messages, composer.
 #[component]
 fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
-    let s = EN;
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = handle.id;
     let online = move || handle.summary.with(|c| c.visitor_online);
     view! {

@@ -13,7 +13,7 @@ use crate::chat::view::{Composer, MessageList};
 use crate::chat::LinkStatus;
 use crate::protocol::{Author, ConversationStatus};
 use state::WidgetState;
-use strings::{WidgetStrings, EN};
+use strings::WidgetStrings;
 
 /// The script that pages with the widget closed carry instead of the
 /// hydration scripts: it loads the chat when the visitor opens it.
@@ -22,7 +22,7 @@ pub const LAUNCHER_JS: &str = include_str!("launcher.js");
 /// The widget: launcher button plus panel.
 #[component]
 pub fn Widget() -> impl IntoView {
-    let s: WidgetStrings = EN;
+    let s = WidgetStrings::of(crate::i18n::Lang::current());
     let state = WidgetState::new();
     let hydrated = RwSignal::new(false);
     let availability = Resource::new(|| (), |_| agent_availability());

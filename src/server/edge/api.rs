@@ -3,7 +3,7 @@
 //! failures into [`AppError`]s that are safe to show.
 
 use axum::extract::Extension;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
@@ -12,6 +12,7 @@ use super::limits::ThrottleKey;
 use super::security::{ClientAddr, Revoked};
 use crate::accounts;
 use crate::error::{AppError, Invalid};
+use crate::i18n::{Lang, LANG_COOKIE};
 use crate::protocol::{
     AgentId, AgentInfo, ConsoleView, ConversationId, HistoryPage, VisitorThread, HISTORY_PAGE,
 };
@@ -56,10 +57,27 @@ pub async fn console_session() -> Result<ConsoleView, AppError> {
     }
 }
 
-fn set_cookie(value: axum::http::HeaderValue) {
+fn set_cookie(value: HeaderValue) {
     if let Some(response) = use_context::<ResponseOptions>() {
-        response.insert_header(header::SET_COOKIE, value);
+        response.append_header(header::SET_COOKIE, value);
     }
+}
+
+/// The cookie that makes `/console` speak `lang` in this browser.
+fn lang_cookie(lang: Lang) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/console; SameSite=Lax; Max-Age=31536000",
+        lang.tag()
+    ))
+    .map_err(|_| AppError::Internal)
+}
+
+/// See [`crate::api::set_language`].
+pub async fn set_language(agent: &AgentInfo, lang: &str) -> Result<(), AppError> {
+    let lang = Lang::parse(lang).ok_or(AppError::Invalid(Invalid::Form))?;
+    state().storage.set_agent_lang(agent.id, lang.tag()).await?;
+    set_cookie(lang_cookie(lang)?);
+    Ok(())
 }
 
 /// Starts a session for `agent` and sets its cookie on the response.
@@ -94,7 +112,7 @@ pub async fn setup_admin(name: &str, password: String) -> Result<AgentInfo, AppE
 /// See [`crate::api::sign_in`].
 pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError> {
     let state = state();
-    let storage = &state.storage.clone();
+    let storage = &state.storage;
     let throttle = &state.security.sign_in;
     let name = crate::accounts::clean_name(name).unwrap_or_else(|_| name.trim().to_owned());
     let name = name.as_str();
@@ -124,6 +142,15 @@ pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError
     };
     throttle.succeeded(&account);
     begin_session(&agent).await?;
+    // The console speaks the agent's chosen language in any browser.
+    if let Some(lang) = storage
+        .agent_lang(agent.id)
+        .await?
+        .as_deref()
+        .and_then(Lang::parse)
+    {
+        set_cookie(lang_cookie(lang)?);
+    }
     Ok(agent.info())
 }
 

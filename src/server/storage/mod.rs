@@ -86,6 +86,12 @@ pub trait Accounts: Send + Sync {
         touch: bool,
     ) -> StoreResult<Option<AgentRow>>;
 
+    /// The console language an agent chose (a tag such as `zh-CN`), if any.
+    async fn agent_lang(&self, id: AgentId) -> StoreResult<Option<String>>;
+
+    /// Stores the console language an agent chose.
+    async fn set_agent_lang(&self, id: AgentId, lang: &str) -> StoreResult<()>;
+
     /// Ends a session.
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
 

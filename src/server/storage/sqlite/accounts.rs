@@ -176,6 +176,24 @@ impl Accounts for Sqlite {
         Ok(gone > 0)
     }
 
+    async fn agent_lang(&self, id: AgentId) -> StoreResult<Option<String>> {
+        let lang: Option<Option<String>> =
+            sqlx::query_scalar("SELECT lang FROM agents WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(lang.flatten())
+    }
+
+    async fn set_agent_lang(&self, id: AgentId, lang: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET lang = ? WHERE id = ?")
+            .bind(lang)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash)

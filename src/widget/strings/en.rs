@@ -1,44 +1,8 @@
-//! Every word the visitor widget shows, in one place (zh-CN will sit beside `EN`).
+//! The widget in English.
 
+use super::WidgetStrings;
 use crate::chat::{ChatStrings, Notice};
 use crate::protocol::{ErrorCode, SystemEvent};
-
-/// The widget's texts.
-#[derive(Debug, Clone, Copy)]
-pub struct WidgetStrings {
-    /// Shared chat pieces.
-    pub chat: ChatStrings,
-    /// Launcher's accessible label.
-    pub open_chat: &'static str,
-    /// Launcher tooltip when someone is online.
-    pub online: &'static str,
-    /// Launcher tooltip when nobody is.
-    pub offline: &'static str,
-    /// Panel title.
-    pub title: &'static str,
-    /// Close button of the panel.
-    pub minimize: &'static str,
-    /// Status while connecting.
-    pub connecting: &'static str,
-    /// Banner while the connection is down.
-    pub reconnecting: &'static str,
-    /// Status when no agent is online and nothing is open.
-    pub no_agent: &'static str,
-    /// The leave-a-message invitation.
-    pub leave_message: &'static str,
-    /// After a message was left while nobody was online.
-    pub message_left: &'static str,
-    /// Waiting for the first agent.
-    pub waiting: &'static str,
-    /// Status when the serving agent is offline.
-    pub agent_away: &'static str,
-    /// Status after the conversation was closed.
-    pub closed: &'static str,
-    /// Status while an agent serves: "{agent} is serving you".
-    pub serving: fn(&str) -> String,
-    /// Queue position: "You are number {n} in the queue".
-    pub queue_position: fn(u32) -> String,
-}
 
 /// Words for each refusal a visitor can meet (the rest read as a failure
 /// to try again). Every code is listed, so a new one cannot be forgotten.

@@ -1,0 +1,60 @@
+// Chinese and English: the widget follows the visitor's browser, the console
+// the agent's choice (stored, and kept across reloads).
+import { test, expect, signIn, say, newPage, messages, hydrated } from "./fixtures";
+
+test("a zh-CN browser sees the widget in Chinese, system notices included", async ({ browser, kefu }) => {
+  kefu.addAgent("Ann");
+  const agent = await newPage(browser, { locale: "en-US" });
+  await signIn(agent.page, kefu, "Ann");
+
+  const visitor = await newPage(browser, { locale: "zh-CN" });
+  await visitor.page.goto(kefu.url + "/");
+  await expect(visitor.page.locator("html")).toHaveAttribute("lang", "zh-CN");
+  const launcher = visitor.page.getByTestId("widget-launcher");
+  await expect(launcher).toHaveAttribute("aria-label", "在线咨询");
+  await launcher.click();
+  await expect(messages(visitor.page, "system")).toHaveText(["Ann 将为您服务"]);
+  await expect(visitor.page.getByTestId("widget-status")).toHaveText("Ann 正在为您服务");
+  await expect(visitor.page.getByTestId("composer")).toHaveAttribute("placeholder", "请输入消息…");
+  await say(visitor.page, "你好，我想问一下订单");
+  await expect(messages(agent.page, "visitor")).toHaveText(["你好，我想问一下订单"]);
+  // The agent's English console is not changed by the visitor's language.
+  await expect(messages(agent.page, "system")).toHaveText(["Assigned to Ann"]);
+
+  // A presence notice, in Chinese.
+  await agent.page.close();
+  await expect(messages(visitor.page, "system").last()).toHaveText("客服已离线");
+});
+
+test("an agent switches the console to Chinese and back; the choice survives a reload and a new browser", async ({ browser, kefu }) => {
+  kefu.addAgent("Ann");
+  const agent = await newPage(browser, { locale: "en-US" });
+  await signIn(agent.page, kefu, "Ann");
+  await expect(agent.page.locator("html")).toHaveAttribute("lang", "en");
+  await expect(agent.page.getByTestId("sign-out")).toHaveText("Sign out");
+
+  await agent.page.getByTestId("lang-switch").selectOption("zh-CN");
+  await expect(agent.page.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await hydrated(agent.page);
+  await expect(agent.page.getByTestId("sign-out")).toHaveText("退出");
+  await expect(agent.page.getByTestId("lang-switch")).toHaveValue("zh-CN");
+
+  await agent.page.reload();
+  await hydrated(agent.page);
+  await expect(agent.page.getByTestId("sign-out")).toHaveText("退出");
+
+  // Stored for the agent: another browser (English) shows Chinese once Ann signs in there.
+  const other = await newPage(browser, { locale: "en-US" });
+  await signIn(other.page, kefu, "Ann");
+  await other.page.reload();
+  await hydrated(other.page);
+  await expect(other.page.getByTestId("sign-out")).toHaveText("退出");
+
+  await agent.page.getByTestId("lang-switch").selectOption("en");
+  await expect(agent.page.locator("html")).toHaveAttribute("lang", "en");
+  await hydrated(agent.page);
+  await expect(agent.page.getByTestId("sign-out")).toHaveText("Sign out");
+  await agent.page.reload();
+  await hydrated(agent.page);
+  await expect(agent.page.getByTestId("sign-out")).toHaveText("Sign out");
+});

@@ -1,0 +1,100 @@
+//! The console in English.
+
+use super::ConsoleStrings;
+use crate::chat::{ChatStrings, Notice};
+use crate::protocol::{ErrorCode, SystemEvent};
+
+/// Words for each error code, from a socket or a server function.
+fn error_en(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthorized => "Your session ended. Please sign in again.",
+        ErrorCode::Forbidden => "Only admins can do that.",
+        ErrorCode::NotFound => "Not found.",
+        ErrorCode::WrongCredentials => "Wrong name or password.",
+        ErrorCode::AlreadySetUp => "Setup is already done. Please sign in.",
+        ErrorCode::TooManyAttempts => "Too many failed attempts. Try again later.",
+        ErrorCode::NameEmpty => "Please enter a name.",
+        ErrorCode::NameTooLong => "Names are limited to 40 characters.",
+        ErrorCode::NameControl => "Names cannot contain control or invisible characters.",
+        ErrorCode::PasswordLength => "Passwords are 8 to 256 characters.",
+        ErrorCode::Capacity => "Capacity is a number from 1 to 100.",
+        ErrorCode::NameTaken => "An agent with that name already exists.",
+        ErrorCode::SelfLockout => "You cannot disable or remove your own account.",
+        ErrorCode::BadForm => "Please fill in every field correctly.",
+        ErrorCode::Internal => "Something went wrong on the server. Please try again.",
+        ErrorCode::Unreachable => "The server could not be reached. Please try again.",
+        ErrorCode::EmptyText => "Please type a message.",
+        ErrorCode::TextTooLong => "Messages are limited to 4,000 characters.",
+        ErrorCode::ConversationClosed => "This conversation is closed.",
+        ErrorCode::SlowDown => "Too many messages at once. Please wait a moment.",
+        ErrorCode::Storage => "The server could not save that. Please try again.",
+        ErrorCode::WrongRole => "That is not available to you.",
+        ErrorCode::BadFrame
+        | ErrorCode::FrameTooLarge
+        | ErrorCode::HelloFirst
+        | ErrorCode::BadMessageId
+        | ErrorCode::Unknown => "Something went wrong. Please reload the page.",
+    }
+}
+
+fn event_en(event: &SystemEvent) -> String {
+    match event {
+        SystemEvent::Assigned { agent } => format!("Assigned to {agent}"),
+        SystemEvent::Closed { agent } => format!("{agent} closed the conversation"),
+        SystemEvent::Requeued { agent } => {
+            format!("{agent} was away too long; the conversation went back to the queue")
+        }
+        SystemEvent::Unknown => String::new(),
+    }
+}
+
+fn notice_en(notice: Notice) -> &'static str {
+    match notice {
+        Notice::VisitorLeft => "Visitor left",
+        Notice::VisitorBack => "Visitor is back",
+        Notice::AgentOffline | Notice::AgentBack => "",
+    }
+}
+
+/// English.
+pub const EN: ConsoleStrings = ConsoleStrings {
+    chat: ChatStrings {
+        placeholder: "Reply…  (Enter sends, Shift+Enter for a new line)",
+        send: "Send",
+        pending: "Sending…",
+        sent: "Sent",
+        new_messages: "New messages ↓",
+        earlier: "Earlier messages",
+        too_long: "Messages are limited to 4,000 characters.",
+        event: event_en,
+        notice: notice_en,
+        error: error_en,
+    },
+    title: "kefu",
+    setup_title: "Welcome to kefu",
+    setup_hint: "Create the first admin account. You can add more agents afterwards.",
+    create_admin: "Create admin",
+    sign_in_title: "Agent sign-in",
+    name: "Name",
+    password: "Password",
+    capacity: "Capacity",
+    admin: "Admin",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    loading: "Loading…",
+    reconnecting: "Reconnecting…",
+    no_conversations: "No conversations yet. New visitors will appear here.",
+    pick_conversation: "Pick a conversation on the left.",
+    close: "Close conversation",
+    visitor_online: "online",
+    visitor_offline: "left",
+    agents: "Agents",
+    add_agent: "Add agent",
+    disabled: "Disabled",
+    save: "Save",
+    remove: "Remove",
+    agent_added: |name| format!("{name} was added."),
+    load: |n, cap| format!("{n} of {cap} conversations"),
+    language: "Language",
+    too_many_attempts: |secs| format!("Too many failed attempts. Try again in {secs} seconds."),
+};

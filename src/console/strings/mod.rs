@@ -1,0 +1,93 @@
+//! Every word the agent console shows: one typed table per language
+//! (`en.rs`, `zh_cn.rs`), so a missing translation does not compile.
+
+mod en;
+mod zh_cn;
+
+use crate::chat::ChatStrings;
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+pub use en::EN;
+pub use zh_cn::ZH_CN;
+
+/// The console's texts.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleStrings {
+    /// Shared chat pieces.
+    pub chat: ChatStrings,
+    /// Page title without unread count.
+    pub title: &'static str,
+    /// Setup form heading.
+    pub setup_title: &'static str,
+    /// Setup form explanation.
+    pub setup_hint: &'static str,
+    /// Setup form button.
+    pub create_admin: &'static str,
+    /// Sign-in heading.
+    pub sign_in_title: &'static str,
+    /// Name field.
+    pub name: &'static str,
+    /// Password field.
+    pub password: &'static str,
+    /// Capacity field.
+    pub capacity: &'static str,
+    /// Admin checkbox.
+    pub admin: &'static str,
+    /// Sign-in button.
+    pub sign_in: &'static str,
+    /// Sign-out button.
+    pub sign_out: &'static str,
+    /// While the page loads.
+    pub loading: &'static str,
+    /// Banner while the connection is down.
+    pub reconnecting: &'static str,
+    /// No conversation yet.
+    pub no_conversations: &'static str,
+    /// Pick a tab.
+    pub pick_conversation: &'static str,
+    /// Close-conversation button.
+    pub close: &'static str,
+    /// Visitor online marker.
+    pub visitor_online: &'static str,
+    /// Visitor offline marker.
+    pub visitor_offline: &'static str,
+    /// Agents panel toggle and heading.
+    pub agents: &'static str,
+    /// Add-agent button.
+    pub add_agent: &'static str,
+    /// Disabled checkbox of an agent.
+    pub disabled: &'static str,
+    /// Save button of an agent row.
+    pub save: &'static str,
+    /// Remove button of an agent row.
+    pub remove: &'static str,
+    /// After an agent was added: "{name} was added".
+    pub agent_added: fn(&str) -> String,
+    /// A conversation's capacity summary: "{n} of {cap} conversations".
+    pub load: fn(usize, u32) -> String,
+    /// The language picker's label.
+    pub language: &'static str,
+    /// After too many failed sign-ins: "try again in {secs} seconds".
+    pub too_many_attempts: fn(u64) -> String,
+}
+
+impl ConsoleStrings {
+    /// The table for `lang`.
+    pub fn of(lang: Lang) -> ConsoleStrings {
+        match lang {
+            Lang::En => EN,
+            Lang::ZhCn => ZH_CN,
+        }
+    }
+
+    /// Words for a server function's error.
+    pub fn error_text(&self, error: &AppError) -> String {
+        match error {
+            AppError::TooManyAttempts { retry_after_secs } => {
+                (self.too_many_attempts)(*retry_after_secs)
+            }
+            other => (self.chat.error)(other.code()).to_owned(),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The console in Simplified Chinese.
+
+use super::ConsoleStrings;
+use crate::chat::{ChatStrings, Notice};
+use crate::protocol::{ErrorCode, SystemEvent};
+
+/// Words for each error code, from a socket or a server function.
+fn error_zh(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthorized => "登录已过期，请重新登录。",
+        ErrorCode::Forbidden => "只有管理员可以这样做。",
+        ErrorCode::NotFound => "未找到。",
+        ErrorCode::WrongCredentials => "用户名或密码错误。",
+        ErrorCode::AlreadySetUp => "初始设置已完成，请登录。",
+        ErrorCode::TooManyAttempts => "失败次数过多，请稍后再试。",
+        ErrorCode::NameEmpty => "请输入名字。",
+        ErrorCode::NameTooLong => "名字最多 40 个字符。",
+        ErrorCode::NameControl => "名字不能包含控制字符或不可见字符。",
+        ErrorCode::PasswordLength => "密码长度为 8 到 256 个字符。",
+        ErrorCode::Capacity => "接待上限为 1 到 100 之间的数字。",
+        ErrorCode::NameTaken => "已有同名客服。",
+        ErrorCode::SelfLockout => "不能停用或删除自己的账号。",
+        ErrorCode::BadForm => "请正确填写每一项。",
+        ErrorCode::Internal => "服务器出错，请重试。",
+        ErrorCode::Unreachable => "无法连接服务器，请重试。",
+        ErrorCode::EmptyText => "请输入消息内容。",
+        ErrorCode::TextTooLong => "每条消息最多 4000 个字符。",
+        ErrorCode::ConversationClosed => "此对话已结束。",
+        ErrorCode::SlowDown => "消息发送过多，请稍候。",
+        ErrorCode::Storage => "服务器未能保存，请重试。",
+        ErrorCode::WrongRole => "您无法使用此功能。",
+        ErrorCode::BadFrame
+        | ErrorCode::FrameTooLarge
+        | ErrorCode::HelloFirst
+        | ErrorCode::BadMessageId
+        | ErrorCode::Unknown => "出了点问题，请刷新页面。",
+    }
+}
+
+fn event_zh(event: &SystemEvent) -> String {
+    match event {
+        SystemEvent::Assigned { agent } => format!("已分配给 {agent}"),
+        SystemEvent::Closed { agent } => format!("{agent} 结束了对话"),
+        SystemEvent::Requeued { agent } => {
+            format!("{agent} 离开过久，对话已回到排队")
+        }
+        SystemEvent::Unknown => String::new(),
+    }
+}
+
+fn notice_zh(notice: Notice) -> &'static str {
+    match notice {
+        Notice::VisitorLeft => "访客已离开",
+        Notice::VisitorBack => "访客已回来",
+        Notice::AgentOffline | Notice::AgentBack => "",
+    }
+}
+
+/// 简体中文.
+pub const ZH_CN: ConsoleStrings = ConsoleStrings {
+    chat: ChatStrings {
+        placeholder: "回复…（Enter 发送，Shift+Enter 换行）",
+        send: "发送",
+        pending: "发送中…",
+        sent: "已发送",
+        new_messages: "新消息 ↓",
+        earlier: "更早的消息",
+        too_long: "每条消息最多 4000 个字符。",
+        event: event_zh,
+        notice: notice_zh,
+        error: error_zh,
+    },
+    title: "kefu 客服",
+    setup_title: "欢迎使用 kefu",
+    setup_hint: "请创建第一个管理员账号，之后可以再添加客服。",
+    create_admin: "创建管理员",
+    sign_in_title: "客服登录",
+    name: "名字",
+    password: "密码",
+    capacity: "接待上限",
+    admin: "管理员",
+    sign_in: "登录",
+    sign_out: "退出",
+    loading: "加载中…",
+    reconnecting: "正在重新连接…",
+    no_conversations: "暂无对话。新访客会出现在这里。",
+    pick_conversation: "请在左侧选择一个对话。",
+    close: "结束对话",
+    visitor_online: "在线",
+    visitor_offline: "已离开",
+    agents: "客服管理",
+    add_agent: "添加客服",
+    disabled: "已停用",
+    save: "保存",
+    remove: "删除",
+    agent_added: |name| format!("已添加 {name}。"),
+    load: |n, cap| format!("{n} / {cap} 个对话"),
+    language: "语言",
+    too_many_attempts: |secs| format!("失败次数过多，请在 {secs} 秒后重试。"),
+};

@@ -1,0 +1,58 @@
+//! Every word the visitor widget shows: one typed table per language
+//! (`en.rs`, `zh_cn.rs`), so a missing translation does not compile.
+
+mod en;
+mod zh_cn;
+
+use crate::chat::ChatStrings;
+use crate::i18n::Lang;
+
+pub use en::EN;
+pub use zh_cn::ZH_CN;
+
+/// The widget's texts.
+#[derive(Debug, Clone, Copy)]
+pub struct WidgetStrings {
+    /// Shared chat pieces.
+    pub chat: ChatStrings,
+    /// Launcher's accessible label.
+    pub open_chat: &'static str,
+    /// Launcher tooltip when someone is online.
+    pub online: &'static str,
+    /// Launcher tooltip when nobody is.
+    pub offline: &'static str,
+    /// Panel title.
+    pub title: &'static str,
+    /// Close button of the panel.
+    pub minimize: &'static str,
+    /// Status while connecting.
+    pub connecting: &'static str,
+    /// Banner while the connection is down.
+    pub reconnecting: &'static str,
+    /// Status when no agent is online and nothing is open.
+    pub no_agent: &'static str,
+    /// The leave-a-message invitation.
+    pub leave_message: &'static str,
+    /// After a message was left while nobody was online.
+    pub message_left: &'static str,
+    /// Waiting for the first agent.
+    pub waiting: &'static str,
+    /// Status when the serving agent is offline.
+    pub agent_away: &'static str,
+    /// Status after the conversation was closed.
+    pub closed: &'static str,
+    /// Status while an agent serves: "{agent} is serving you".
+    pub serving: fn(&str) -> String,
+    /// Queue position: "You are number {n} in the queue".
+    pub queue_position: fn(u32) -> String,
+}
+
+impl WidgetStrings {
+    /// The table for `lang`.
+    pub fn of(lang: Lang) -> WidgetStrings {
+        match lang {
+            Lang::En => EN,
+            Lang::ZhCn => ZH_CN,
+        }
+    }
+}

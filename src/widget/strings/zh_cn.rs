@@ -1,0 +1,88 @@
+//! The widget in Simplified Chinese.
+
+use super::WidgetStrings;
+use crate::chat::{ChatStrings, Notice};
+use crate::protocol::{ErrorCode, SystemEvent};
+
+/// Words for each refusal a visitor can meet (see the English table).
+fn error_zh(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::EmptyText => "请输入消息内容。",
+        ErrorCode::TextTooLong => "每条消息最多 4000 个字符。",
+        ErrorCode::ConversationClosed => "此对话已结束。",
+        ErrorCode::SlowDown => "发送过快，请稍候再试。",
+        ErrorCode::Storage => "消息暂未保存，将自动重试。",
+        ErrorCode::Unreachable => "无法连接服务器，请稍后再试。",
+        ErrorCode::BadFrame
+        | ErrorCode::FrameTooLarge
+        | ErrorCode::HelloFirst
+        | ErrorCode::BadMessageId
+        | ErrorCode::Forbidden
+        | ErrorCode::WrongRole
+        | ErrorCode::Unauthorized
+        | ErrorCode::NotFound
+        | ErrorCode::WrongCredentials
+        | ErrorCode::AlreadySetUp
+        | ErrorCode::TooManyAttempts
+        | ErrorCode::NameEmpty
+        | ErrorCode::NameTooLong
+        | ErrorCode::NameControl
+        | ErrorCode::PasswordLength
+        | ErrorCode::Capacity
+        | ErrorCode::NameTaken
+        | ErrorCode::SelfLockout
+        | ErrorCode::BadForm
+        | ErrorCode::Internal
+        | ErrorCode::Unknown => "出了点问题，请重试。",
+    }
+}
+
+fn event_zh(event: &SystemEvent) -> String {
+    match event {
+        SystemEvent::Assigned { agent } => format!("{agent} 将为您服务"),
+        SystemEvent::Closed { agent } => format!("{agent} 结束了对话"),
+        SystemEvent::Requeued { agent } => {
+            format!("{agent} 暂时无法服务，其他客服将尽快为您服务")
+        }
+        SystemEvent::Unknown => String::new(),
+    }
+}
+
+fn notice_zh(notice: Notice) -> &'static str {
+    match notice {
+        Notice::AgentOffline => "客服已离线",
+        Notice::AgentBack => "客服已回来",
+        Notice::VisitorLeft | Notice::VisitorBack => "",
+    }
+}
+
+/// 简体中文.
+pub const ZH_CN: WidgetStrings = WidgetStrings {
+    chat: ChatStrings {
+        placeholder: "请输入消息…",
+        send: "发送",
+        pending: "发送中…",
+        sent: "已发送",
+        new_messages: "新消息 ↓",
+        earlier: "更早的消息",
+        too_long: "每条消息最多 4000 个字符。",
+        event: event_zh,
+        notice: notice_zh,
+        error: error_zh,
+    },
+    open_chat: "在线咨询",
+    online: "客服在线",
+    offline: "客服不在线 — 请留言",
+    title: "在线客服",
+    minimize: "最小化",
+    connecting: "正在连接…",
+    reconnecting: "正在重新连接…",
+    no_agent: "当前没有客服在线。",
+    leave_message: "请留言，客服上线后会尽快回复您。",
+    message_left: "谢谢，您的留言已保存。客服会在这里回复您。",
+    waiting: "正在等待客服…",
+    agent_away: "客服暂时离线…",
+    closed: "此对话已结束。发送消息即可开始新的对话。",
+    serving: |agent| format!("{agent} 正在为您服务"),
+    queue_position: |n| format!("客服都在忙。您当前排在第 {n} 位。"),
+};
