@@ -6,8 +6,12 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+mod strings;
+
 use crate::console::ConsolePage;
+use crate::i18n::Lang;
 use crate::widget::Widget;
+use strings::PageStrings;
 
 /// The document around every page (server side).
 ///
@@ -24,7 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     };
     view! {
         <!DOCTYPE html>
-        <html lang=crate::i18n::Lang::current().tag()>
+        <html lang=Lang::current().tag()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -60,7 +64,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="kefu" href="/pkg/kefu.css" />
         <Title text="kefu" />
         <Router>
-            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+            <Routes fallback=|| view! { <p class="not-found">{PageStrings::of(Lang::current()).not_found}</p> }>
                 <Route path=path!("/") view=DemoPage />
                 <Route path=path!("/widget") view=Widget />
                 <Route path=path!("/console") view=ConsolePage />
@@ -72,11 +76,12 @@ pub fn App() -> impl IntoView {
 /// A stand-in for a customer's website, with the widget on it.
 #[component]
 fn DemoPage() -> impl IntoView {
+    let s = PageStrings::of(Lang::current());
     view! {
         <main class="demo">
-            <h1>"Acme Widgets"</h1>
-            <p>"This page stands in for your website. The chat button at the bottom right is kefu's widget: click it to talk to an agent."</p>
-            <p>"Agents answer at " <a href="/console">"/console"</a> "."</p>
+            <h1>{s.demo_title}</h1>
+            <p>{s.demo_intro}</p>
+            <p>{s.demo_agents} " " <a href="/console">"/console"</a></p>
         </main>
         <Widget />
     }

@@ -43,6 +43,15 @@ test("an agent switches the console to Chinese and back; the choice survives a r
   await hydrated(agent.page);
   await expect(agent.page.getByTestId("sign-out")).toHaveText("退出");
 
+  // A visitor's tab is labelled in Chinese too.
+  const visitor = await newPage(browser, { locale: "en-US" });
+  await visitor.page.goto(kefu.url + "/widget");
+  await hydrated(visitor.page);
+  await visitor.page.getByTestId("widget-launcher").click();
+  await say(visitor.page, "hello");
+  await expect(agent.page.getByTestId("conversation-tab").locator(".label")).toHaveText(/^访客 \d+$/);
+  await expect(messages(agent.page, "system")).toHaveText([/^已分配给 Ann$/]);
+
   // Stored for the agent: another browser (English) shows Chinese once Ann signs in there.
   const other = await newPage(browser, { locale: "en-US" });
   await signIn(other.page, kefu, "Ann");

@@ -256,6 +256,7 @@ mod tests {
                 id,
                 status: ConversationStatus::Assigned,
                 visitor_label: "Visitor 1".into(),
+                visitor_number: 1,
                 agent_name: Some("Ann".into()),
                 visitor_online: true,
                 agent_online: true,

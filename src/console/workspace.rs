@@ -113,7 +113,7 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
             on:click=move |_| state.select(id)
         >
             <span class="tab-top">
-                <span class="label">{move || handle.summary.with(|c| c.visitor_label.clone())}</span>
+                <span class="label">{move || handle.summary.with(|c| s.visitor_label(c))}</span>
                 <span class="presence" class:online=online title=move || if online() { s.visitor_online } else { s.visitor_offline }></span>
                 <Show when=move || { unread() > 0 }>
                     <span class="badge" data-testid="unread-badge">{unread}</span>
@@ -132,7 +132,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
     let online = move || handle.summary.with(|c| c.visitor_online);
     view! {
         <header class="conversation-header">
-            <h2>{move || handle.summary.with(|c| c.visitor_label.clone())}</h2>
+            <h2>{move || handle.summary.with(|c| s.visitor_label(c))}</h2>
             <span class="muted" data-testid="visitor-presence">
                 {move || if online() { s.visitor_online } else { s.visitor_offline }}
             </span>

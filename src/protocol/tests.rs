@@ -111,6 +111,7 @@ fn server_messages_have_pinned_json() {
                 id: ConversationId(2),
                 status: ConversationStatus::Queued,
                 visitor_label: "Visitor 1".into(),
+                visitor_number: 0,
                 agent_name: None,
                 visitor_online: true,
                 agent_online: false,
@@ -120,6 +121,24 @@ fn server_messages_have_pinned_json() {
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 1","visitor_online":true,"agent_online":false,"last_seq":0,"agent_read_seq":0,"queue_position":2}}}),
+    );
+    // Servers since the zh-CN console send the visitor's number too.
+    pin(
+        ServerMsg::Conversation {
+            conversation: ConversationSummary {
+                id: ConversationId(2),
+                status: ConversationStatus::Assigned,
+                visitor_label: "Visitor 7".into(),
+                visitor_number: 7,
+                agent_name: Some("Ann".into()),
+                visitor_online: true,
+                agent_online: true,
+                last_seq: 3,
+                agent_read_seq: 1,
+                queue_position: None,
+            },
+        },
+        json!({"type":"conversation","data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","visitor_number":7,"agent_name":"Ann","visitor_online":true,"agent_online":true,"last_seq":3,"agent_read_seq":1}}}),
     );
     pin(
         ServerMsg::Ack {

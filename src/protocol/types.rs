@@ -148,8 +148,13 @@ pub struct ConversationSummary {
     pub id: ConversationId,
     /// Where it stands.
     pub status: ConversationStatus,
-    /// The visitor's label, e.g. "Visitor 12".
+    /// The visitor's label, e.g. "Visitor 12" (English; UIs that know
+    /// [`ConversationSummary::visitor_number`] word it themselves).
     pub visitor_label: String,
+    /// The visitor's number, for UIs to label in their own language
+    /// (0, and absent, from servers that predate it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub visitor_number: i64,
     /// The serving agent's display name, while assigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
@@ -214,4 +219,9 @@ pub struct AgentInfo {
     /// Disabled agents cannot sign in.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+}
+
+/// For `skip_serializing_if`.
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }

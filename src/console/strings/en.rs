@@ -95,6 +95,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     remove: "Remove",
     agent_added: |name| format!("{name} was added."),
     load: |n, cap| format!("{n} of {cap} conversations"),
+    visitor: |n| format!("Visitor {n}"),
     language: "Language",
     too_many_attempts: |secs| format!("Too many failed attempts. Try again in {secs} seconds."),
 };

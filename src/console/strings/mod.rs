@@ -66,6 +66,8 @@ pub struct ConsoleStrings {
     pub agent_added: fn(&str) -> String,
     /// A conversation's capacity summary: "{n} of {cap} conversations".
     pub load: fn(usize, u32) -> String,
+    /// A visitor's label: "Visitor {n}".
+    pub visitor: fn(i64) -> String,
     /// The language picker's label.
     pub language: &'static str,
     /// After too many failed sign-ins: "try again in {secs} seconds".
@@ -78,6 +80,14 @@ impl ConsoleStrings {
         match lang {
             Lang::En => EN,
             Lang::ZhCn => ZH_CN,
+        }
+    }
+
+    /// The label of the visitor in `summary`, in this language.
+    pub fn visitor_label(&self, summary: &crate::protocol::ConversationSummary) -> String {
+        match summary.visitor_number {
+            0 => summary.visitor_label.clone(),
+            n => (self.visitor)(n),
         }
     }
 

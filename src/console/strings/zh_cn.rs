@@ -95,6 +95,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
     remove: "删除",
     agent_added: |name| format!("已添加 {name}。"),
     load: |n, cap| format!("{n} / {cap} 个对话"),
+    visitor: |n| format!("访客 {n}"),
     language: "语言",
     too_many_attempts: |secs| format!("失败次数过多，请在 {secs} 秒后重试。"),
 };

@@ -170,6 +170,7 @@ fn closed_summary(row: &crate::server::storage::ConversationRow) -> Conversation
         id: row.id,
         status: row.status(),
         visitor_label: row.visitor_id.label(),
+        visitor_number: row.visitor_id.0,
         agent_name: row.agent_name.clone(),
         visitor_online: true,
         agent_online: false,

@@ -79,6 +79,7 @@ impl State {
                 ConversationStatus::Queued
             },
             visitor_label: conv.visitor.label(),
+            visitor_number: conv.visitor.0,
             agent_name: agent.map(|a| a.name.clone()),
             visitor_online: self.visitors.contains_key(&conv.visitor),
             agent_online: agent.is_some_and(AgentLive::online),
