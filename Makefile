@@ -15,6 +15,7 @@ setup-test:
 
 build: setup
 	cargo leptos build --release
+	scripts/precompress.sh target/site/pkg
 
 run: build
 	./target/release/kefu --db $(KEFU_DB) serve

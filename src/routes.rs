@@ -8,7 +8,7 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
-use crate::server::edge::{security, ws};
+use crate::server::edge::{assets, security, ws};
 use crate::server::AppState;
 
 /// The router for `state`.
@@ -17,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws/visitor", get(ws::visitor_socket))
         .route("/ws/agent", get(ws::agent_socket))
+        .nest_service("/pkg", assets::pkg(&state.leptos_options))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -319,6 +319,26 @@ impl HttpResponse {
 }
 
 /// One request with `Connection: close`; reads the whole response.
+/// Bytes on the wire (headers and body) for `GET path` from a browser that
+/// accepts brotli and gzip, as a first visit downloads it.
+pub async fn transferred(addr: SocketAddr, path: &str) -> Result<usize> {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Accept-Encoding: gzip, deflate, br\r\n\r\n"
+    );
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        Ok::<_, std::io::Error>(raw.len())
+    };
+    tokio::time::timeout(HTTP_TIMEOUT, exchange)
+        .await
+        .with_context(|| format!("GET {path}: no complete response in {HTTP_TIMEOUT:?}"))?
+        .with_context(|| format!("GET {path}"))
+}
+
 pub async fn http(
     addr: SocketAddr,
     method: &str,

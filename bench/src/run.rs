@@ -508,7 +508,11 @@ async fn scenarios_all(
         show(
             &format!("assets in {}", site.join("pkg").display()),
             &files,
-            &[("raw_kib", "raw KiB"), ("gzip_kib", "gzip -9 KiB")],
+            &[
+                ("raw_kib", "raw KiB"),
+                ("gzip_kib", "gzip -9 KiB"),
+                ("wire_kib", "on the wire KiB"),
+            ],
         );
         show(
             "pages: HTML plus every /pkg/ file it loads at once",
@@ -518,6 +522,7 @@ async fn scenarios_all(
                 ("html_gzip_kib", "HTML gz KiB"),
                 ("total_raw_kib", "total KiB"),
                 ("total_gzip_kib", "total gz KiB"),
+                ("total_wire_kib", "on the wire KiB"),
             ],
         );
         records.extend(files);

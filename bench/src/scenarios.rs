@@ -586,7 +586,9 @@ pub async fn history(side: &Side, messages: usize, repeats: usize) -> Result<Rec
 // ---------------------------------------------------------------------------
 
 /// Raw and gzipped size of every file in `<site>/pkg`, and of the pages
-/// `/widget` and `/` with everything under /pkg/ they load.
+/// `/widget` and `/` with everything under /pkg/ they load; with a server,
+/// also the bytes each takes on the wire (`Accept-Encoding: gzip, deflate,
+/// br`, headers included), as a first visit downloads them.
 pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<Vec<Record>> {
     let pkg = site.join("pkg");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&pkg)
@@ -598,6 +600,9 @@ pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<V
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
+        // Precompressed copies (`scripts/precompress.sh`) are encodings of
+        // the files beside them, not assets of their own.
+        .filter(|p| !p.extension().is_some_and(|e| e == "br" || e == "gz"))
         .collect();
     files.sort();
     let mut records = Vec::new();
@@ -618,7 +623,15 @@ pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<V
     let Some(addr) = kefu else {
         return Ok(records);
     };
+    let mut wire_of: HashMap<String, f64> = HashMap::new();
+    for r in &mut records {
+        let name = r.target.trim_start_matches("pkg/").to_owned();
+        let wire = procs::transferred(addr, &format!("/pkg/{name}")).await? as f64 / 1024.0;
+        r.set("wire_kib", wire);
+        wire_of.insert(name, wire);
+    }
     for page in ["/widget", "/"] {
+        let page_wire = procs::transferred(addr, page).await? as f64 / 1024.0;
         let response = procs::http(addr, "GET", page, None, None).await?;
         let html = response.body;
         let mut r = Record::new("assets", &format!("page {page}"));
@@ -648,9 +661,12 @@ pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<V
                 |(raw, gz), (a, b)| (raw + a, gz + b),
             )
         };
+        let wire =
+            |names: &[String]| page_wire + names.iter().filter_map(|n| wire_of.get(n)).sum::<f64>();
         let (raw, gz) = sum(&loaded);
         r.set("total_raw_kib", raw);
         r.set("total_gzip_kib", gz);
+        r.set("total_wire_kib", wire(&loaded));
         r.note(format!("loads up front: /pkg/{}", loaded.join(", /pkg/")));
         if page == "/" {
             r.goal(
@@ -668,6 +684,7 @@ pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<V
             let mut o = Record::new("assets", "page / (widget opened)");
             o.set("total_raw_kib", raw);
             o.set("total_gzip_kib", gz);
+            o.set("total_wire_kib", wire(&open));
             o.note("the chat loads when the visitor clicks the launcher");
             records.push(r);
             records.push(o);

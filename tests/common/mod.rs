@@ -66,6 +66,8 @@ pub struct Setup {
     /// Whether accepted connections get TCP_NODELAY, so an answer and a
     /// frame right behind it are not held back by Nagle's algorithm.
     pub nodelay: bool,
+    /// The site root (with `pkg/`) instead of Leptos' default.
+    pub site_root: Option<PathBuf>,
 }
 
 impl Default for Setup {
@@ -76,6 +78,7 @@ impl Default for Setup {
             busy_timeout: None,
             client_addresses: true,
             nodelay: false,
+            site_root: None,
         }
     }
 }
@@ -93,9 +96,12 @@ pub async fn start(security: Security) -> Server {
 pub async fn start_with(setup: Setup) -> Server {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db: PathBuf = dir.path().join("kefu.db");
-    let options = leptos::prelude::LeptosOptions::builder()
+    let mut options = leptos::prelude::LeptosOptions::builder()
         .output_name("kefu")
         .build();
+    if let Some(root) = &setup.site_root {
+        options.site_root = root.to_string_lossy().as_ref().into();
+    }
     let state = match setup.busy_timeout {
         None => AppState::open(options, &db, setup.grace).await,
         Some(timeout) => {

@@ -2,12 +2,14 @@
 //! limits, session), then becomes one call into the hub or storage.
 //!
 //! - [`api`]: the bodies of the server functions declared in `crate::api`;
+//! - [`assets`]: the chat's code and style under `/pkg`, precompressed;
 //! - [`ws`]: the WebSocket endpoints, `hello`, and each socket's reader loop;
 //! - [`security`]: origin checks, CSP and other headers, per-address limits;
 //! - [`limits`]: the token buckets and counters behind those limits;
 //! - [`auth`]: agent sessions and their cookie.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod limits;
 pub mod security;
