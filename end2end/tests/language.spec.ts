@@ -26,7 +26,7 @@ test("a zh-CN browser sees the widget in Chinese, system notices included", asyn
   await expect(messages(visitor.page, "system").last()).toHaveText("客服已离线");
 });
 
-test("an agent switches the console to Chinese and back; the choice survives a reload and a new browser", async ({ browser, kefu }) => {
+test("an agent switches the console to Chinese and back; the choice survives a reload and follows them to a new browser", async ({ browser, kefu }) => {
   kefu.addAgent("Ann");
   const agent = await newPage(browser, { locale: "en-US" });
   await signIn(agent.page, kefu, "Ann");
@@ -52,9 +52,11 @@ test("an agent switches the console to Chinese and back; the choice survives a r
   await expect(agent.page.getByTestId("conversation-tab").locator(".label")).toHaveText(/^访客 \d+$/);
   await expect(messages(agent.page, "system")).toHaveText([/^已分配给 Ann$/]);
 
-  // Stored for the agent: another browser (English) shows Chinese once Ann signs in there.
+  // Stored for the agent: another browser (English) turns Chinese as soon as Ann signs in there.
   const other = await newPage(browser, { locale: "en-US" });
   await signIn(other.page, kefu, "Ann");
+  await expect(other.page.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await expect(other.page.getByTestId("sign-out")).toHaveText("退出");
   await other.page.reload();
   await hydrated(other.page);
   await expect(other.page.getByTestId("sign-out")).toHaveText("退出");

@@ -245,6 +245,7 @@ mod tests {
     /// A console signed in as Ann, with conversation `id` open in a tab.
     fn console_with_tab(id: ConversationId) -> ConsoleState {
         let state = ConsoleState::new(AgentInfo {
+            lang: None,
             id: AgentId(1),
             name: "Ann".into(),
             is_admin: false,

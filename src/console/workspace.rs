@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::admin::AgentsPanel;
-use super::lang::LangSwitch;
+use super::lang::{follow_choice, LangSwitch};
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
 use crate::api::SignOut;
@@ -19,7 +19,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     let admin_open = RwSignal::new(false);
 
     // Runs once, after hydration (untracked: one socket, whatever it reads).
+    let chosen = me.clone();
     Effect::new(move |_| {
+        follow_choice(&chosen);
         #[cfg(feature = "hydrate")]
         untrack(|| connect(state));
     });

@@ -186,6 +186,7 @@ fn agent_welcome_lists_conversations() {
         ServerMsg::Welcome {
             visitor: None,
             agent: Some(AgentInfo {
+                lang: None,
                 id: AgentId(1),
                 name: "Ann".into(),
                 is_admin: false,

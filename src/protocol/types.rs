@@ -219,6 +219,10 @@ pub struct AgentInfo {
     /// Disabled agents cannot sign in.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// The console language the agent chose (`zh-CN`, `en`), when the
+    /// server tells them (sign-in, `console_session`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// For `skip_serializing_if`.

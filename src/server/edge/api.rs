@@ -44,6 +44,18 @@ pub async fn signed_in() -> Result<AgentInfo, AppError> {
         .ok_or(AppError::Unauthorized)
 }
 
+/// `agent` with their chosen console language, which this browser's
+/// `/console` cookie is set to as well (the console reloads in it if the
+/// page was rendered in another).
+async fn with_lang(mut agent: AgentInfo) -> Result<AgentInfo, AppError> {
+    let stored = state().storage.agent_lang(agent.id).await?;
+    if let Some(lang) = stored.as_deref().and_then(Lang::parse) {
+        set_cookie(lang_cookie(lang)?);
+        agent.lang = Some(lang.tag().to_owned());
+    }
+    Ok(agent)
+}
+
 /// See [`crate::api::console_session`].
 pub async fn console_session() -> Result<ConsoleView, AppError> {
     let storage = state().storage;
@@ -51,7 +63,7 @@ pub async fn console_session() -> Result<ConsoleView, AppError> {
         return Ok(ConsoleView::NeedsSetup);
     }
     match signed_in().await {
-        Ok(agent) => Ok(ConsoleView::SignedIn(agent)),
+        Ok(agent) => Ok(ConsoleView::SignedIn(with_lang(agent).await?)),
         Err(AppError::Unauthorized) => Ok(ConsoleView::SignedOut),
         Err(e) => Err(e),
     }
@@ -143,15 +155,7 @@ pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError
     throttle.succeeded(&account);
     begin_session(&agent).await?;
     // The console speaks the agent's chosen language in any browser.
-    if let Some(lang) = storage
-        .agent_lang(agent.id)
-        .await?
-        .as_deref()
-        .and_then(Lang::parse)
-    {
-        set_cookie(lang_cookie(lang)?);
-    }
-    Ok(agent.info())
+    with_lang(agent.info()).await
 }
 
 /// See [`crate::api::sign_out`].

@@ -57,6 +57,7 @@ impl AgentRow {
             is_admin: self.is_admin,
             capacity: self.capacity.max(0) as u32,
             disabled: self.disabled,
+            lang: None,
         }
     }
 }
