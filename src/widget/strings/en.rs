@@ -1,40 +1,19 @@
 //! The widget in English.
 
-use super::WidgetStrings;
+use super::{Refusal, WidgetStrings};
 use crate::chat::{ChatStrings, Notice};
 use crate::protocol::{ErrorCode, SystemEvent};
 
-/// Words for each refusal a visitor can meet (the rest read as a failure
-/// to try again). Every code is listed, so a new one cannot be forgotten.
+/// Words for each refusal a visitor can meet (see [`Refusal`]).
 fn error_en(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::EmptyText => "Please type a message.",
-        ErrorCode::TextTooLong => "Messages are limited to 4,000 characters.",
-        ErrorCode::ConversationClosed => "This conversation is closed.",
-        ErrorCode::SlowDown => "You are sending too fast. Please wait a moment.",
-        ErrorCode::Storage => "Your message could not be saved yet; it will be retried.",
-        ErrorCode::Unreachable => "The server could not be reached. Please try again.",
-        ErrorCode::BadFrame
-        | ErrorCode::FrameTooLarge
-        | ErrorCode::HelloFirst
-        | ErrorCode::BadMessageId
-        | ErrorCode::Forbidden
-        | ErrorCode::WrongRole
-        | ErrorCode::Unauthorized
-        | ErrorCode::NotFound
-        | ErrorCode::WrongCredentials
-        | ErrorCode::AlreadySetUp
-        | ErrorCode::TooManyAttempts
-        | ErrorCode::NameEmpty
-        | ErrorCode::NameTooLong
-        | ErrorCode::NameControl
-        | ErrorCode::PasswordLength
-        | ErrorCode::Capacity
-        | ErrorCode::NameTaken
-        | ErrorCode::SelfLockout
-        | ErrorCode::BadForm
-        | ErrorCode::Internal
-        | ErrorCode::Unknown => "Something went wrong; please try again.",
+    match Refusal::from(code) {
+        Refusal::EmptyText => "Please type a message.",
+        Refusal::TextTooLong => "Messages are limited to 4,000 characters.",
+        Refusal::Closed => "This conversation is closed.",
+        Refusal::SlowDown => "You are sending too fast. Please wait a moment.",
+        Refusal::Storage => "Your message could not be saved yet; it will be retried.",
+        Refusal::Unreachable => "The server could not be reached. Please try again.",
+        Refusal::Other => "Something went wrong; please try again.",
     }
 }
 

@@ -6,6 +6,7 @@ mod zh_cn;
 
 use crate::chat::ChatStrings;
 use crate::i18n::Lang;
+use crate::protocol::ErrorCode;
 
 pub use en::EN;
 pub use zh_cn::ZH_CN;
@@ -53,6 +54,61 @@ impl WidgetStrings {
         match lang {
             Lang::En => EN,
             Lang::ZhCn => ZH_CN,
+        }
+    }
+}
+
+/// What a visitor is told about a refusal: the few they can meet have
+/// words of their own; every other code reads as a failure to try again.
+/// Every code is sorted here once, so a new one cannot be forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `empty_text`.
+    EmptyText,
+    /// `text_too_long`.
+    TextTooLong,
+    /// `conversation_closed`.
+    Closed,
+    /// `slow_down`.
+    SlowDown,
+    /// `storage`.
+    Storage,
+    /// `unreachable`.
+    Unreachable,
+    /// Anything else.
+    Other,
+}
+
+impl From<ErrorCode> for Refusal {
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::EmptyText => Refusal::EmptyText,
+            ErrorCode::TextTooLong => Refusal::TextTooLong,
+            ErrorCode::ConversationClosed => Refusal::Closed,
+            ErrorCode::SlowDown => Refusal::SlowDown,
+            ErrorCode::Storage => Refusal::Storage,
+            ErrorCode::Unreachable => Refusal::Unreachable,
+            ErrorCode::BadFrame
+            | ErrorCode::FrameTooLarge
+            | ErrorCode::HelloFirst
+            | ErrorCode::BadMessageId
+            | ErrorCode::Forbidden
+            | ErrorCode::WrongRole
+            | ErrorCode::Unauthorized
+            | ErrorCode::NotFound
+            | ErrorCode::WrongCredentials
+            | ErrorCode::AlreadySetUp
+            | ErrorCode::TooManyAttempts
+            | ErrorCode::NameEmpty
+            | ErrorCode::NameTooLong
+            | ErrorCode::NameControl
+            | ErrorCode::PasswordLength
+            | ErrorCode::Capacity
+            | ErrorCode::NameTaken
+            | ErrorCode::SelfLockout
+            | ErrorCode::BadForm
+            | ErrorCode::Internal
+            | ErrorCode::Unknown => Refusal::Other,
         }
     }
 }

@@ -1,39 +1,19 @@
 //! The widget in Simplified Chinese.
 
-use super::WidgetStrings;
+use super::{Refusal, WidgetStrings};
 use crate::chat::{ChatStrings, Notice};
 use crate::protocol::{ErrorCode, SystemEvent};
 
-/// Words for each refusal a visitor can meet (see the English table).
+/// Words for each refusal a visitor can meet (see [`Refusal`]).
 fn error_zh(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::EmptyText => "请输入消息内容。",
-        ErrorCode::TextTooLong => "每条消息最多 4000 个字符。",
-        ErrorCode::ConversationClosed => "此对话已结束。",
-        ErrorCode::SlowDown => "发送过快，请稍候再试。",
-        ErrorCode::Storage => "消息暂未保存，将自动重试。",
-        ErrorCode::Unreachable => "无法连接服务器，请稍后再试。",
-        ErrorCode::BadFrame
-        | ErrorCode::FrameTooLarge
-        | ErrorCode::HelloFirst
-        | ErrorCode::BadMessageId
-        | ErrorCode::Forbidden
-        | ErrorCode::WrongRole
-        | ErrorCode::Unauthorized
-        | ErrorCode::NotFound
-        | ErrorCode::WrongCredentials
-        | ErrorCode::AlreadySetUp
-        | ErrorCode::TooManyAttempts
-        | ErrorCode::NameEmpty
-        | ErrorCode::NameTooLong
-        | ErrorCode::NameControl
-        | ErrorCode::PasswordLength
-        | ErrorCode::Capacity
-        | ErrorCode::NameTaken
-        | ErrorCode::SelfLockout
-        | ErrorCode::BadForm
-        | ErrorCode::Internal
-        | ErrorCode::Unknown => "出了点问题，请重试。",
+    match Refusal::from(code) {
+        Refusal::EmptyText => "请输入消息内容。",
+        Refusal::TextTooLong => "每条消息最多 4000 个字符。",
+        Refusal::Closed => "此对话已结束。",
+        Refusal::SlowDown => "发送过快，请稍候再试。",
+        Refusal::Storage => "消息暂未保存，将自动重试。",
+        Refusal::Unreachable => "无法连接服务器，请稍后再试。",
+        Refusal::Other => "出了点问题，请重试。",
     }
 }
 
