@@ -11,16 +11,23 @@ use crate::protocol::ErrorCode;
 
 /// Why an account form was refused: each travels as the [`ErrorCode`] of
 /// the same name ([`Invalid::Form`] as `bad_form`), documented there.
-#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
+    /// Travels as `name_empty`.
     NameEmpty,
+    /// Travels as `name_too_long`.
     NameTooLong,
+    /// Travels as `name_control`.
     NameControl,
+    /// Travels as `password_length`.
     PasswordLength,
+    /// Travels as `capacity`.
     Capacity,
+    /// Travels as `name_taken`.
     NameTaken,
+    /// Travels as `self_lockout`.
     SelfLockout,
+    /// Travels as `bad_form`.
     Form,
 }
 
