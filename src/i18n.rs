@@ -91,14 +91,7 @@ fn request_lang() -> Lang {
         return Lang::En;
     };
     let headers = &parts.headers;
-    let cookie = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LANG_COOKIE)
-        .and_then(|(_, value)| Lang::parse(value));
+    let cookie = crate::server::edge::auth::cookie(headers, LANG_COOKIE).and_then(Lang::parse);
     cookie.unwrap_or_else(|| {
         headers
             .get(axum::http::header::ACCEPT_LANGUAGE)

@@ -31,14 +31,6 @@ fn built_site() -> tempfile::TempDir {
     site
 }
 
-fn header<'a>(response: &'a HttpResponse, name: &str) -> Option<&'a str> {
-    response
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn size(path: &Path) -> usize {
     std::fs::metadata(path).expect("the file exists").len() as usize
 }
@@ -65,35 +57,36 @@ async fn the_chats_code_is_sent_precompressed_and_revalidated_not_downloaded_aga
 
     let br = get("gzip, deflate, br").await;
     assert_eq!(br.status, 200, "{br:?}");
-    assert_eq!(header(&br, "content-encoding"), Some("br"));
+    assert_eq!(br.header("content-encoding"), Some("br"));
     let br_len = size(&pkg.join("kefu.wasm.br"));
     assert_eq!(
-        header(&br, "content-length"),
+        br.header("content-length"),
         Some(br_len.to_string().as_str())
     );
     assert!(
         br_len * 4 < size(&pkg.join("kefu.wasm")),
         "brotli sends under a quarter of the bytes"
     );
-    assert_eq!(header(&br, "content-type"), Some("application/wasm"));
-    assert_eq!(header(&br, "cache-control"), Some("no-cache"));
+    assert_eq!(br.header("content-type"), Some("application/wasm"));
+    assert_eq!(br.header("cache-control"), Some("no-cache"));
     assert!(
-        header(&br, "vary").is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+        br.header("vary")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
         "caches must key on the encoding: {br:?}"
     );
 
     let gzip = get("gzip").await;
-    assert_eq!(header(&gzip, "content-encoding"), Some("gzip"));
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     let gz_len = size(&pkg.join("kefu.wasm.gz")).to_string();
-    assert_eq!(header(&gzip, "content-length"), Some(gz_len.as_str()));
+    assert_eq!(gzip.header("content-length"), Some(gz_len.as_str()));
 
     let plain = get("").await;
-    assert_eq!(header(&plain, "content-encoding"), None);
+    assert_eq!(plain.header("content-encoding"), None);
     let raw_len = size(&pkg.join("kefu.wasm")).to_string();
-    assert_eq!(header(&plain, "content-length"), Some(raw_len.as_str()));
+    assert_eq!(plain.header("content-length"), Some(raw_len.as_str()));
 
     // A browser that has the file asks whether it changed: it did not.
-    let modified = header(&br, "last-modified").expect("Last-Modified is sent");
+    let modified = br.header("last-modified").expect("Last-Modified is sent");
     let again = http_request(
         server.addr,
         None,

@@ -326,17 +326,30 @@ pub async fn transferred(addr: SocketAddr, path: &str) -> Result<usize> {
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
          Accept-Encoding: gzip, deflate, br\r\n\r\n"
     );
+    Ok(exchange(addr, &request, "GET", path).await?.0.len())
+}
+
+/// Sends `request` on a new connection and reads the whole answer, raw,
+/// with the time from sending to the connection's end.
+async fn exchange(
+    addr: SocketAddr,
+    request: &str,
+    method: &str,
+    path: &str,
+) -> Result<(Vec<u8>, Duration)> {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let started = Instant::now();
         stream.write_all(request.as_bytes()).await?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await?;
-        Ok::<_, std::io::Error>(raw.len())
+        Ok::<_, std::io::Error>((raw, started.elapsed()))
     };
     tokio::time::timeout(HTTP_TIMEOUT, exchange)
         .await
-        .with_context(|| format!("GET {path}: no complete response in {HTTP_TIMEOUT:?}"))?
-        .with_context(|| format!("GET {path}"))
+        .with_context(|| format!("{method} {path}: no complete response in {HTTP_TIMEOUT:?}"))?
+        .with_context(|| format!("{method} {path}"))
 }
 
 pub async fn http(
@@ -358,19 +371,7 @@ pub async fn http(
         )),
         None => request.push_str("\r\n"),
     }
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let started = Instant::now();
-        stream.write_all(request.as_bytes()).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        Ok::<_, std::io::Error>((raw, started.elapsed()))
-    };
-    let (raw, took) = tokio::time::timeout(HTTP_TIMEOUT, exchange)
-        .await
-        .with_context(|| format!("{method} {path}: no complete response in {HTTP_TIMEOUT:?}"))?
-        .with_context(|| format!("{method} {path}"))?;
+    let (raw, took) = exchange(addr, &request, method, path).await?;
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

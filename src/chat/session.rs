@@ -136,7 +136,7 @@ pub fn resend_pending(ui: &impl Threads, min_age: f64) {
 pub fn receive(ui: &impl Threads, msg: ServerMsg) -> Option<Fetch> {
     match msg {
         ServerMsg::Ack { id, seq, .. } => {
-            for held in ui.threads() {
+            if let Some(held) = holding(ui, &id) {
                 held.thread.update(|t| t.ack(&id, seq));
             }
             None
@@ -149,7 +149,7 @@ pub fn receive(ui: &impl Threads, msg: ServerMsg) -> Option<Fetch> {
         } => None,
         ServerMsg::Error { code, id, .. } => {
             let placed = id.is_some_and(|id| {
-                ui.threads().iter().any(|held| {
+                holding(ui, &id).is_some_and(|held| {
                     held.thread
                         .try_update(|t| t.fail(&id, code))
                         .unwrap_or(false)
@@ -167,6 +167,14 @@ pub fn receive(ui: &impl Threads, msg: ServerMsg) -> Option<Fetch> {
         }
         other => ui.apply(other),
     }
+}
+
+/// The thread showing message `id`: only it is updated (and re-drawn)
+/// for that message's ack or refusal, not every tab.
+fn holding(ui: &impl Threads, id: &crate::protocol::MessageId) -> Option<Held> {
+    ui.threads()
+        .into_iter()
+        .find(|held| held.thread.with_untracked(|t| t.holds(id)))
 }
 
 /// Loads the page `fetch` names into `thread` (if it still shows that

@@ -256,6 +256,11 @@ impl Thread {
         self.sort();
     }
 
+    /// Whether this thread shows a message with this id.
+    pub fn holds(&self, id: &MessageId) -> bool {
+        self.entries.iter().any(|e| e.key == id.0)
+    }
+
     /// Our message `id` is stored as `seq`.
     pub fn ack(&mut self, id: &MessageId, seq: i64) {
         if let Some(e) = self.entries.iter_mut().find(|e| e.key == id.0) {

@@ -4,7 +4,6 @@
 //! logged here, never sent.
 
 use crate::error::{AppError, Invalid};
-use crate::protocol::ErrorCode;
 use crate::server::storage::StoreError;
 
 /// Something failed inside the server.
@@ -16,17 +15,6 @@ pub enum ServerError {
     /// Anything else (hashing, headers): a bug or the machine.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
-}
-
-impl ServerError {
-    /// What the user is told.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            ServerError::Store(StoreError::NameTaken) => ErrorCode::NameTaken,
-            ServerError::Store(_) => ErrorCode::Storage,
-            ServerError::Other(_) => ErrorCode::Internal,
-        }
-    }
 }
 
 impl From<ServerError> for AppError {
