@@ -9,12 +9,20 @@ use crate::error::AppError;
 use crate::protocol::{AgentInfo, ConversationId};
 use leptos::prelude::*;
 
-pub use crate::protocol::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
+pub use crate::protocol::settings::SiteSettings;
+pub use crate::protocol::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
 
 /// Whether any agent is online now (drawn on the widget's launcher).
 #[server(endpoint = "agent_availability")]
 pub async fn agent_availability() -> Result<bool, AppError> {
     Ok(crate::server::state().hub.agents_online())
+}
+
+/// What the widget shows before its socket opens (availability, look and
+/// words); `embed_origin` is the host page's origin when embedded.
+#[server(endpoint = "widget_boot")]
+pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, AppError> {
+    Ok(crate::server::edge::settings::widget_boot(embed_origin.as_deref()))
 }
 
 /// The newest conversation of the visitor holding `token`, with its newest
@@ -106,4 +114,40 @@ pub async fn update_agent(
 pub async fn remove_agent(id: crate::protocol::AgentId) -> Result<(), AppError> {
     let admin = crate::server::edge::api::signed_in().await?;
     crate::server::edge::api::remove_agent(&admin, id).await
+}
+
+/// Admins: the widget's look and words and the allowed sites.
+#[server(endpoint = "site_settings")]
+pub async fn get_site_settings() -> Result<SiteSettings, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::settings::site_settings(&admin)
+}
+
+/// Admins: saves the widget's look and words and the allowed sites (one
+/// per line); nothing is saved if any value is refused. The widget uses
+/// them from its next open.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "save_site_settings")]
+pub async fn save_site_settings(
+    color: String,
+    title: String,
+    greeting: String,
+    position: String,
+    offline_text: String,
+    prechat_name: String,
+    prechat_email: String,
+    allowed_origins: String,
+) -> Result<SiteSettings, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    let form = crate::server::edge::settings::SettingsForm {
+        color,
+        title,
+        greeting,
+        position,
+        offline_text,
+        prechat_name,
+        prechat_email,
+        allowed_origins,
+    };
+    crate::server::edge::settings::save_site_settings(&admin, form).await
 }

@@ -1,4 +1,4 @@
-//! The HTML shell and the routes: `/` (a demo page with the widget),
+//! The HTML shell and the routes: `/` (a demo host page with the embed snippet),
 //! `/widget` (the widget alone, for embedding in an iframe) and `/console`.
 
 use leptos::prelude::*;
@@ -15,14 +15,13 @@ use strings::PageStrings;
 
 /// The document around every page (server side).
 ///
-/// Pages that carry the widget closed on someone else's content (the demo
-/// page `/`) load no wasm up front: they get the launcher script instead of
-/// the hydration scripts, and the chat loads when the visitor opens it
-/// (see `src/widget/launcher.js`).
+/// The demo page `/` is a host page like any customer's: no wasm, only the
+/// embed snippet (`public/embed.js`), which loads the chat in an iframe
+/// when the visitor opens it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let scripts = if lazy_page() {
         let nonce = leptos::nonce::use_nonce();
-        view! { <script type="module" nonce=nonce>{crate::widget::LAUNCHER_JS}</script> }.into_any()
+        view! { <script src="/embed.js" async nonce=nonce></script> }.into_any()
     } else {
         view! { <HydrationScripts options=options.clone() /> }.into_any()
     };
@@ -43,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Whether this request's page hydrates only when the widget is opened.
+/// Whether this request's page is the demo host page (no hydration).
 #[cfg(feature = "ssr")]
 fn lazy_page() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/")
@@ -73,7 +72,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A stand-in for a customer's website, with the widget on it.
+/// A stand-in for a customer's website, with the embed snippet on it.
 #[component]
 fn DemoPage() -> impl IntoView {
     let s = PageStrings::of(Lang::current());
@@ -83,6 +82,5 @@ fn DemoPage() -> impl IntoView {
             <p>{s.demo_intro}</p>
             <p>{s.demo_agents} " " <a href="/console">"/console"</a></p>
         </main>
-        <Widget />
     }
 }

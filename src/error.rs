@@ -29,6 +29,12 @@ pub enum Invalid {
     SelfLockout,
     /// Travels as `bad_form`.
     Form,
+    /// Travels as `bad_color`.
+    Color,
+    /// Travels as `bad_origin`.
+    Origin,
+    /// Travels as `setting_too_long`.
+    SettingTooLong,
 }
 
 /// The error type of every server function.
@@ -86,6 +92,9 @@ impl AppError {
                 Invalid::NameTaken => ErrorCode::NameTaken,
                 Invalid::SelfLockout => ErrorCode::SelfLockout,
                 Invalid::Form => ErrorCode::BadForm,
+                Invalid::Color => ErrorCode::BadColor,
+                Invalid::Origin => ErrorCode::BadOrigin,
+                Invalid::SettingTooLong => ErrorCode::SettingTooLong,
             },
             AppError::Internal => ErrorCode::Internal,
             AppError::Transport(_) => ErrorCode::Unreachable,
@@ -112,6 +121,9 @@ impl AppError {
             ErrorCode::NameTaken => AppError::Invalid(Invalid::NameTaken),
             ErrorCode::SelfLockout => AppError::Invalid(Invalid::SelfLockout),
             ErrorCode::BadForm => AppError::Invalid(Invalid::Form),
+            ErrorCode::BadColor => AppError::Invalid(Invalid::Color),
+            ErrorCode::BadOrigin => AppError::Invalid(Invalid::Origin),
+            ErrorCode::SettingTooLong => AppError::Invalid(Invalid::SettingTooLong),
             ErrorCode::Unreachable => AppError::Transport(String::new()),
             _ => AppError::Internal,
         }
@@ -183,6 +195,9 @@ mod tests {
             AppError::Invalid(Invalid::NameTaken),
             AppError::Invalid(Invalid::SelfLockout),
             AppError::Invalid(Invalid::Form),
+            AppError::Invalid(Invalid::Color),
+            AppError::Invalid(Invalid::Origin),
+            AppError::Invalid(Invalid::SettingTooLong),
             AppError::Internal,
         ];
         for error in all {

@@ -84,12 +84,21 @@ impl Lang {
     }
 }
 
-/// The request's language: the console cookie, else `Accept-Language`.
+/// The request's language: the snippet's `data-lang` (the embedded
+/// widget's `lang` query), else the console cookie, else `Accept-Language`.
 #[cfg(feature = "ssr")]
 fn request_lang() -> Lang {
     let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
         return Lang::En;
     };
+    let chosen = parts.uri.query().and_then(|q| {
+        crate::widget::embed::form_pairs(q)
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    if let Some(lang) = chosen.filter(|_| parts.uri.path() == "/widget") {
+        return lang;
+    }
     let headers = &parts.headers;
     let cookie = crate::server::edge::auth::cookie(headers, LANG_COOKIE).and_then(Lang::parse);
     cookie.unwrap_or_else(|| {

@@ -11,9 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+pub mod settings;
 mod types;
 
-pub use api::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
+pub use api::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
 pub use types::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
     ConversationSummary, MessageId, Party, Resume, SystemEvent, VisitorInfo,
@@ -82,6 +83,15 @@ pub enum ErrorCode {
     SelfLockout,
     /// A form could not be read.
     BadForm,
+    /// A colour is not `#rrggbb` (settings).
+    BadColor,
+    /// A site is not `scheme://host[:port]`, or there are too many (settings).
+    BadOrigin,
+    /// A title, greeting or offline text is over its length limit (settings).
+    SettingTooLong,
+    /// This site may not embed the chat: an admin adds it to the allowed
+    /// sites in the console.
+    OriginNotAllowed,
     /// The server failed; details are in its log.
     Internal,
     /// The request did not reach the server, or its answer could not be

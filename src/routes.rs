@@ -8,7 +8,7 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
-use crate::server::edge::{assets, security, ws};
+use crate::server::edge::{assets, security, settings, ws};
 use crate::server::AppState;
 
 /// The router for `state`.
@@ -18,6 +18,9 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/visitor", get(ws::visitor_socket))
         .route("/ws/agent", get(ws::agent_socket))
         .nest_service("/pkg", assets::pkg(&state.leptos_options))
+        .route_service("/embed.js", assets::embed_js(&state.leptos_options))
+        .route("/embed/config", get(settings::config))
+        .route("/theme.css", get(settings::theme))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

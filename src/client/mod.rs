@@ -1,6 +1,7 @@
 //! Browser-only code (hydrate feature): the socket driver and small helpers
 //! around browser APIs.
 
+pub mod host;
 pub mod socket;
 
 use wasm_bindgen::JsValue;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 mod lang;
+pub mod settings;
 pub mod state;
 pub mod strings;
 pub mod workspace;

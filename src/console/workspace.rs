@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::admin::AgentsPanel;
+use super::settings::SettingsPanel;
 use super::lang::{follow_choice, LangSwitch};
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
@@ -17,6 +18,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let state = ConsoleState::new(me.clone());
     let admin_open = RwSignal::new(false);
+    let settings_open = RwSignal::new(false);
 
     // Runs once, after hydration (untracked: one socket, whatever it reads).
     let chosen = me.clone();
@@ -50,6 +52,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                 <button class="link" data-testid="agents-toggle" on:click=move |_| admin_open.update(|o| *o = !*o)>
                     {s.agents}
                 </button>
+                <button class="link" data-testid="settings-toggle" on:click=move |_| settings_open.update(|o| *o = !*o)>
+                    {s.settings.heading}
+                </button>
             })}
             <ActionForm action=logout attr:class="inline">
                 <button type="submit" class="link" data-testid="sign-out">{s.sign_out}</button>
@@ -61,6 +66,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
         <Show when=move || admin_open.get()>
             <AgentsPanel />
+        </Show>
+        <Show when=move || settings_open.get()>
+            <SettingsPanel />
         </Show>
         <div class="console-body">
             <nav class="tabs" aria-label="Conversations">

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::settings::WidgetSettings;
 use super::{AgentInfo, ChatMessage, ConversationSummary};
 
 /// What `/console` should show.
@@ -36,4 +37,17 @@ pub struct VisitorThread {
     pub conversation: ConversationSummary,
     /// The newest page of its messages (or the page before `before`).
     pub page: HistoryPage,
+}
+
+/// What the widget needs before its socket opens: whether an agent is
+/// online, and the look and words admins set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidgetBoot {
+    /// Whether any agent is online now.
+    pub online: bool,
+    /// The widget's look and words.
+    pub settings: WidgetSettings,
+    /// Embedded: whether the site named as the host page may embed the
+    /// chat (`None` when the widget is not embedded).
+    pub embed_allowed: Option<bool>,
 }

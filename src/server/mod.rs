@@ -8,7 +8,8 @@
 //!   and the conversation's life, delivery into each socket's outbox;
 //! - [`storage`]: everything that touches the database, behind one interface.
 //!
-//! Beside them: [`AppState`], [`config`], [`error`], [`secrets`] and [`shutdown`].
+//! Beside them: [`AppState`], [`config`], [`error`], [`secrets`], [`site`]
+//! (admins' settings) and [`shutdown`].
 
 pub mod config;
 pub mod edge;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod hub;
 pub mod secrets;
 pub mod shutdown;
+pub mod site;
 pub mod storage;
 
 use std::time::Duration;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub shutdown: shutdown::Shutdown,
     /// Origins, limits, revocations.
     pub security: SecurityState,
+    /// What admins set in the console (widget, allowed sites).
+    pub site: site::Site,
 }
 
 impl AppState {
@@ -59,6 +63,7 @@ impl AppState {
         grace: Duration,
     ) -> anyhow::Result<Self> {
         let hub = Hub::load(storage.clone(), grace).await?;
+        let site = site::Site::load(&storage).await?;
         let config = config::Security::default();
         hub.set_conversation_limit(config.limits.max_conversations_per_hour);
         Ok(Self {
@@ -67,6 +72,7 @@ impl AppState {
             hub,
             shutdown: shutdown::Shutdown::new(),
             security: SecurityState::new(config),
+            site,
         })
     }
 

@@ -3,175 +3,161 @@
 //! Server-rendered (the launcher shows whether an agent is online before any
 //! script runs), then hydrated; the socket opens in the browser only.
 
+pub mod embed;
+mod panel;
+mod prechat;
 pub mod state;
 pub mod strings;
 
 use leptos::prelude::*;
 
-use crate::api::agent_availability;
-use crate::chat::view::{Composer, MessageList};
-use crate::chat::LinkStatus;
-use crate::protocol::{Author, ConversationStatus};
+use crate::api::load_widget;
+use crate::protocol::settings::Position;
 use state::WidgetState;
 use strings::WidgetStrings;
 
-/// The script that pages with the widget closed carry instead of the
-/// hydration scripts: it loads the chat when the visitor opens it.
-pub const LAUNCHER_JS: &str = include_str!("launcher.js");
-
-/// The widget: launcher button plus panel.
+/// The widget: launcher button plus panel, or (embedded in a host page,
+/// whose `embed.js` draws the launcher) the panel alone.
 #[component]
 pub fn Widget() -> impl IntoView {
     let s = WidgetStrings::of(crate::i18n::Lang::current());
-    let state = WidgetState::new();
+    let embed = embed::Embed::current();
+    let embedded = embed.is_some();
+    let state = WidgetState::new(embed.clone());
     let hydrated = RwSignal::new(false);
-    let availability = Resource::new(|| (), |_| agent_availability());
+    let host = embed.map(|e| e.origin);
+    let boot = Resource::new(|| (), move |_| load_widget(host.clone()));
+    let settings = Signal::derive(move || {
+        boot.get()
+            .and_then(Result::ok)
+            .map(|b| b.settings)
+            .unwrap_or_default()
+    });
+    // Embedded on a site that may not embed the chat: say so, nothing else.
+    let refused = move || {
+        boot.get()
+            .and_then(Result::ok)
+            .is_some_and(|b| b.embed_allowed == Some(false))
+    };
 
-    // Runs once, after hydration. Untracked: opening the panel reads the
-    // conversation, and an effect that subscribed to it would connect a
-    // second socket as soon as the first one's conversation arrived (the
-    // agent then read "Visitor left" and "Visitor is back").
-    Effect::new(move |_| {
+    // Runs after hydration, once the boot answer is in. Untracked: opening
+    // the panel reads the conversation, and an effect that subscribed to it
+    // would connect a second socket as soon as the first one's conversation
+    // arrived (the agent then read "Visitor left" and "Visitor is back").
+    Effect::new(move |started: Option<bool>| {
         hydrated.set(true);
+        if started == Some(true) {
+            return true;
+        }
+        let Some(Ok(boot)) = boot.get() else {
+            return false;
+        };
         #[cfg(feature = "hydrate")]
-        untrack(|| {
-            if take_open_request() {
-                state.open_panel();
-            }
-            connect(state);
-        });
+        untrack(|| start(state, boot));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = boot;
+        true
     });
 
     let online = move || {
         state
             .agents_online
             .get()
-            .or_else(|| availability.get().and_then(Result::ok))
+            .or_else(|| boot.get().and_then(Result::ok).map(|b| b.online))
             .unwrap_or(false)
     };
-    let status_text = move || -> String {
-        if state.session.outbox.status.get() == LinkStatus::Connecting {
-            return s.connecting.to_owned();
-        }
-        match state.conversation.get() {
-            Some(c) if c.status == ConversationStatus::Assigned => {
-                match (c.agent_online, c.agent_name) {
-                    (true, Some(name)) => (s.serving)(&name),
-                    _ => s.agent_away.to_owned(),
-                }
-            }
-            Some(c) if c.status == ConversationStatus::Queued => {
-                if online() {
-                    s.waiting.to_owned()
-                } else {
-                    s.message_left.to_owned()
-                }
-            }
-            Some(c) if c.status == ConversationStatus::Closed && !online() => s.no_agent.to_owned(),
-            Some(c) if c.status == ConversationStatus::Closed => s.closed.to_owned(),
-            _ if online() => s.waiting.to_owned(),
-            _ => s.no_agent.to_owned(),
-        }
-    };
-    let offline_form = move || !online() && !state.has_open_conversation();
-    let queue_position = move || {
-        state
-            .conversation
-            .get()
-            .filter(|c| c.status == ConversationStatus::Queued && online())
-            .and_then(|c| c.queue_position)
-    };
+    let position_left = move || settings.with(|s| s.position == Position::Left);
+    let theme = move || format!("/theme.css?c={}", settings.with(|s| s.color.trim_start_matches('#').to_owned()));
 
     view! {
-        <div class="kefu-widget" data-hydrated=move || hydrated.get().to_string()>
-            <Show when=move || state.open.get()>
-                <section class="widget-panel" data-testid="widget-panel" aria-label=s.title>
-                    <header>
-                        <div>
-                            <h2>{s.title}</h2>
-                            <p class="widget-status" data-testid="widget-status">{status_text}</p>
-                        </div>
-                        <button class="minimize" aria-label=s.minimize on:click=move |_| state.open.set(false)>
-                            "×"
-                        </button>
-                    </header>
-                    <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
-                        <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
-                    </Show>
-                    <Show when=offline_form>
-                        <div class="offline-form" data-testid="offline-form">
-                            <p>{s.no_agent}</p>
-                            <p>{s.leave_message}</p>
-                        </div>
-                    </Show>
-                    {move || queue_position().map(|n| view! {
-                        <p class="queue-position" data-testid="queue-position" data-position=n.to_string()>
-                            {(s.queue_position)(n)}
-                        </p>
-                    })}
-                    {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
-                    <MessageList
-                        thread=state.thread.into()
-                        strings=s.chat
-                        mine=Author::Visitor
-                        on_earlier=Callback::new(move |before: i64| {
-                            #[cfg(feature = "hydrate")]
-                            if let Some(conversation) = state.thread.with_untracked(|t| t.conversation) {
-                                fetch_history(state, crate::chat::Fetch { conversation, before: Some(before) });
-                            }
-                            #[cfg(not(feature = "hydrate"))]
-                            let _ = before;
-                        })
-                    />
-                    <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(text)) />
-                </section>
-            </Show>
-            <button
-                class="widget-launcher"
-                class:online=online
-                data-testid="widget-launcher"
-                data-online=move || online().to_string()
-                aria-label=s.open_chat
-                title=move || if online() { s.online } else { s.offline }
-                on:click=move |_| {
-                    if state.open.get_untracked() {
-                        state.open.set(false);
-                    } else {
-                        state.open_panel();
-                    }
-                }
+        <link rel="stylesheet" href=theme />
+        <div
+            class="kefu-widget"
+            class:embedded=embedded
+            class:left=position_left
+            data-hydrated=move || hydrated.get().to_string()
+        >
+            <Show
+                when=move || !refused()
+                fallback=move || view! { <p class="banner error" data-testid="not-allowed">{s.not_allowed}</p> }
             >
-                <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
-                    <path fill="currentColor" d="M4 4h16v12H7l-3 3z"/>
-                </svg>
-                <span class="presence-dot"></span>
-                <Show when=move || { state.unread.get() > 0 }>
-                    <span class="widget-unread" data-testid="widget-unread">{move || state.unread.get()}</span>
+                <Show when=move || embedded || state.open.get()>
+                    <panel::Panel state settings online=Signal::derive(online) />
                 </Show>
-            </button>
+            </Show>
+            <Show when=move || !embedded>
+                <button
+                    class="widget-launcher"
+                    class:online=online
+                    data-testid="widget-launcher"
+                    data-online=move || online().to_string()
+                    aria-label=s.open_chat
+                    title=move || if online() { s.online } else { s.offline }
+                    on:click=move |_| {
+                        if state.open.get_untracked() {
+                            state.open.set(false);
+                        } else {
+                            state.open_panel();
+                        }
+                    }
+                >
+                    <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
+                        <path fill="currentColor" d="M4 4h16v12H7l-3 3z"/>
+                    </svg>
+                    <span class="presence-dot"></span>
+                    <Show when=move || { state.unread.get() > 0 }>
+                        <span class="widget-unread" data-testid="widget-unread">{move || state.unread.get()}</span>
+                    </Show>
+                </button>
+            </Show>
         </div>
     }
 }
 
-/// Whether the launcher script was clicked while the chat was loading
-/// (`window.__kefuOpen`); clears the request.
+/// Starts the chat in the browser once the boot answer is in: at once on
+/// kefu's own pages; embedded, after the host page's `init` (which says
+/// whether the panel shows and who the visitor is), never on a site that
+/// may not embed it.
 #[cfg(feature = "hydrate")]
-fn take_open_request() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
+fn start(state: WidgetState, boot: crate::protocol::WidgetBoot) {
+    use embed::{FromHost, ToHost};
+    let prechat = boot.settings.prechat();
+    let filled = crate::client::local_storage()
+        .and_then(|s| s.get_item(state::PRECHAT_KEY).ok().flatten())
+        .is_some();
+    state.prechat_pending.set(prechat && !filled);
+    let Some(embed) = state.embed.get_value() else {
+        connect(state);
+        return;
     };
-    let key = wasm_bindgen::JsValue::from_str("__kefuOpen");
-    let requested = js_sys::Reflect::get(&window, &key).is_ok_and(|v| v.is_truthy());
-    if requested {
-        let _ = js_sys::Reflect::delete_property(&window, &key);
+    if boot.embed_allowed != Some(true) {
+        return;
     }
-    requested
+    let connected = StoredValue::new(false);
+    crate::client::host::listen(&embed, move |msg| match msg {
+        FromHost::Init { open, identity } => {
+            if connected.get_value() {
+                return;
+            }
+            connected.set_value(true);
+            state.identity.set(identity);
+            if open {
+                state.open_panel();
+            }
+            connect(state);
+        }
+        FromHost::Open => state.open_panel(),
+        FromHost::Close => state.open.set(false),
+    });
+    Effect::new(move |_| state.tell_host(&ToHost::Unread(state.unread.get())));
+    Effect::new(move |_| state.tell_host(&ToHost::Active(state.has_open_conversation())));
+    state.tell_host(&ToHost::Ready);
 }
 
 /// Loads the page `fetch` names of the visitor's conversation, then the
 /// pages filling any gap (see [`crate::chat::session::load_history`]).
 #[cfg(feature = "hydrate")]
-fn fetch_history(state: WidgetState, fetch: crate::chat::Fetch) {
+pub(crate) fn fetch_history(state: WidgetState, fetch: crate::chat::Fetch) {
     use crate::chat::Threads;
     let Some(token) = state.token() else {
         return;
@@ -213,15 +199,14 @@ fn connect(state: WidgetState) {
 
 #[cfg(test)]
 mod tests {
-    use super::{state, LAUNCHER_JS};
-
+    /// `embed.js` draws the launcher before any wasm: its label must be the
+    /// widget's own words in each language.
     #[test]
-    fn the_launcher_looks_for_the_token_under_the_widgets_key() {
-        let read = format!("localStorage.getItem(\"{}\")", state::TOKEN_KEY);
-        assert!(
-            LAUNCHER_JS.contains(&read),
-            "launcher.js must read the visitor token from {:?}",
-            state::TOKEN_KEY
-        );
+    fn the_embed_scripts_launcher_says_what_the_widgets_tables_say() {
+        let embed_js = include_str!("../../public/embed.js");
+        for (tag, strings) in [("en", super::strings::EN), ("zh-CN", super::strings::ZH_CN)] {
+            let entry = format!("{tag:?}: {:?}", strings.open_chat).replace("\"en\":", "en:");
+            assert!(embed_js.contains(&entry), "embed.js lacks {entry}");
+        }
     }
 }

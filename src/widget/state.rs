@@ -4,14 +4,19 @@
 use leptos::prelude::*;
 
 use crate::chat::session::{self, Held, Session, Threads};
+use super::embed::{Embed, Identity};
+#[cfg(feature = "hydrate")]
+use super::embed::ToHost;
 use crate::chat::{Fetch, Notice, Thread};
 use crate::protocol::{
     Author, ClientMsg, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
 
-/// Where the visitor's token is kept in localStorage. `launcher.js` reads
-/// the same key (a test in `widget/mod.rs` keeps the two in step).
+/// Where the visitor's token is kept in localStorage (kefu's origin; in an
+/// iframe, the browser keeps it apart per host site).
 pub const TOKEN_KEY: &str = "kefu.visitor_token";
+/// Set in localStorage once the visitor filled in the pre-chat form.
+pub const PRECHAT_KEY: &str = "kefu.prechat_done";
 
 /// Everything the widget shows.
 #[derive(Clone, Copy)]
@@ -28,12 +33,21 @@ pub struct WidgetState {
     pub thread: RwSignal<Thread>,
     /// The socket, and a refusal that belongs to no message.
     pub session: Session,
+    /// The host page, when the widget is embedded in one.
+    pub embed: StoredValue<Option<Embed>>,
+    /// What the site said about the visitor (`kefu('identify', …)`).
+    pub identity: RwSignal<Option<Identity>>,
+    /// The pre-chat form is to be filled in before a conversation starts.
+    pub prechat_pending: RwSignal<bool>,
 }
 
 impl WidgetState {
-    /// Empty state.
-    pub fn new() -> Self {
+    /// Empty state, for a widget embedded in `embed` (if any).
+    pub fn new(embed: Option<Embed>) -> Self {
         Self {
+            embed: StoredValue::new(embed),
+            identity: RwSignal::new(None),
+            prechat_pending: RwSignal::new(false),
             open: RwSignal::new(false),
             unread: RwSignal::new(0),
             agents_online: RwSignal::new(None),
@@ -66,11 +80,24 @@ impl WidgetState {
     /// is online to take it.
     fn start_if_wanted(&self) {
         if self.open.get_untracked()
+            && !self.prechat_pending.get_untracked()
             && !self.has_open_conversation()
             && self.agents_online.get_untracked() == Some(true)
         {
             self.session.outbox.send(ClientMsg::Start);
         }
+    }
+
+    /// The pre-chat form was sent: remembers it in this browser, and
+    /// starts the chat if wanted.
+    pub fn give_profile(&self, name: Option<String>, email: Option<String>) {
+        let _ = (name, email);
+        #[cfg(feature = "hydrate")]
+        if let Some(storage) = crate::client::local_storage() {
+            let _ = storage.set_item(PRECHAT_KEY, "1");
+        }
+        self.prechat_pending.set(false);
+        self.start_if_wanted();
     }
 
     /// Queues a message typed by the visitor.
@@ -140,6 +167,11 @@ impl Threads for WidgetState {
                     return None;
                 }
                 let from_agent = message.author == Author::Agent;
+                #[cfg(feature = "hydrate")]
+                let (message_name, message_text) = (
+                    message.author_name.clone().unwrap_or_default(),
+                    message.text.clone(),
+                );
                 let (added, gap) = self
                     .thread
                     .try_update(|t| {
@@ -151,6 +183,13 @@ impl Threads for WidgetState {
                     .unwrap_or((false, None));
                 if added && from_agent && !self.open.get_untracked() {
                     self.unread.update(|n| *n += 1);
+                }
+                #[cfg(feature = "hydrate")]
+                if added && from_agent {
+                    self.tell_host(&ToHost::Message {
+                        name: message_name,
+                        text: message_text,
+                    });
                 }
                 return gap;
             }
@@ -176,9 +215,21 @@ impl Threads for WidgetState {
     }
 }
 
+impl WidgetState {
+    /// Tells the host page `msg`, when embedded (browser only).
+    #[cfg(feature = "hydrate")]
+    pub fn tell_host(&self, msg: &ToHost) {
+        self.embed.with_value(|embed| {
+            if let Some(embed) = embed {
+                crate::client::host::post(embed, msg);
+            }
+        });
+    }
+}
+
 impl Default for WidgetState {
     fn default() -> Self {
-        Self::new()
+        Self::new(None)
     }
 }
 
@@ -219,7 +270,7 @@ mod tests {
     fn a_gap_is_fetched_and_never_resumed_past() {
         let owner = Owner::new();
         owner.set();
-        let state = WidgetState::new();
+        let state = WidgetState::default();
         assert_eq!(state.apply(message(1)), None);
         assert_eq!(state.apply(message(2)), None);
         let gap = state.apply(message(4));
@@ -249,7 +300,7 @@ mod tests {
     fn a_first_send_is_unmarked_and_every_resend_is_marked() {
         let owner = Owner::new();
         owner.set();
-        let state = WidgetState::new();
+        let state = WidgetState::default();
         let (tx, mut rx) = futures::channel::mpsc::unbounded();
         state.session.outbox.attach(tx);
         state.session.outbox.status.set(LinkStatus::Online);

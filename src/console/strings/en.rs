@@ -21,6 +21,14 @@ fn error_en(code: ErrorCode) -> &'static str {
         ErrorCode::NameTaken => "An agent with that name already exists.",
         ErrorCode::SelfLockout => "You cannot disable or remove your own account.",
         ErrorCode::BadForm => "Please fill in every field correctly.",
+        ErrorCode::BadColor => "The colour must be a hex colour such as #2563eb.",
+        ErrorCode::BadOrigin => {
+            "Each site must be scheme://host or scheme://host:port, such as https://shop.example (at most 50)."
+        }
+        ErrorCode::SettingTooLong => {
+            "The title is limited to 60 characters, the greeting and offline text to 500."
+        }
+        ErrorCode::OriginNotAllowed => "This site is not on the allowed sites list.",
         ErrorCode::Internal => "Something went wrong on the server. Please try again.",
         ErrorCode::Unreachable => "The server could not be reached. Please try again.",
         ErrorCode::EmptyText => "Please type a message.",
@@ -70,6 +78,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         notice: notice_en,
         error: error_en,
     },
+    settings: super::settings::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",

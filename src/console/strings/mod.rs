@@ -2,6 +2,7 @@
 //! (`en.rs`, `zh_cn.rs`), so a missing translation does not compile.
 
 mod en;
+pub mod settings;
 mod zh_cn;
 
 use crate::chat::ChatStrings;
@@ -16,6 +17,8 @@ pub use zh_cn::ZH_CN;
 pub struct ConsoleStrings {
     /// Shared chat pieces.
     pub chat: ChatStrings,
+    /// The settings panel.
+    pub settings: settings::SettingsStrings,
     /// Page title without unread count.
     pub title: &'static str,
     /// Setup form heading.

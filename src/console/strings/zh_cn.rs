@@ -21,6 +21,12 @@ fn error_zh(code: ErrorCode) -> &'static str {
         ErrorCode::NameTaken => "已有同名客服。",
         ErrorCode::SelfLockout => "不能停用或删除自己的账号。",
         ErrorCode::BadForm => "请正确填写每一项。",
+        ErrorCode::BadColor => "颜色须为十六进制颜色，例如 #2563eb。",
+        ErrorCode::BadOrigin => {
+            "每个网站须写成 scheme://host 或 scheme://host:port，例如 https://shop.example（最多 50 个）。"
+        }
+        ErrorCode::SettingTooLong => "标题最多 60 个字符，问候语和离线提示最多 500 个字符。",
+        ErrorCode::OriginNotAllowed => "该网站不在允许嵌入的网站列表中。",
         ErrorCode::Internal => "服务器出错，请重试。",
         ErrorCode::Unreachable => "无法连接服务器，请重试。",
         ErrorCode::EmptyText => "请输入消息内容。",
@@ -70,6 +76,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
         notice: notice_zh,
         error: error_zh,
     },
+    settings: super::settings::ZH_CN,
     title: "kefu 客服",
     setup_title: "欢迎使用 kefu",
     setup_hint: "请创建第一个管理员账号，之后可以再添加客服。",

@@ -31,3 +31,29 @@ pub fn pkg(options: &LeptosOptions) -> PkgService {
         HeaderValue::from_static("accept-encoding"),
     )
 }
+
+/// What `/embed.js` is served by.
+pub type EmbedService = SetResponseHeader<
+    SetResponseHeader<tower_http::services::ServeFile, HeaderValue>,
+    HeaderValue,
+>;
+
+/// The script customers' pages load (`site_root/embed.js`, from
+/// `public/`): precompressed like `/pkg`, and revalidated on every use, as
+/// its name must stay the same for every site that pasted the snippet.
+pub fn embed_js(options: &LeptosOptions) -> EmbedService {
+    let file = std::path::Path::new(options.site_root.as_ref()).join("embed.js");
+    let served = tower_http::services::ServeFile::new(file)
+        .precompressed_br()
+        .precompressed_gzip();
+    let revalidate = SetResponseHeader::overriding(
+        served,
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    SetResponseHeader::overriding(
+        revalidate,
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    )
+}

@@ -4,6 +4,8 @@
 //! - [`api`]: the bodies of the server functions declared in `crate::api`;
 //! - [`assets`]: the chat's code and style under `/pkg`, precompressed;
 //! - [`ws`]: the WebSocket endpoints, `hello`, and each socket's reader loop;
+//! - [`settings`]: admins' settings (server functions) and `/embed/config`;
+//! - [`origins`]: the console's own origin and the sites that may embed the widget;
 //! - [`security`]: origin checks, CSP and other headers, per-address limits;
 //! - [`limits`]: the token buckets and counters behind those limits;
 //! - [`auth`]: agent sessions and their cookie.
@@ -12,5 +14,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod limits;
+pub mod origins;
 pub mod security;
+pub mod settings;
 pub mod ws;

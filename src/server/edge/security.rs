@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast;
 
 use super::limits::{Counter, KeyedBuckets, SignInThrottle};
+pub use super::origins::{embedding_sites, may_embed, origin_allowed};
+use crate::protocol::settings::SiteSettings;
 use crate::protocol::AgentId;
 use crate::server::config::Security;
 use crate::server::storage::VisitorId;
@@ -81,41 +83,6 @@ impl SecurityState {
     }
 }
 
-/// Paths a widget embedded on an allowed site may call from that site.
-fn visitor_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/ws/visitor" | "/api/agent_availability" | "/api/visitor_history"
-    )
-}
-
-/// Whether `origin` is this server's own (same host as the request).
-fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| !host.is_empty() && rest.eq_ignore_ascii_case(host))
-}
-
-/// Checks Origin on server functions and socket upgrades: the console's own
-/// origin always, the configured embedding sites on visitor endpoints.
-/// Requests without an Origin header (not from a browser) pass: they carry
-/// no ambient cookies a page could abuse.
-pub fn origin_allowed(config: &Security, path: &str, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return true;
-    };
-    same_origin(origin, headers)
-        || (visitor_path(path)
-            && config
-                .allow_origins
-                .iter()
-                .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)))
-}
-
 fn client_addr(config: &Security, req: &Request) -> ClientAddr {
     let forwarded = config
         .trust_proxy
@@ -153,7 +120,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     let path = req.uri().path().to_owned();
     let checked =
         req.method() != Method::GET && req.method() != Method::HEAD || path.starts_with("/ws/");
-    if checked && !origin_allowed(&config, &path, req.headers()) {
+    if checked && !origin_allowed(&config, &state.site.get(), &path, req.headers()) {
         tracing::warn!(path = %path, "refused a request from a foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
@@ -176,10 +143,15 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
 /// The Content-Security-Policy of an HTML page: scripts only with this
 /// response's nonce (so injected markup cannot run), wasm allowed, and
 /// framing only for the widget, by the allowed sites.
-pub fn content_security_policy(nonce: &str, path: &str, config: &Security) -> String {
+pub fn content_security_policy(
+    nonce: &str,
+    path: &str,
+    config: &Security,
+    site: &SiteSettings,
+) -> String {
     let ancestors = if path == "/widget" {
         std::iter::once("'self'".to_owned())
-            .chain(config.allow_origins.iter().cloned())
+            .chain(embedding_sites(config, site))
             .collect::<Vec<_>>()
             .join(" ")
     } else {
@@ -202,7 +174,12 @@ pub fn set_page_headers() {
     let nonce = leptos::nonce::use_nonce();
     if let (Some(response), Some(parts), Some(state), Some(nonce)) = (response, parts, state, nonce)
     {
-        let csp = content_security_policy(&nonce, parts.uri.path(), &state.security.config);
+        let csp = content_security_policy(
+            &nonce,
+            parts.uri.path(),
+            &state.security.config,
+            &state.site.get(),
+        );
         if let Ok(value) = HeaderValue::from_str(&csp) {
             response.insert_header(header::CONTENT_SECURITY_POLICY, value);
         }
@@ -213,43 +190,19 @@ pub fn set_page_headers() {
 mod tests {
     use super::*;
 
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_str(host).expect("host"));
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, HeaderValue::from_str(o).expect("origin"));
-        }
-        h
-    }
-
-    #[test]
-    fn origins() {
-        let config = Security {
-            allow_origins: vec!["https://shop.example".into()],
-            ..Security::default()
-        };
-        let own = headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000");
-        let shop = headers(Some("https://shop.example"), "127.0.0.1:3000");
-        let evil = headers(Some("https://evil.example"), "127.0.0.1:3000");
-        let none = headers(None, "127.0.0.1:3000");
-        assert!(origin_allowed(&config, "/ws/agent", &own));
-        assert!(origin_allowed(&config, "/ws/agent", &none));
-        assert!(!origin_allowed(&config, "/ws/agent", &shop));
-        assert!(origin_allowed(&config, "/ws/visitor", &shop));
-        assert!(!origin_allowed(&config, "/ws/visitor", &evil));
-        assert!(!origin_allowed(&config, "/api/sign_in", &evil));
-    }
-
     #[test]
     fn only_the_widget_may_be_framed() {
         let config = Security {
             allow_origins: vec!["https://shop.example".into()],
             ..Security::default()
         };
-        assert!(
-            content_security_policy("n", "/console", &config).ends_with("frame-ancestors 'none'")
-        );
-        assert!(content_security_policy("n", "/widget", &config)
-            .ends_with("frame-ancestors 'self' https://shop.example"));
+        let site = SiteSettings {
+            allowed_origins: vec!["http://localhost:8080".into()],
+            ..SiteSettings::default()
+        };
+        assert!(content_security_policy("n", "/console", &config, &site)
+            .ends_with("frame-ancestors 'none'"));
+        assert!(content_security_policy("n", "/widget", &config, &site)
+            .ends_with("frame-ancestors 'self' https://shop.example http://localhost:8080"));
     }
 }

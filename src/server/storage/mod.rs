@@ -24,10 +24,10 @@ use crate::protocol::{AgentId, ChatMessage, ConversationId};
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
 
-/// A complete backend: accounts, conversations and messages.
-pub trait Store: Accounts + Conversations + Messages + Debug {}
+/// A complete backend: accounts, conversations, messages and settings.
+pub trait Store: Accounts + Conversations + Messages + Settings + Debug {}
 
-impl<T: Accounts + Conversations + Messages + Debug> Store for T {}
+impl<T: Accounts + Conversations + Messages + Settings + Debug> Store for T {}
 
 /// Agent accounts and their sign-in sessions.
 #[async_trait]
@@ -178,4 +178,15 @@ pub trait Messages: Send + Sync {
         before: i64,
         limit: i64,
     ) -> StoreResult<Vec<ChatMessage>>;
+}
+
+/// What admins set in the console, one JSON document per key (the server
+/// knows the shapes; the store keeps text).
+#[async_trait]
+pub trait Settings: Send + Sync {
+    /// The document stored under `key`, if any.
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+
+    /// Stores `value` under `key`, replacing what was there.
+    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
 }

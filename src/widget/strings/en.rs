@@ -65,4 +65,10 @@ pub const EN: WidgetStrings = WidgetStrings {
     closed: "This conversation is closed. Write to start a new one.",
     serving: |agent| format!("{agent} is serving you"),
     queue_position: |n| format!("All agents are busy. You are number {n} in the queue."),
+    prechat_intro: "Before we start, please tell us who you are.",
+    your_name: "Your name",
+    your_email: "Your email",
+    optional: "(optional)",
+    start_chat: "Start chat",
+    not_allowed: "This site may not show the chat.",
 };

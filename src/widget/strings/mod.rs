@@ -46,6 +46,18 @@ pub struct WidgetStrings {
     pub serving: fn(&str) -> String,
     /// Queue position: "You are number {n} in the queue".
     pub queue_position: fn(u32) -> String,
+    /// Above the pre-chat form.
+    pub prechat_intro: &'static str,
+    /// Pre-chat form: name field.
+    pub your_name: &'static str,
+    /// Pre-chat form: email field.
+    pub your_email: &'static str,
+    /// After a field's label when it may be left empty.
+    pub optional: &'static str,
+    /// Pre-chat form's button.
+    pub start_chat: &'static str,
+    /// Embedded on a site that may not embed the chat.
+    pub not_allowed: &'static str,
 }
 
 impl WidgetStrings {
@@ -107,6 +119,10 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::NameTaken
             | ErrorCode::SelfLockout
             | ErrorCode::BadForm
+            | ErrorCode::BadColor
+            | ErrorCode::BadOrigin
+            | ErrorCode::SettingTooLong
+            | ErrorCode::OriginNotAllowed
             | ErrorCode::Internal
             | ErrorCode::Unknown => Refusal::Other,
         }

@@ -65,4 +65,10 @@ pub const ZH_CN: WidgetStrings = WidgetStrings {
     closed: "此对话已结束。发送消息即可开始新的对话。",
     serving: |agent| format!("{agent} 正在为您服务"),
     queue_position: |n| format!("客服都在忙。您当前排在第 {n} 位。"),
+    prechat_intro: "开始之前，请告诉我们您是谁。",
+    your_name: "您的姓名",
+    your_email: "您的邮箱",
+    optional: "（选填）",
+    start_chat: "开始聊天",
+    not_allowed: "此网站不能显示聊天窗口。",
 };

@@ -5,6 +5,7 @@ mod accounts;
 mod checkpoint;
 mod conversations;
 mod messages;
+mod settings;
 mod writer;
 
 use std::path::Path;

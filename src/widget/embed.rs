@@ -1,0 +1,253 @@
+//! The widget inside an iframe on a customer's site (`/widget?embed=1&origin=…`):
+//! which host page it serves, and the messages it exchanges with
+//! `embed.js` there. Both directions are checked: the widget only posts to
+//! the host page's exact origin (never `'*'`), and only reads messages from
+//! its parent window at that origin.
+//!
+//! Host page → widget: `init` (`open`, and the visitor's identity if the
+//! site gave one), `open`, `close`. (A later `kefu('identify', …)` makes
+//! `embed.js` load the widget afresh, so that the socket's `hello` says it.)
+//! Widget → host page: `ready`, `unread` (`count`), `active` (`open`: the
+//! visitor has an open conversation), `message` (an agent's new message:
+//! `name`, `text`), `close` (the visitor minimized the panel).
+//! Every message is a JSON string with `"kefu": 1` and a `type`.
+
+/// The page the widget is embedded in, from the iframe's query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Embed {
+    /// The host page's origin (as `embed.js` read it from `location`).
+    pub origin: String,
+}
+
+impl Embed {
+    /// The embedding named in a query string (`embed=1&origin=…`), if any.
+    pub fn from_query(query: &str) -> Option<Embed> {
+        let mut embed = false;
+        let mut origin = None;
+        for (key, value) in form_pairs(query) {
+            match key.as_str() {
+                "embed" => embed = value == "1",
+                "origin" => origin = Some(value),
+                _ => {}
+            }
+        }
+        Some(Embed {
+            origin: origin.filter(|_| embed)?,
+        })
+    }
+
+    /// The embedding of the page being rendered or hydrated.
+    pub fn current() -> Option<Embed> {
+        #[cfg(feature = "ssr")]
+        {
+            let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+            Embed::from_query(parts.uri.query()?)
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            #[cfg(feature = "hydrate")]
+            {
+                let search = leptos::web_sys::window()?.location().search().ok()?;
+                Embed::from_query(search.strip_prefix('?').unwrap_or(&search))
+            }
+            #[cfg(not(feature = "hydrate"))]
+            {
+                None
+            }
+        }
+    }
+}
+
+/// `key=value` pairs of a query string, percent-decoded.
+pub fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k), decode(v))
+    })
+}
+
+/// Percent-decoding (`+` as a space), lossy on invalid UTF-8.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) if hex.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What the host page sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FromHost {
+    /// The host is ready: whether the panel shows, and the identity.
+    Init {
+        /// The panel is shown.
+        open: bool,
+        /// The site's identify data, if any.
+        identity: Option<Identity>,
+    },
+    /// The panel was shown.
+    Open,
+    /// The panel was hidden.
+    Close,
+}
+
+/// What the site said about the visitor through `kefu('identify', …)`: a
+/// signed token from its backend, and/or unsigned details that only label
+/// the visitor for agents.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Identity {
+    /// The signed token (see docs/EMBED.md).
+    pub token: Option<String>,
+    /// Unsigned name.
+    pub name: Option<String>,
+    /// Unsigned email.
+    pub email: Option<String>,
+}
+
+impl FromHost {
+    /// Reads a message's data (a JSON string); `None` if it is not ours.
+    pub fn parse(data: &str) -> Option<FromHost> {
+        let value: serde_json::Value = serde_json::from_str(data).ok()?;
+        if value.get("kefu")?.as_i64()? != 1 {
+            return None;
+        }
+        let identity = |v: &serde_json::Value| {
+            let text = |key: &str| {
+                v.get(key)
+                    .and_then(|t| t.as_str())
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+            };
+            let id = Identity {
+                token: text("token"),
+                name: text("name"),
+                email: text("email"),
+            };
+            (id != Identity::default()).then_some(id)
+        };
+        match value.get("type")?.as_str()? {
+            "init" => Some(FromHost::Init {
+                open: value.get("open").and_then(|o| o.as_bool()).unwrap_or(false),
+                identity: value.get("identity").and_then(identity),
+            }),
+            "open" => Some(FromHost::Open),
+            "close" => Some(FromHost::Close),
+            _ => None,
+        }
+    }
+}
+
+/// What the widget tells the host page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToHost {
+    /// Hydrated: send `init`.
+    Ready,
+    /// Agent messages unread while the panel is hidden.
+    Unread(u32),
+    /// Whether the visitor has an open conversation (the host page then
+    /// loads the chat at once on its next page, for the unread badge).
+    Active(bool),
+    /// An agent's new message.
+    Message {
+        /// The agent's name.
+        name: String,
+        /// The text.
+        text: String,
+    },
+    /// The visitor minimized the panel.
+    Close,
+}
+
+impl ToHost {
+    /// The message's data: a JSON string.
+    pub fn to_json(&self) -> String {
+        let value = match self {
+            ToHost::Ready => serde_json::json!({"kefu": 1, "type": "ready"}),
+            ToHost::Unread(count) => serde_json::json!({"kefu": 1, "type": "unread", "count": count}),
+            ToHost::Active(open) => serde_json::json!({"kefu": 1, "type": "active", "open": open}),
+            ToHost::Message { name, text } => serde_json::json!(
+                {"kefu": 1, "type": "message", "author": "agent", "name": name, "text": text}
+            ),
+            ToHost::Close => serde_json::json!({"kefu": 1, "type": "close"}),
+        };
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_iframe_query_names_the_host_page() {
+        assert_eq!(
+            Embed::from_query("embed=1&origin=http%3A%2F%2Flocalhost%3A8080&lang=zh-CN"),
+            Some(Embed {
+                origin: "http://localhost:8080".into()
+            })
+        );
+        assert_eq!(Embed::from_query("origin=http%3A%2F%2Fa.example"), None);
+        assert_eq!(Embed::from_query("embed=1"), None);
+        assert_eq!(Embed::from_query(""), None);
+        assert_eq!(
+            form_pairs("a=%E4%BD%A0%E5%A5%BD+x&b=%zz&c").collect::<Vec<_>>(),
+            vec![
+                ("a".into(), "你好 x".into()),
+                ("b".into(), "%zz".into()),
+                ("c".into(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn only_well_formed_messages_of_ours_are_read() {
+        assert_eq!(
+            FromHost::parse(r#"{"kefu":1,"type":"init","open":true,"identity":{"token":"t.s"}}"#),
+            Some(FromHost::Init {
+                open: true,
+                identity: Some(Identity {
+                    token: Some("t.s".into()),
+                    ..Identity::default()
+                })
+            })
+        );
+        assert_eq!(
+            FromHost::parse(r#"{"kefu":1,"type":"init"}"#),
+            Some(FromHost::Init {
+                open: false,
+                identity: None
+            })
+        );
+        assert_eq!(FromHost::parse(r#"{"kefu":1,"type":"open"}"#), Some(FromHost::Open));
+        for foreign in [
+            "",
+            "hello",
+            r#"{"type":"open"}"#,
+            r#"{"kefu":2,"type":"open"}"#,
+            r#"{"kefu":1,"type":"explode"}"#,
+            r#"{"kefu":1,"type":"identify","identity":{"token":"t"}}"#,
+        ] {
+            assert_eq!(FromHost::parse(foreign), None, "{foreign}");
+        }
+        assert_eq!(
+            ToHost::Unread(2).to_json(),
+            r#"{"count":2,"kefu":1,"type":"unread"}"#
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The chat panel: header with status, banners, the pre-chat form or the
+//! greeting, the messages and the composer.
+
+use leptos::prelude::*;
+
+use super::prechat::PrechatForm;
+use super::state::WidgetState;
+use super::strings::WidgetStrings;
+use crate::chat::view::{Composer, MessageList};
+use crate::chat::LinkStatus;
+use crate::protocol::settings::WidgetSettings;
+use crate::protocol::{Author, ConversationStatus};
+
+/// The panel, with the look and words admins set.
+#[component]
+pub fn Panel(
+    state: WidgetState,
+    settings: Signal<WidgetSettings>,
+    online: Signal<bool>,
+) -> impl IntoView {
+    let s = WidgetStrings::of(crate::i18n::Lang::current());
+    let status_text = move || -> String {
+        if state.session.outbox.status.get() == LinkStatus::Connecting {
+            return s.connecting.to_owned();
+        }
+        match state.conversation.get() {
+            Some(c) if c.status == ConversationStatus::Assigned => {
+                match (c.agent_online, c.agent_name) {
+                    (true, Some(name)) => (s.serving)(&name),
+                    _ => s.agent_away.to_owned(),
+                }
+            }
+            Some(c) if c.status == ConversationStatus::Queued => {
+                if online.get() {
+                    s.waiting.to_owned()
+                } else {
+                    s.message_left.to_owned()
+                }
+            }
+            Some(c) if c.status == ConversationStatus::Closed && !online.get() => {
+                s.no_agent.to_owned()
+            }
+            Some(c) if c.status == ConversationStatus::Closed => s.closed.to_owned(),
+            _ if online.get() => s.waiting.to_owned(),
+            _ => s.no_agent.to_owned(),
+        }
+    };
+    let offline_form = move || !online.get() && !state.has_open_conversation();
+    let queue_position = move || {
+        state
+            .conversation
+            .get()
+            .filter(|c| c.status == ConversationStatus::Queued && online.get())
+            .and_then(|c| c.queue_position)
+    };
+    let title = move || settings.with(|c| or(&c.title, s.title));
+    let offline_text = move || settings.with(|c| or(&c.offline_text, s.leave_message));
+    let greeting = move || {
+        let empty = state.thread.with(|t| t.entries().is_empty());
+        settings.with(|c| (empty && !c.greeting.is_empty()).then(|| c.greeting.clone()))
+    };
+    let minimize = move |_| {
+        state.open.set(false);
+        #[cfg(feature = "hydrate")]
+        state.tell_host(&super::embed::ToHost::Close);
+    };
+
+    view! {
+        <section class="widget-panel" data-testid="widget-panel" aria-label=title>
+            <header>
+                <div>
+                    <h2 data-testid="widget-title">{title}</h2>
+                    <p class="widget-status" data-testid="widget-status">{status_text}</p>
+                </div>
+                <button class="minimize" aria-label=s.minimize on:click=minimize>
+                    "×"
+                </button>
+            </header>
+            <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
+                <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
+            </Show>
+            <Show when=offline_form>
+                <div class="offline-form" data-testid="offline-form">
+                    <p>{s.no_agent}</p>
+                    <p>{offline_text}</p>
+                </div>
+            </Show>
+            {move || queue_position().map(|n| view! {
+                <p class="queue-position" data-testid="queue-position" data-position=n.to_string()>
+                    {(s.queue_position)(n)}
+                </p>
+            })}
+            {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
+            <Show
+                when=move || !state.prechat_pending.get()
+                fallback=move || view! { <PrechatForm state settings /> }
+            >
+                {move || greeting().map(|g| view! { <p class="greeting" data-testid="greeting">{g}</p> })}
+                <MessageList
+                    thread=state.thread.into()
+                    strings=s.chat
+                    mine=Author::Visitor
+                    on_earlier=Callback::new(move |before: i64| {
+                        #[cfg(feature = "hydrate")]
+                        if let Some(conversation) = state.thread.with_untracked(|t| t.conversation) {
+                            super::fetch_history(state, crate::chat::Fetch { conversation, before: Some(before) });
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = before;
+                    })
+                />
+                <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(text)) />
+            </Show>
+        </section>
+    }
+}
+
+/// The admin's text, or the widget's own words when they set none.
+fn or(custom: &str, default: &'static str) -> String {
+    if custom.is_empty() {
+        default.to_owned()
+    } else {
+        custom.to_owned()
+    }
+}
