@@ -16,6 +16,7 @@ setup-test:
 build: setup
 	cargo leptos build --release
 	scripts/precompress.sh target/site/pkg
+	scripts/precompress.sh target/site
 
 run: build
 	./target/release/kefu --db $(KEFU_DB) serve

@@ -24,6 +24,9 @@
     if (tag.indexOf("en") === 0) break;
   }
   var ACTIVE = "kefu.active", SVG = "http://www.w3.org/2000/svg";
+  // What the chat keeps on this site for its visitor (a third-party
+  // iframe's own storage is blocked or discarded by many browsers).
+  var KEYS = ["kefu.visitor_token", "kefu.prechat_done"];
   var queued = (window.kefu && window.kefu.q) || [];
   var listeners = { unread: [], message: [] };
   var frame = null, ready = false, open = false, identity = null, unread = 0, host, launcher, badge;
@@ -39,6 +42,13 @@
   function post(msg) {
     msg.kefu = 1;
     if (frame && ready) frame.contentWindow.postMessage(JSON.stringify(msg), base);
+  }
+  function saved() {
+    var out = {};
+    KEYS.forEach(function (k) {
+      try { var v = localStorage.getItem(k); if (v !== null) out[k] = v; } catch (e) { /* blocked */ }
+    });
+    return out;
   }
   function remember(active) {
     try {
@@ -75,7 +85,7 @@
     if (!m || m.kefu !== 1) return;
     if (m.type === "ready") {
       ready = true;
-      post({ type: "init", open: open, identity: identity });
+      post({ type: "init", open: open, saved: saved(), identity: identity });
     } else if (m.type === "unread") {
       unread = m.count | 0;
       badge.textContent = String(unread);
@@ -87,6 +97,8 @@
       emit("message", { author: m.author, name: m.name, text: m.text });
     } else if (m.type === "close") {
       show(false);
+    } else if (m.type === "save" && KEYS.indexOf(m.key) >= 0 && typeof m.value === "string") {
+      try { localStorage.setItem(m.key, m.value); } catch (err) { /* blocked: a new visitor next time */ }
     }
   }
 

@@ -22,7 +22,9 @@ pub async fn agent_availability() -> Result<bool, AppError> {
 /// words); `embed_origin` is the host page's origin when embedded.
 #[server(endpoint = "widget_boot")]
 pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, AppError> {
-    Ok(crate::server::edge::settings::widget_boot(embed_origin.as_deref()))
+    Ok(crate::server::edge::settings::widget_boot(
+        embed_origin.as_deref(),
+    ))
 }
 
 /// The newest conversation of the visitor holding `token`, with its newest

@@ -2,7 +2,7 @@
 // for the README. Run with `make screenshot`.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { test, openWidget, signIn, say, newPage, messages, expect } from "../tests/fixtures";
+import { test, openWidget, openEmbedded, signIn, say, newPage, messages, expect } from "../tests/fixtures";
 
 test("README screenshot", async ({ browser, kefu }) => {
   kefu.addAgent("Ann");
@@ -30,4 +30,26 @@ test("README screenshot", async ({ browser, kefu }) => {
     <img src="data:image/png;base64,${left}"><img src="data:image/png;base64,${right}"></body>`);
   const out = path.resolve(__dirname, "..", "..", "docs", "screenshot.png");
   fs.writeFileSync(out, await sheet.screenshot());
+});
+
+// Makes docs/embed-zh.png: the chat in Chinese, embedded with the snippet
+// on a page of another site.
+test("README embed screenshot (zh-CN)", async ({ browser, kefu, host }) => {
+  kefu.addAgent("小王");
+  const agent = await newPage(browser, { locale: "zh-CN" });
+  await signIn(agent.page, kefu, "小王");
+  const visitor = await newPage(browser, { locale: "zh-CN" });
+  await visitor.page.setViewportSize({ width: 900, height: 700 });
+  const chat = await openEmbedded(visitor.page, host.page());
+  await say(chat, "你好，我的订单 #1042 还没有到。");
+  await expect(messages(agent.page, "visitor")).toHaveCount(1);
+  await say(agent.page, "您好！我来帮您查一下物流信息。");
+  await expect(messages(chat, "agent")).toHaveCount(1);
+  await visitor.page.evaluate(() => {
+    const h = document.querySelector("h1");
+    if (h) h.textContent = "某某商城 — 客户的网站";
+    document.head.querySelector("style")?.remove();
+  });
+  const out = path.resolve(__dirname, "..", "..", "docs", "embed-zh.png");
+  fs.writeFileSync(out, await visitor.page.screenshot());
 });

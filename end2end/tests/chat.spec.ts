@@ -38,8 +38,9 @@ test("visitor and agent chat live; own messages right, theirs left; agent closes
   await signIn(agent.page, kefu, "Ann");
 
   const visitor = await newPage(browser);
-  await expect(visitor.page.goto(kefu.url + "/")).resolves.toBeTruthy();
+  await expect(visitor.page.goto(kefu.url + "/widget")).resolves.toBeTruthy();
   await expect(visitor.page.getByTestId("widget-launcher")).toHaveAttribute("data-online", "true");
+  await hydrated(visitor.page);
   await visitor.page.getByTestId("widget-launcher").click();
   await expect(messages(visitor.page, "system")).toHaveText(["Ann will serve you"]);
   await expect(visitor.page.getByTestId("widget-status")).toHaveText("Ann is serving you");

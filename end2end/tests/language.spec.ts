@@ -1,29 +1,44 @@
 // Chinese and English: the widget follows the visitor's browser, the console
 // the agent's choice (stored, and kept across reloads).
-import { test, expect, signIn, say, newPage, messages, hydrated } from "./fixtures";
+import { test, expect, signIn, say, newPage, messages, hydrated, openEmbedded } from "./fixtures";
 
-test("a zh-CN browser sees the widget in Chinese, system notices included", async ({ browser, kefu }) => {
+test("a zh-CN browser on a host site sees the widget in Chinese, system notices included", async ({ browser, kefu, host }) => {
   kefu.addAgent("Ann");
   const agent = await newPage(browser, { locale: "en-US" });
   await signIn(agent.page, kefu, "Ann");
 
   const visitor = await newPage(browser, { locale: "zh-CN" });
-  await visitor.page.goto(kefu.url + "/");
-  await expect(visitor.page.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await visitor.page.goto(host.page());
   const launcher = visitor.page.getByTestId("widget-launcher");
   await expect(launcher).toHaveAttribute("aria-label", "在线咨询");
-  await launcher.click();
-  await expect(messages(visitor.page, "system")).toHaveText(["Ann 将为您服务"]);
-  await expect(visitor.page.getByTestId("widget-status")).toHaveText("Ann 正在为您服务");
-  await expect(visitor.page.getByTestId("composer")).toHaveAttribute("placeholder", "请输入消息…");
-  await say(visitor.page, "你好，我想问一下订单");
+  const chat = await openEmbedded(visitor.page, host.page());
+  await expect(chat.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await expect(messages(chat, "system")).toHaveText(["Ann 将为您服务"]);
+  await expect(chat.getByTestId("widget-status")).toHaveText("Ann 正在为您服务");
+  await expect(chat.getByTestId("composer")).toHaveAttribute("placeholder", "请输入消息…");
+  await say(chat, "你好，我想问一下订单");
   await expect(messages(agent.page, "visitor")).toHaveText(["你好，我想问一下订单"]);
   // The agent's English console is not changed by the visitor's language.
   await expect(messages(agent.page, "system")).toHaveText(["Assigned to Ann"]);
 
   // A presence notice, in Chinese.
   await agent.page.close();
-  await expect(messages(visitor.page, "system").last()).toHaveText("客服已离线");
+  await expect(messages(chat, "system").last()).toHaveText("客服已离线");
+});
+
+test("the snippet's data-lang wins over the browser's languages", async ({ browser, kefu, host }) => {
+  kefu.addAgent("Ann");
+  const english = await newPage(browser, { locale: "en-US" });
+  await english.page.goto(host.page({ lang: "zh-CN" }));
+  await expect(english.page.getByTestId("widget-launcher")).toHaveAttribute("aria-label", "在线咨询");
+  const chat = await openEmbedded(english.page, host.page({ lang: "zh-CN" }));
+  await expect(chat.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await expect(chat.getByTestId("widget-status")).toHaveText("当前没有客服在线。");
+
+  const chinese = await newPage(browser, { locale: "zh-CN" });
+  const en = await openEmbedded(chinese.page, host.page({ lang: "en" }));
+  await expect(en.locator("html")).toHaveAttribute("lang", "en");
+  await expect(en.getByTestId("composer")).toHaveAttribute("placeholder", "Type your message…");
 });
 
 test("an agent switches the console to Chinese and back; the choice survives a reload and follows them to a new browser", async ({ browser, kefu }) => {

@@ -4,8 +4,9 @@ import { test, expect, openWidget, signIn, say, newPage, messages, rows, hydrate
 test("no agent online: leave a message; the next agent to sign in gets it", async ({ browser, kefu }) => {
   kefu.addAgent("Ann");
   const visitor = await newPage(browser);
-  await visitor.page.goto(kefu.url + "/");
+  await visitor.page.goto(kefu.url + "/widget");
   await expect(visitor.page.getByTestId("widget-launcher")).toHaveAttribute("data-online", "false");
+  await hydrated(visitor.page);
   await visitor.page.getByTestId("widget-launcher").click();
   await expect(visitor.page.getByTestId("offline-form")).toBeVisible();
   await say(visitor.page, "Please call me back about invoice 42");

@@ -49,6 +49,8 @@ test("the console and the widget hydrate and chat under the CSP without a violat
   const visitor = await newPage(browser);
   const visitorCsp = await watchCsp(visitor.page);
   expectCsp(await visitor.page.goto(kefu.url + "/"), "'none'");
+  expectCsp(await visitor.page.goto(kefu.url + "/widget"), "'self'");
+  await hydrated(visitor.page);
   await visitor.page.getByTestId("widget-launcher").click();
   await say(visitor.page, "hello under a strict policy");
   await expect(messages(agent.page, "visitor")).toHaveText(["hello under a strict policy"]);

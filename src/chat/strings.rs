@@ -27,4 +27,6 @@ pub struct ChatStrings {
     pub notice: fn(Notice) -> &'static str,
     /// Words for a refusal (under a message, or in a banner).
     pub error: fn(ErrorCode) -> &'static str,
+    /// The locale dates and times are written in (`en`, `zh-CN`).
+    pub locale: &'static str,
 }

@@ -47,6 +47,9 @@ pub struct Entry {
     pub notice: Option<Notice>,
     /// Delivery state (own messages).
     pub delivery: Delivery,
+    /// When it was sent (ms since the epoch; the server's time once
+    /// stored, the browser's while pending); 0 for notices.
+    pub at: f64,
     /// Whether this client wrote it.
     pub own: bool,
     /// Where notices and pending messages sort: after this seq.
@@ -227,6 +230,7 @@ impl Thread {
             event: message.event,
             notice: None,
             delivery: Delivery::Sent,
+            at: message.sent_at as f64,
             own: false,
             anchor: message.seq,
             local,
@@ -248,6 +252,7 @@ impl Thread {
             event: None,
             notice: None,
             delivery: Delivery::Pending,
+            at: now,
             own: true,
             anchor: i64::MAX,
             local,
@@ -298,6 +303,7 @@ impl Thread {
             event: None,
             notice: Some(notice),
             delivery: Delivery::Sent,
+            at: 0.0,
             own: false,
             anchor,
             local,

@@ -42,8 +42,46 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoVi
         >
             {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
             <p class="text">{text}</p>
+            {clock(entry.at, strings.locale).map(|(short, full)| view! {
+                <time class="time" data-testid="message-time" title=full>{short}</time>
+            })}
             {state.clone().map(|(class, label)| view! { <span class=format!("delivery {class}")>{label}</span> })}
         </div>
+    }
+}
+
+/// A message's time in `locale`, short (hours and minutes) and full (date
+/// too, for the tooltip), in the reader's own time zone: written by the
+/// browser (messages are only ever drawn there; none for notices).
+fn clock(at: f64, locale: &str) -> Option<(String, String)> {
+    if at <= 0.0 {
+        return None;
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsValue;
+        let date = js_sys::Date::new(&JsValue::from_f64(at));
+        let options = |pairs: &[(&str, &str)]| {
+            let o = js_sys::Object::new();
+            for (k, v) in pairs {
+                let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+            }
+            JsValue::from(o)
+        };
+        let short = date.to_locale_time_string_with_options(
+            locale,
+            &options(&[("hour", "2-digit"), ("minute", "2-digit")]),
+        );
+        let full = date.to_locale_string(
+            locale,
+            &options(&[("dateStyle", "medium"), ("timeStyle", "short")]),
+        );
+        Some((short.into(), full.into()))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = locale;
+        None
     }
 }
 

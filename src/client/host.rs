@@ -26,13 +26,20 @@ pub fn listen(embed: &Embed, on: impl Fn(FromHost) + 'static) {
     let handler = Closure::<dyn Fn(leptos::web_sys::MessageEvent)>::new(
         move |event: leptos::web_sys::MessageEvent| {
             let from_parent = match (&parent, event.source()) {
-                (Some(parent), Some(source)) => JsValue::from(parent.clone()) == JsValue::from(source),
+                (Some(parent), Some(source)) => {
+                    JsValue::from(parent.clone()) == JsValue::from(source)
+                }
                 _ => false,
             };
             if !from_parent || event.origin() != origin {
                 return;
             }
-            if let Some(msg) = event.data().as_string().as_deref().and_then(FromHost::parse) {
+            if let Some(msg) = event
+                .data()
+                .as_string()
+                .as_deref()
+                .and_then(FromHost::parse)
+            {
                 on(msg);
             }
         },

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use super::admin::AgentsPanel;
-use super::settings::SettingsPanel;
 use super::lang::{follow_choice, LangSwitch};
+use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
 use crate::api::SignOut;

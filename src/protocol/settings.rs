@@ -218,9 +218,7 @@ pub fn origin(value: &str) -> Option<String> {
 }
 
 fn label_chars(label: &str) -> bool {
-    label
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         && !label.starts_with('-')
         && !label.ends_with('-')
 }
@@ -238,7 +236,10 @@ mod tests {
             ("https://shop.example:443", "https://shop.example"),
             ("http://shop.example:80", "http://shop.example"),
             ("http://127.0.0.1:5173", "http://127.0.0.1:5173"),
-            ("  https://xn--fiq228c.example  ", "https://xn--fiq228c.example"),
+            (
+                "  https://xn--fiq228c.example  ",
+                "https://xn--fiq228c.example",
+            ),
             ("http://[::1]:3000", "http://[::1]:3000"),
         ] {
             assert_eq!(origin(typed).as_deref(), Some(canonical), "{typed}");
@@ -270,7 +271,15 @@ mod tests {
         assert_eq!(color("#1A73E8").as_deref(), Some("#1a73e8"));
         assert_eq!(color("#abc").as_deref(), Some("#aabbcc"));
         assert_eq!(color(" #1a73e8 ").as_deref(), Some("#1a73e8"));
-        for bad in ["", "1a73e8", "#12345", "#ggg", "red", "#1a73e8;x", "#+12345"] {
+        for bad in [
+            "",
+            "1a73e8",
+            "#12345",
+            "#ggg",
+            "red",
+            "#1a73e8;x",
+            "#+12345",
+        ] {
             assert_eq!(color(bad), None, "{bad:?}");
         }
     }

@@ -4,12 +4,20 @@
 //! the host page's exact origin (never `'*'`), and only reads messages from
 //! its parent window at that origin.
 //!
-//! Host page → widget: `init` (`open`, and the visitor's identity if the
-//! site gave one), `open`, `close`. (A later `kefu('identify', …)` makes
+//! Host page → widget: `init` (`open`, what the widget saved in the host
+//! page's storage, and the visitor's identity if the site gave one),
+//! `open`, `close`. (A later `kefu('identify', …)` makes
 //! `embed.js` load the widget afresh, so that the socket's `hello` says it.)
 //! Widget → host page: `ready`, `unread` (`count`), `active` (`open`: the
 //! visitor has an open conversation), `message` (an agent's new message:
-//! `name`, `text`), `close` (the visitor minimized the panel).
+//! `name`, `text`), `close` (the visitor minimized the panel), `save`
+//! (`key`, `value`: keep this in the host page's storage).
+//!
+//! Why the host page keeps the widget's few saved values (the visitor's
+//! token, whether the pre-chat form was filled in): browsers block or
+//! discard a third-party iframe's storage (private windows, Safari,
+//! Firefox), and a visitor must find their conversation again on the next
+//! page of the site.
 //! Every message is a JSON string with `"kefu": 1` and a `type`.
 
 /// The page the widget is embedded in, from the iframe's query.
@@ -98,6 +106,8 @@ pub enum FromHost {
     Init {
         /// The panel is shown.
         open: bool,
+        /// What the widget saved in the host page's storage (key, value).
+        saved: Vec<(String, String)>,
         /// The site's identify data, if any.
         identity: Option<Identity>,
     },
@@ -144,6 +154,15 @@ impl FromHost {
         match value.get("type")?.as_str()? {
             "init" => Some(FromHost::Init {
                 open: value.get("open").and_then(|o| o.as_bool()).unwrap_or(false),
+                saved: value
+                    .get("saved")
+                    .and_then(|s| s.as_object())
+                    .map(|map| {
+                        map.iter()
+                            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 identity: value.get("identity").and_then(identity),
             }),
             "open" => Some(FromHost::Open),
@@ -172,6 +191,13 @@ pub enum ToHost {
     },
     /// The visitor minimized the panel.
     Close,
+    /// Keep `value` under `key` in the host page's storage.
+    Save {
+        /// One of the widget's keys (`kefu.…`).
+        key: String,
+        /// What to keep.
+        value: String,
+    },
 }
 
 impl ToHost {
@@ -179,12 +205,17 @@ impl ToHost {
     pub fn to_json(&self) -> String {
         let value = match self {
             ToHost::Ready => serde_json::json!({"kefu": 1, "type": "ready"}),
-            ToHost::Unread(count) => serde_json::json!({"kefu": 1, "type": "unread", "count": count}),
+            ToHost::Unread(count) => {
+                serde_json::json!({"kefu": 1, "type": "unread", "count": count})
+            }
             ToHost::Active(open) => serde_json::json!({"kefu": 1, "type": "active", "open": open}),
             ToHost::Message { name, text } => serde_json::json!(
                 {"kefu": 1, "type": "message", "author": "agent", "name": name, "text": text}
             ),
             ToHost::Close => serde_json::json!({"kefu": 1, "type": "close"}),
+            ToHost::Save { key, value } => {
+                serde_json::json!({"kefu": 1, "type": "save", "key": key, "value": value})
+            }
         };
         value.to_string()
     }
@@ -218,9 +249,12 @@ mod tests {
     #[test]
     fn only_well_formed_messages_of_ours_are_read() {
         assert_eq!(
-            FromHost::parse(r#"{"kefu":1,"type":"init","open":true,"identity":{"token":"t.s"}}"#),
+            FromHost::parse(
+                r#"{"kefu":1,"type":"init","open":true,"saved":{"kefu.a":"1","b":2},"identity":{"token":"t.s"}}"#
+            ),
             Some(FromHost::Init {
                 open: true,
+                saved: vec![("kefu.a".into(), "1".into())],
                 identity: Some(Identity {
                     token: Some("t.s".into()),
                     ..Identity::default()
@@ -231,10 +265,14 @@ mod tests {
             FromHost::parse(r#"{"kefu":1,"type":"init"}"#),
             Some(FromHost::Init {
                 open: false,
+                saved: vec![],
                 identity: None
             })
         );
-        assert_eq!(FromHost::parse(r#"{"kefu":1,"type":"open"}"#), Some(FromHost::Open));
+        assert_eq!(
+            FromHost::parse(r#"{"kefu":1,"type":"open"}"#),
+            Some(FromHost::Open)
+        );
         for foreign in [
             "",
             "hello",

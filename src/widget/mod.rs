@@ -44,6 +44,14 @@ pub fn Widget() -> impl IntoView {
     // the panel reads the conversation, and an effect that subscribed to it
     // would connect a second socket as soon as the first one's conversation
     // arrived (the agent then read "Visitor left" and "Visitor is back").
+    // What `start` keeps belongs to the component, not to this effect, which
+    // may run again (and would then dispose of what it made).
+    #[cfg(feature = "hydrate")]
+    let connected = StoredValue::new(false);
+    #[cfg(feature = "hydrate")]
+    if embedded {
+        tell_host_when_changed(state);
+    }
     Effect::new(move |started: Option<bool>| {
         hydrated.set(true);
         if started == Some(true) {
@@ -53,7 +61,7 @@ pub fn Widget() -> impl IntoView {
             return false;
         };
         #[cfg(feature = "hydrate")]
-        untrack(|| start(state, boot));
+        untrack(|| start(state, boot, connected));
         #[cfg(not(feature = "hydrate"))]
         let _ = boot;
         true
@@ -67,7 +75,12 @@ pub fn Widget() -> impl IntoView {
             .unwrap_or(false)
     };
     let position_left = move || settings.with(|s| s.position == Position::Left);
-    let theme = move || format!("/theme.css?c={}", settings.with(|s| s.color.trim_start_matches('#').to_owned()));
+    let theme = move || {
+        format!(
+            "/theme.css?c={}",
+            settings.with(|s| s.color.trim_start_matches('#').to_owned())
+        )
+    };
 
     view! {
         <link rel="stylesheet" href=theme />
@@ -119,27 +132,33 @@ pub fn Widget() -> impl IntoView {
 /// whether the panel shows and who the visitor is), never on a site that
 /// may not embed it.
 #[cfg(feature = "hydrate")]
-fn start(state: WidgetState, boot: crate::protocol::WidgetBoot) {
+fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: StoredValue<bool>) {
     use embed::{FromHost, ToHost};
     let prechat = boot.settings.prechat();
-    let filled = crate::client::local_storage()
-        .and_then(|s| s.get_item(state::PRECHAT_KEY).ok().flatten())
-        .is_some();
-    state.prechat_pending.set(prechat && !filled);
+    let ask = move || prechat && state.saved(state::PRECHAT_KEY).is_none();
     let Some(embed) = state.embed.get_value() else {
+        state.prechat_pending.set(ask());
         connect(state);
         return;
     };
     if boot.embed_allowed != Some(true) {
         return;
     }
-    let connected = StoredValue::new(false);
     crate::client::host::listen(&embed, move |msg| match msg {
-        FromHost::Init { open, identity } => {
+        FromHost::Init {
+            open,
+            saved,
+            identity,
+        } => {
             if connected.get_value() {
                 return;
             }
             connected.set_value(true);
+            let ours = |(k, _): &(String, String)| k == state::TOKEN_KEY || k == state::PRECHAT_KEY;
+            state
+                .host_saved
+                .set_value(saved.into_iter().filter(ours).collect());
+            state.prechat_pending.set(ask());
             state.identity.set(identity);
             if open {
                 state.open_panel();
@@ -149,9 +168,20 @@ fn start(state: WidgetState, boot: crate::protocol::WidgetBoot) {
         FromHost::Open => state.open_panel(),
         FromHost::Close => state.open.set(false),
     });
-    Effect::new(move |_| state.tell_host(&ToHost::Unread(state.unread.get())));
-    Effect::new(move |_| state.tell_host(&ToHost::Active(state.has_open_conversation())));
     state.tell_host(&ToHost::Ready);
+}
+
+/// Embedded: tells the host page the unread count whenever it changes, and
+/// whether the visitor has an open conversation once that is known.
+#[cfg(feature = "hydrate")]
+fn tell_host_when_changed(state: WidgetState) {
+    use embed::ToHost;
+    Effect::new(move |_| state.tell_host(&ToHost::Unread(state.unread.get())));
+    Effect::new(move |_| {
+        if state.conversation.with(Option::is_some) {
+            state.tell_host(&ToHost::Active(state.has_open_conversation()));
+        }
+    });
 }
 
 /// Loads the page `fetch` names of the visitor's conversation, then the
@@ -181,15 +211,13 @@ pub(crate) fn fetch_history(state: WidgetState, fetch: crate::chat::Fetch) {
 #[cfg(feature = "hydrate")]
 fn connect(state: WidgetState) {
     use crate::protocol::{ServerMsg, VisitorInfo};
-    let keep_token = |msg: &ServerMsg| {
+    let keep_token = move |msg: &ServerMsg| {
         if let ServerMsg::Welcome {
             visitor: Some(VisitorInfo { token: Some(t), .. }),
             ..
         } = msg
         {
-            if let Some(storage) = crate::client::local_storage() {
-                let _ = storage.set_item(state::TOKEN_KEY, t);
-            }
+            state.save(state::TOKEN_KEY, t);
         }
     };
     crate::chat::session::connect(state, "/ws/visitor", keep_token, move |fetch| {

@@ -91,11 +91,11 @@ pub fn Panel(
                 </p>
             })}
             {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
+            {move || greeting().map(|g| view! { <p class="greeting" data-testid="greeting">{g}</p> })}
             <Show
                 when=move || !state.prechat_pending.get()
                 fallback=move || view! { <PrechatForm state settings /> }
             >
-                {move || greeting().map(|g| view! { <p class="greeting" data-testid="greeting">{g}</p> })}
                 <MessageList
                     thread=state.thread.into()
                     strings=s.chat

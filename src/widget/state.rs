@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::chat::session::{self, Held, Session, Threads};
-use super::embed::{Embed, Identity};
 #[cfg(feature = "hydrate")]
 use super::embed::ToHost;
+use super::embed::{Embed, Identity};
+use crate::chat::session::{self, Held, Session, Threads};
 use crate::chat::{Fetch, Notice, Thread};
 use crate::protocol::{
     Author, ClientMsg, ConversationStatus, ConversationSummary, Party, ServerMsg,
@@ -39,6 +39,8 @@ pub struct WidgetState {
     pub identity: RwSignal<Option<Identity>>,
     /// The pre-chat form is to be filled in before a conversation starts.
     pub prechat_pending: RwSignal<bool>,
+    /// Embedded: the values the host page keeps for the widget.
+    pub host_saved: StoredValue<Vec<(String, String)>>,
 }
 
 impl WidgetState {
@@ -48,6 +50,7 @@ impl WidgetState {
             embed: StoredValue::new(embed),
             identity: RwSignal::new(None),
             prechat_pending: RwSignal::new(false),
+            host_saved: StoredValue::new(Vec::new()),
             open: RwSignal::new(false),
             unread: RwSignal::new(0),
             agents_online: RwSignal::new(None),
@@ -92,10 +95,7 @@ impl WidgetState {
     /// starts the chat if wanted.
     pub fn give_profile(&self, name: Option<String>, email: Option<String>) {
         let _ = (name, email);
-        #[cfg(feature = "hydrate")]
-        if let Some(storage) = crate::client::local_storage() {
-            let _ = storage.set_item(PRECHAT_KEY, "1");
-        }
+        self.save(PRECHAT_KEY, "1");
         self.prechat_pending.set(false);
         self.start_if_wanted();
     }
@@ -128,14 +128,7 @@ impl Threads for WidgetState {
     }
 
     fn token(&self) -> Option<String> {
-        #[cfg(feature = "hydrate")]
-        {
-            crate::client::local_storage().and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            None
-        }
+        self.saved(TOKEN_KEY)
     }
 
     /// Returns a history page to fetch: the newest of a conversation we
@@ -216,6 +209,45 @@ impl Threads for WidgetState {
 }
 
 impl WidgetState {
+    /// A value the widget saved for this visitor: in localStorage on
+    /// kefu's own pages; embedded, in the host page's storage (see
+    /// [`super::embed`] for why).
+    pub fn saved(&self, key: &str) -> Option<String> {
+        if self.embed.with_value(Option::is_some) {
+            return self
+                .host_saved
+                .with_value(|saved| saved.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            crate::client::local_storage().and_then(|s| s.get_item(key).ok().flatten())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            None
+        }
+    }
+
+    /// Saves a value for this visitor (see [`WidgetState::saved`]).
+    pub fn save(&self, key: &str, value: &str) {
+        if self.embed.with_value(Option::is_some) {
+            self.host_saved.update_value(|saved| {
+                saved.retain(|(k, _)| k != key);
+                saved.push((key.to_owned(), value.to_owned()));
+            });
+            #[cfg(feature = "hydrate")]
+            self.tell_host(&ToHost::Save {
+                key: key.to_owned(),
+                value: value.to_owned(),
+            });
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        if let Some(storage) = crate::client::local_storage() {
+            let _ = storage.set_item(key, value);
+        }
+    }
+
     /// Tells the host page `msg`, when embedded (browser only).
     #[cfg(feature = "hydrate")]
     pub fn tell_host(&self, msg: &ToHost) {

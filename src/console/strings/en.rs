@@ -77,6 +77,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         event: event_en,
         notice: notice_en,
         error: error_en,
+        locale: "en",
     },
     settings: super::settings::EN,
     title: "kefu",

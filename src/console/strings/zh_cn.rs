@@ -75,6 +75,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
         event: event_zh,
         notice: notice_zh,
         error: error_zh,
+        locale: "zh-CN",
     },
     settings: super::settings::ZH_CN,
     title: "kefu 客服",

@@ -33,10 +33,8 @@ pub fn pkg(options: &LeptosOptions) -> PkgService {
 }
 
 /// What `/embed.js` is served by.
-pub type EmbedService = SetResponseHeader<
-    SetResponseHeader<tower_http::services::ServeFile, HeaderValue>,
-    HeaderValue,
->;
+pub type EmbedService =
+    SetResponseHeader<SetResponseHeader<tower_http::services::ServeFile, HeaderValue>, HeaderValue>;
 
 /// The script customers' pages load (`site_root/embed.js`, from
 /// `public/`): precompressed like `/pkg`, and revalidated on every use, as

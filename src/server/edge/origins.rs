@@ -30,7 +30,10 @@ pub fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
 /// names and those admins listed in the console, as browsers send them.
 pub fn embedding_sites(config: &Security, site: &SiteSettings) -> Vec<String> {
     let mut sites: Vec<String> = Vec::new();
-    let flag = config.allow_origins.iter().filter_map(|o| settings::origin(o));
+    let flag = config
+        .allow_origins
+        .iter()
+        .filter_map(|o| settings::origin(o));
     for origin in flag.chain(site.allowed_origins.iter().cloned()) {
         if !sites.contains(&origin) {
             sites.push(origin);
@@ -97,7 +100,12 @@ mod tests {
         assert!(!origin_allowed(&config, &site, "/ws/visitor", &evil));
         assert!(!origin_allowed(&config, &site, "/api/sign_in", &evil));
         assert!(origin_allowed(&config, &site, "/ws/visitor", &listed));
-        assert!(!origin_allowed(&config, &none_listed, "/ws/visitor", &listed));
+        assert!(!origin_allowed(
+            &config,
+            &none_listed,
+            "/ws/visitor",
+            &listed
+        ));
         assert!(!origin_allowed(&config, &site, "/ws/agent", &listed));
     }
 
@@ -108,7 +116,10 @@ mod tests {
             ..Security::default()
         };
         let site = SiteSettings {
-            allowed_origins: vec!["http://localhost:8080".into(), "https://shop.example".into()],
+            allowed_origins: vec![
+                "http://localhost:8080".into(),
+                "https://shop.example".into(),
+            ],
             ..SiteSettings::default()
         };
         assert_eq!(

@@ -181,7 +181,8 @@ mod tests {
             position: "left".into(),
             prechat_name: "required".into(),
             prechat_email: "optional".into(),
-            allowed_origins: "https://a.example\r\n http://localhost:8080 ,https://a.example/".into(),
+            allowed_origins: "https://a.example\r\n http://localhost:8080 ,https://a.example/"
+                .into(),
             ..SettingsForm::default()
         }
     }
@@ -202,7 +203,10 @@ mod tests {
     fn each_wrong_value_is_refused_with_its_code() {
         let cases: [(fn(&mut SettingsForm), Invalid); 5] = [
             (|f| f.color = "red".into(), Invalid::Color),
-            (|f| f.allowed_origins = "shop.example".into(), Invalid::Origin),
+            (
+                |f| f.allowed_origins = "shop.example".into(),
+                Invalid::Origin,
+            ),
             (|f| f.greeting = "x".repeat(501), Invalid::SettingTooLong),
             (|f| f.position = "top".into(), Invalid::Form),
             (|f| f.prechat_email = "maybe".into(), Invalid::Form),

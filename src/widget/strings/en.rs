@@ -49,6 +49,7 @@ pub const EN: WidgetStrings = WidgetStrings {
         event: event_en,
         notice: notice_en,
         error: error_en,
+        locale: "en",
     },
     open_chat: "Chat with us",
     online: "We are online",

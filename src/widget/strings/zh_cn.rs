@@ -49,6 +49,7 @@ pub const ZH_CN: WidgetStrings = WidgetStrings {
         event: event_zh,
         notice: notice_zh,
         error: error_zh,
+        locale: "zh-CN",
     },
     open_chat: "在线咨询",
     online: "客服在线",

@@ -8,10 +8,12 @@ use crate::server::storage::{now_ms, Settings, StoreResult};
 #[async_trait]
 impl Settings for Sqlite {
     async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
@@ -38,7 +40,9 @@ mod tests {
         let (_dir, db) = temp().await;
         assert_eq!(db.setting("site").await.expect("reads"), None);
         db.set_setting("site", "{\"a\":1}").await.expect("saves");
-        db.set_setting("site", "{\"a\":2}").await.expect("saves again");
+        db.set_setting("site", "{\"a\":2}")
+            .await
+            .expect("saves again");
         assert_eq!(
             db.setting("site").await.expect("reads").as_deref(),
             Some("{\"a\":2}")
