@@ -55,6 +55,21 @@ pub enum ErrorCode {
     Storage,
     /// Over a rate limit (messages, or new conversations): nothing was done. Retry later.
     SlowDown,
+    /// The signed identity in `hello` is malformed, its signature does not
+    /// match, a field is too long, or it expires more than 30 days ahead:
+    /// the visitor carries on anonymous.
+    IdentityInvalid,
+    /// The signed identity in `hello` has expired: the visitor carries on anonymous.
+    IdentityExpired,
+    /// The signed identity in `hello` was signed with a secret an admin has
+    /// since rotated out: the visitor carries on anonymous.
+    IdentityRetired,
+    /// A `profile` name is over [`crate::profile::MAX_PROFILE_NAME_CHARS`].
+    ProfileNameTooLong,
+    /// A `profile` name has control or invisible characters.
+    ProfileNameControl,
+    /// A `profile` email is not shaped like one, or is too long.
+    ProfileEmailInvalid,
     // ---- server functions (see `crate::error::AppError`) ----
     /// Not signed in, or the session ended.
     Unauthorized,

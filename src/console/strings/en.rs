@@ -29,6 +29,16 @@ fn error_en(code: ErrorCode) -> &'static str {
         ErrorCode::SlowDown => "Too many messages at once. Please wait a moment.",
         ErrorCode::Storage => "The server could not save that. Please try again.",
         ErrorCode::WrongRole => "That is not available to you.",
+        ErrorCode::IdentityInvalid => {
+            "The signed identity was refused: malformed, or a wrong signature."
+        }
+        ErrorCode::IdentityExpired => "The signed identity has expired.",
+        ErrorCode::IdentityRetired => "The signed identity was made with a rotated-out secret.",
+        ErrorCode::ProfileNameTooLong => "Visitor names are limited to 80 characters.",
+        ErrorCode::ProfileNameControl => {
+            "Visitor names cannot contain control or invisible characters."
+        }
+        ErrorCode::ProfileEmailInvalid => "That is not a valid email address.",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst

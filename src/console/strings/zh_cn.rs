@@ -29,6 +29,12 @@ fn error_zh(code: ErrorCode) -> &'static str {
         ErrorCode::SlowDown => "消息发送过多，请稍候。",
         ErrorCode::Storage => "服务器未能保存，请重试。",
         ErrorCode::WrongRole => "您无法使用此功能。",
+        ErrorCode::IdentityInvalid => "签名身份被拒绝：格式错误或签名不符。",
+        ErrorCode::IdentityExpired => "签名身份已过期。",
+        ErrorCode::IdentityRetired => "签名身份使用的是已轮换作废的密钥。",
+        ErrorCode::ProfileNameTooLong => "访客名字最多 80 个字符。",
+        ErrorCode::ProfileNameControl => "访客名字不能包含控制字符或不可见字符。",
+        ErrorCode::ProfileEmailInvalid => "邮箱地址无效。",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
