@@ -130,6 +130,12 @@ pub enum ClientMsg {
         /// Conversations the client already holds, to replay what it missed.
         #[serde(default)]
         resume: Vec<Resume>,
+        /// Visitors: an identity token signed by the website's backend
+        /// (docs/PROTOCOL.md §2). Valid, it makes this the visitor known by
+        /// that user id, on any device; refused, an `identity_*` error
+        /// follows `welcome` and the visitor carries on anonymous.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<String>,
     },
     /// Visitor opened the chat: open a conversation if none is open and an agent is online.
     Start,
@@ -163,6 +169,17 @@ pub enum ClientMsg {
     },
     /// Keep-alive; answered with `pong`.
     Ping,
+    /// Visitor: unsigned details (a pre-chat form, an unsigned identify)
+    /// that label the visitor for agents. Never joins any history. A field
+    /// left out stays as it was; an empty one clears it.
+    Profile {
+        /// The visitor's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The visitor's email address.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
 }
 
 /// Server → browser.

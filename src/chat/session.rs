@@ -35,6 +35,12 @@ pub trait Threads: Copy + 'static {
     fn token(&self) -> Option<String> {
         None
     }
+    /// The identity token said in `hello`: signed by the website's backend
+    /// for its signed-in user (docs/PROTOCOL.md §2); none for agents and
+    /// anonymous visitors.
+    fn identity(&self) -> Option<String> {
+        None
+    }
     /// Acts on a frame the session does not handle itself (everything but
     /// acks and refusals); returns a history page to fetch, if any.
     fn apply(&self, msg: ServerMsg) -> Option<Fetch>;
@@ -90,6 +96,7 @@ pub fn hello(ui: &impl Threads) -> ClientMsg {
         version: PROTOCOL_VERSION,
         token: ui.token(),
         resume,
+        identity: ui.identity(),
     }
 }
 
