@@ -1,8 +1,9 @@
-//! Admins' panel: the agent list (capacity, disable, remove) and the
-//! add-agent form.
+//! Admins' panel: the agent list (capacity, disable, remove), the
+//! add-agent form, and identity verification's secret (`identity.rs`).
 
 use leptos::prelude::*;
 
+use super::identity::IdentityPanel;
 use super::strings::ConsoleStrings;
 use crate::accounts::DEFAULT_CAPACITY;
 use crate::api::{list_agents, AddAgent, RemoveAgent, UpdateAgent};
@@ -71,6 +72,7 @@ pub fn AgentsPanel() -> impl IntoView {
             </ActionForm>
             {move || added().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
         </section>
+        <IdentityPanel />
     }
 }
 

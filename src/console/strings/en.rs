@@ -108,4 +108,12 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     visitor: |n| format!("Visitor {n}"),
     language: "Language",
     too_many_attempts: |secs| format!("Too many failed attempts. Try again in {secs} seconds."),
+    verified: "Verified",
+    verified_hint: "Signed by your website: this is its signed-in user.",
+    unverified: "Unverified",
+    unverified_hint: "Told by the visitor; not checked.",
+    identity_title: "Identity verification",
+    identity_hint: "Your website's backend signs each signed-in user's identity with this secret (HMAC-SHA256), so that they find their conversation on any device. Keep it on your server: never put it in a web page.",
+    rotate_secret: "Rotate secret",
+    secret_rotated: "A new secret was made. Identities signed with the old one are refused from now on: give your website the new one.",
 };
