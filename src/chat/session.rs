@@ -243,3 +243,46 @@ pub fn connect<U: Threads>(
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A UI whose page was handed a signed identity (as the widget will be,
+    /// by the embed script).
+    #[derive(Clone, Copy)]
+    struct Signed(Session);
+
+    impl Threads for Signed {
+        fn session(&self) -> Session {
+            self.0
+        }
+        fn threads(&self) -> Vec<Held> {
+            Vec::new()
+        }
+        fn token(&self) -> Option<String> {
+            Some("device-token".into())
+        }
+        fn identity(&self) -> Option<String> {
+            Some("payload.signature".into())
+        }
+        fn apply(&self, _: ServerMsg) -> Option<crate::chat::Fetch> {
+            None
+        }
+    }
+
+    /// Every (re)connect's `hello` carries the identity beside the token.
+    #[test]
+    fn hello_says_the_identity_the_ui_holds() {
+        let owner = Owner::new();
+        owner.set();
+        let ClientMsg::Hello {
+            token, identity, ..
+        } = hello(&Signed(Session::new()))
+        else {
+            panic!("hello");
+        };
+        assert_eq!(token.as_deref(), Some("device-token"));
+        assert_eq!(identity.as_deref(), Some("payload.signature"));
+    }
+}
