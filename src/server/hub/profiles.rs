@@ -10,6 +10,11 @@ impl Hub {
     /// shows it to both sides.
     pub async fn relabel(&self, visitor: VisitorId, profile: VisitorProfile) {
         let _guard = self.0.lifecycle.lock().await;
+        self.show_label(visitor, profile);
+    }
+
+    /// [`Hub::relabel`] with the lifecycle lock held.
+    fn show_label(&self, visitor: VisitorId, profile: VisitorProfile) {
         let mut st = self.state();
         let Some(&id) = st.by_visitor.get(&visitor) else {
             return;
@@ -42,17 +47,7 @@ impl Hub {
             )
             .await;
         let refusal = match stored {
-            Ok(true) => match storage.visitor_profile(visitor).await {
-                Ok(profile) => {
-                    self.relabel(visitor, profile).await;
-                    return;
-                }
-                Err(e) => {
-                    // Stored; shown from the next conversation or restart.
-                    tracing::warn!(error = %e, "reading a visitor's label failed");
-                    return;
-                }
-            },
+            Ok(true) => return self.show_stored_label(visitor).await,
             Ok(false) => ErrorCode::Forbidden,
             Err(e) => {
                 tracing::error!(error = %e, "storing a visitor's label failed");
@@ -60,5 +55,16 @@ impl Hub {
             }
         };
         conn.send(&ServerMsg::error(refusal, None)).await;
+    }
+
+    /// Shows the label storage holds for `visitor`. Read under the lock, so
+    /// that of two tabs' profiles the one stored last is shown last.
+    async fn show_stored_label(&self, visitor: VisitorId) {
+        let _guard = self.0.lifecycle.lock().await;
+        match self.storage().visitor_profile(visitor).await {
+            Ok(profile) => self.show_label(visitor, profile),
+            // Stored all the same: shown from the next conversation on.
+            Err(e) => tracing::warn!(error = %e, "reading a visitor's label failed"),
+        }
     }
 }
