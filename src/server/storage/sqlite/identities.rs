@@ -257,5 +257,9 @@ mod tests {
                 verified: false
             }
         );
+        // Conversations carry it, so the hub labels them after a restart too.
+        let id = db.create_conversation(v).await.expect("creates");
+        let row = db.conversation(id).await.expect("reads").expect("exists");
+        assert_eq!(row.visitor, profile);
     }
 }
