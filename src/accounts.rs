@@ -16,7 +16,7 @@ pub const DEFAULT_CAPACITY: u32 = 5;
 
 /// Invisible characters that could make two names look alike or reorder
 /// text around them: zero-width marks, bidirectional overrides, BOM.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 

@@ -28,13 +28,16 @@ pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, App
 }
 
 /// The newest conversation of the visitor holding `token`, with its newest
-/// page of messages, or the page of messages with seq below `before`.
+/// page of messages, or the page of messages with seq below `before`. A
+/// verified visitor's token reads only beside a valid `identity` of that
+/// user (the one said in `hello`).
 #[server(endpoint = "visitor_history")]
 pub async fn visitor_history(
     token: String,
     before: Option<i64>,
+    #[server(default)] identity: Option<String>,
 ) -> Result<Option<VisitorThread>, AppError> {
-    crate::server::edge::api::visitor_history(&token, before).await
+    crate::server::edge::api::visitor_history(&token, before, identity.as_deref()).await
 }
 
 /// The newest page of messages of a conversation the signed-in agent serves,
@@ -109,6 +112,22 @@ pub async fn update_agent(
 ) -> Result<AgentInfo, AppError> {
     let admin = crate::server::edge::api::signed_in().await?;
     crate::server::edge::api::update_agent(&admin, id, capacity, disabled.is_some()).await
+}
+
+/// Admins: the secret websites sign visitors' identities with (made at
+/// first need).
+#[server(endpoint = "identity_secret")]
+pub async fn identity_secret() -> Result<String, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::identity_secret(&admin).await
+}
+
+/// Admins: retires the identity secret and returns its successor; tokens
+/// signed with the old one are refused from now on.
+#[server(endpoint = "rotate_identity_secret")]
+pub async fn rotate_identity_secret() -> Result<String, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::api::rotate_identity_secret(&admin).await
 }
 
 /// Admins: removes an agent; their open conversations go back to the queue.

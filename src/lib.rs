@@ -9,6 +9,7 @@ pub mod chat;
 pub mod console;
 pub mod error;
 pub mod i18n;
+pub mod profile;
 pub mod protocol;
 pub mod widget;
 

@@ -56,6 +56,21 @@ pub enum ErrorCode {
     Storage,
     /// Over a rate limit (messages, or new conversations): nothing was done. Retry later.
     SlowDown,
+    /// The signed identity in `hello` is malformed, its signature does not
+    /// match, a field is too long, or it expires more than 30 days ahead:
+    /// the visitor carries on anonymous.
+    IdentityInvalid,
+    /// The signed identity in `hello` has expired: the visitor carries on anonymous.
+    IdentityExpired,
+    /// The signed identity in `hello` was signed with a secret an admin has
+    /// since rotated out: the visitor carries on anonymous.
+    IdentityRetired,
+    /// A `profile` name is over [`crate::profile::MAX_PROFILE_NAME_CHARS`].
+    ProfileNameTooLong,
+    /// A `profile` name has control or invisible characters.
+    ProfileNameControl,
+    /// A `profile` email is not shaped like one, or is too long.
+    ProfileEmailInvalid,
     // ---- server functions (see `crate::error::AppError`) ----
     /// Not signed in, or the session ended.
     Unauthorized,
@@ -125,6 +140,12 @@ pub enum ClientMsg {
         /// Conversations the client already holds, to replay what it missed.
         #[serde(default)]
         resume: Vec<Resume>,
+        /// Visitors: an identity token signed by the website's backend
+        /// (docs/PROTOCOL.md §2). Valid, it makes this the visitor known by
+        /// that user id, on any device; refused, an `identity_*` error
+        /// follows `welcome` and the visitor carries on anonymous.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<String>,
     },
     /// Visitor opened the chat: open a conversation if none is open and an agent is online.
     Start,
@@ -158,6 +179,17 @@ pub enum ClientMsg {
     },
     /// Keep-alive; answered with `pong`.
     Ping,
+    /// Visitor: unsigned details (a pre-chat form, an unsigned identify)
+    /// that label the visitor for agents. Never joins any history. A field
+    /// left out stays as it was; an empty one clears it.
+    Profile {
+        /// The visitor's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The visitor's email address.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
 }
 
 /// Server → browser.

@@ -171,6 +171,7 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
                 version,
                 token,
                 resume,
+                identity: None,
             }),
         Just(ClientMsg::Start),
         (
@@ -189,6 +190,17 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
             .prop_map(|(conversation, seq)| ClientMsg::Read { conversation, seq }),
         conversation_id().prop_map(|conversation| ClientMsg::Close { conversation }),
         Just(ClientMsg::Ping),
+        (
+            prop::option::of(prop_oneof![any::<String>(), "[a-z ]{0,90}"]),
+            prop::option::of(prop_oneof![
+                any::<String>(),
+                "[a-z]{1,8}@[a-z]{1,8}\\.[a-z]{2,3}"
+            ]),
+        )
+            .prop_map(|(name, email)| ClientMsg::Profile { name, email })
+            // Boxed: inline, its value tree made each union of frames big
+            // enough to overflow the test thread's stack in debug builds.
+            .boxed(),
     ]
 }
 
@@ -636,6 +648,7 @@ fn variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::Read { .. } => "read",
         ClientMsg::Close { .. } => "close",
         ClientMsg::Ping => "ping",
+        ClientMsg::Profile { .. } => "profile",
     }
 }
 
@@ -671,7 +684,7 @@ fn corpus_frames_decode_consistently() {
         "corpus failures:\n{}",
         failures.join("\n")
     );
-    let all = ["hello", "start", "send", "read", "close", "ping"];
+    let all = ["hello", "start", "send", "read", "close", "ping", "profile"];
     for v in all {
         assert!(
             variants.contains(v),
@@ -995,6 +1008,15 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
         | (ClientMsg::Read { .. }, Side::Visitor)
         | (ClientMsg::Close { .. }, Side::Visitor) => Expect::Error(ErrorCode::WrongRole, None),
         (ClientMsg::Read { .. }, Side::Agent) => Expect::NoError,
+        (ClientMsg::Profile { .. }, Side::Agent) => Expect::Error(ErrorCode::WrongRole, None),
+        (ClientMsg::Profile { name, email }, Side::Visitor) => {
+            let name = name.as_deref().map(kefu::profile::clean_profile_name);
+            let email = email.as_deref().map(kefu::profile::clean_email);
+            match (name, email) {
+                (Some(Err(code)), _) | (_, Some(Err(code))) => Expect::Error(code, None),
+                _ => Expect::NoError,
+            }
+        }
         (ClientMsg::Close { conversation }, Side::Agent) => Expect::Closed(conversation),
         (
             ClientMsg::Send {
@@ -1233,6 +1255,7 @@ impl Client {
             version: PROTOCOL_VERSION,
             token,
             resume,
+            identity: None,
         })
         .await?;
         let deadline = Instant::now() + ANSWER_TIMEOUT;

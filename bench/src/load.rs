@@ -107,6 +107,7 @@ fn hello() -> Message {
         version: PROTOCOL_VERSION,
         token: None,
         resume: Vec::new(),
+        identity: None,
     })
 }
 

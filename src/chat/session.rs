@@ -35,6 +35,12 @@ pub trait Threads: Copy + 'static {
     fn token(&self) -> Option<String> {
         None
     }
+    /// The identity token said in `hello`: signed by the website's backend
+    /// for its signed-in user (docs/PROTOCOL.md §2); none for agents and
+    /// anonymous visitors.
+    fn identity(&self) -> Option<String> {
+        None
+    }
     /// Acts on a frame the session does not handle itself (everything but
     /// acks and refusals); returns a history page to fetch, if any.
     fn apply(&self, msg: ServerMsg) -> Option<Fetch>;
@@ -90,6 +96,7 @@ pub fn hello(ui: &impl Threads) -> ClientMsg {
         version: PROTOCOL_VERSION,
         token: ui.token(),
         resume,
+        identity: ui.identity(),
     }
 }
 
@@ -235,4 +242,47 @@ pub fn connect<U: Threads>(
             retry: move || resend_pending(&ui, f64::from(socket::RETRY_MS)),
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A UI whose page was handed a signed identity (as the widget will be,
+    /// by the embed script).
+    #[derive(Clone, Copy)]
+    struct Signed(Session);
+
+    impl Threads for Signed {
+        fn session(&self) -> Session {
+            self.0
+        }
+        fn threads(&self) -> Vec<Held> {
+            Vec::new()
+        }
+        fn token(&self) -> Option<String> {
+            Some("device-token".into())
+        }
+        fn identity(&self) -> Option<String> {
+            Some("payload.signature".into())
+        }
+        fn apply(&self, _: ServerMsg) -> Option<crate::chat::Fetch> {
+            None
+        }
+    }
+
+    /// Every (re)connect's `hello` carries the identity beside the token.
+    #[test]
+    fn hello_says_the_identity_the_ui_holds() {
+        let owner = Owner::new();
+        owner.set();
+        let ClientMsg::Hello {
+            token, identity, ..
+        } = hello(&Signed(Session::new()))
+        else {
+            panic!("hello");
+        };
+        assert_eq!(token.as_deref(), Some("device-token"));
+        assert_eq!(identity.as_deref(), Some("payload.signature"));
+    }
 }

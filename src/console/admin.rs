@@ -1,5 +1,5 @@
-//! Admins' panel: the agent list (capacity, disable, remove) and the
-//! add-agent form.
+//! Admins' panel: the agent list (capacity, disable, remove), the
+//! add-agent form, and identity verification's secret (`identity.rs`).
 
 use leptos::prelude::*;
 

@@ -2,6 +2,7 @@
 //! workspace with one tab per conversation.
 
 pub mod admin;
+pub mod identity;
 mod lang;
 pub mod settings;
 pub mod state;

@@ -1,9 +1,10 @@
 //! Admins' settings panel: the widget's look and words, its pre-chat form,
-//! and the sites that may embed it. Saved in one step; a refused value
+//! the sites that may embed it, and (below) the identity secret. Saved in one step; a refused value
 //! says why in the form and nothing is saved.
 
 use leptos::prelude::*;
 
+use super::identity::IdentityPanel;
 use super::strings::ConsoleStrings;
 use crate::api::{get_site_settings, SaveSiteSettings};
 use crate::protocol::settings::{FieldRule, Position, SiteSettings};
@@ -35,6 +36,7 @@ pub fn SettingsPanel() -> impl IntoView {
                 <p class=class role="status" data-testid="settings-outcome">{text}</p>
             })}
         </section>
+        <IdentityPanel />
     }
 }
 

@@ -264,6 +264,9 @@ mod tests {
                 last_seq: 0,
                 agent_read_seq: 0,
                 queue_position: None,
+                visitor_name: None,
+                visitor_email: None,
+                verified: false,
             },
         });
         state

@@ -124,6 +124,9 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
         >
             <span class="tab-top">
                 <span class="label">{move || handle.summary.with(|c| s.visitor_label(c))}</span>
+                {move || handle.summary.with(|c| c.verified).then(|| view! {
+                    <span class="tag verified" title=s.verified_hint>{s.verified}</span>
+                })}
                 <span class="presence" class:online=online title=move || if online() { s.visitor_online } else { s.visitor_offline }></span>
                 <Show when=move || { unread() > 0 }>
                     <span class="badge" data-testid="unread-badge">{unread}</span>
@@ -143,6 +146,12 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
     view! {
         <header class="conversation-header">
             <h2>{move || handle.summary.with(|c| s.visitor_label(c))}</h2>
+            <span class="muted" data-testid="visitor-email">
+                {move || handle.summary.with(|c| c.visitor_email.clone())}
+            </span>
+            {move || handle.summary.with(|c| s.visitor_tag(c)).map(|(tag, hint)| view! {
+                <span class="tag" data-testid="visitor-tag" title=hint>{tag}</span>
+            })}
             <span class="muted" data-testid="visitor-presence">
                 {move || if online() { s.visitor_online } else { s.visitor_offline }}
             </span>

@@ -22,6 +22,7 @@ fn client_messages_have_pinned_json() {
                 conversation: ConversationId(3),
                 after: 7,
             }],
+            identity: None,
         },
         json!({"type":"hello","data":{"version":1,"token":"t","resume":[{"conversation":3,"after":7}]}}),
     );
@@ -58,6 +59,29 @@ fn client_messages_have_pinned_json() {
         json!({"type":"close","data":{"conversation":3}}),
     );
     pin(ClientMsg::Ping, json!({"type":"ping"}));
+    pin(
+        ClientMsg::Hello {
+            version: 1,
+            token: None,
+            resume: vec![],
+            identity: Some("eyJ1c2VyX2lkIjoiNDIifQ.ab12".into()),
+        },
+        json!({"type":"hello","data":{"version":1,"token":null,"resume":[],"identity":"eyJ1c2VyX2lkIjoiNDIifQ.ab12"}}),
+    );
+    pin(
+        ClientMsg::Profile {
+            name: Some("Li Lei".into()),
+            email: Some("li@example.com".into()),
+        },
+        json!({"type":"profile","data":{"name":"Li Lei","email":"li@example.com"}}),
+    );
+    pin(
+        ClientMsg::Profile {
+            name: None,
+            email: Some("".into()),
+        },
+        json!({"type":"profile","data":{"email":""}}),
+    );
 }
 
 #[test]
@@ -69,7 +93,8 @@ fn hello_fields_are_optional() {
         ClientMsg::Hello {
             version: 1,
             token: None,
-            resume: vec![]
+            resume: vec![],
+            identity: None,
         }
     );
 }
@@ -118,6 +143,9 @@ fn server_messages_have_pinned_json() {
                 last_seq: 0,
                 agent_read_seq: 0,
                 queue_position: Some(2),
+                visitor_name: None,
+                visitor_email: None,
+                verified: false,
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 1","visitor_online":true,"agent_online":false,"last_seq":0,"agent_read_seq":0,"queue_position":2}}}),
@@ -136,9 +164,33 @@ fn server_messages_have_pinned_json() {
                 last_seq: 3,
                 agent_read_seq: 1,
                 queue_position: None,
+                visitor_name: None,
+                visitor_email: None,
+                verified: false,
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","visitor_number":7,"agent_name":"Ann","visitor_online":true,"agent_online":true,"last_seq":3,"agent_read_seq":1}}}),
+    );
+    // Servers with identity verification label the visitor.
+    pin(
+        ServerMsg::Conversation {
+            conversation: ConversationSummary {
+                id: ConversationId(2),
+                status: ConversationStatus::Queued,
+                visitor_label: "Visitor 7".into(),
+                visitor_number: 7,
+                agent_name: None,
+                visitor_online: true,
+                agent_online: false,
+                last_seq: 0,
+                agent_read_seq: 0,
+                queue_position: Some(1),
+                visitor_name: Some("Li Lei".into()),
+                visitor_email: Some("li@example.com".into()),
+                verified: true,
+            },
+        },
+        json!({"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 7","visitor_number":7,"visitor_online":true,"agent_online":false,"last_seq":0,"agent_read_seq":0,"queue_position":1,"visitor_name":"Li Lei","visitor_email":"li@example.com","verified":true}}}),
     );
     pin(
         ServerMsg::Ack {

@@ -173,6 +173,17 @@ pub struct ConversationSummary {
     /// 1-based place in the queue while queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,
+    /// The visitor's name, signed by the website ([`Self::verified`]) or
+    /// told by the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_name: Option<String>,
+    /// The visitor's email, signed or told, as the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_email: Option<String>,
+    /// The visitor proved who they are with a signed identity: the name and
+    /// email come from the website, not from the visitor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
 }
 
 /// "I hold everything up to `after` in this conversation."

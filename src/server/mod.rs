@@ -15,6 +15,7 @@ pub mod config;
 pub mod edge;
 pub mod error;
 pub mod hub;
+pub mod identity;
 pub mod secrets;
 pub mod shutdown;
 pub mod site;

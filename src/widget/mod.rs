@@ -192,11 +192,13 @@ pub(crate) fn fetch_history(state: WidgetState, fetch: crate::chat::Fetch) {
     let Some(token) = state.token() else {
         return;
     };
+    // A verified visitor's token reads only beside their identity.
+    let identity = state.identity();
     leptos::task::spawn_local(async move {
         let page = |before| {
-            let token = token.clone();
+            let (token, identity) = (token.clone(), identity.clone());
             async move {
-                crate::api::visitor_history(token, before)
+                crate::api::visitor_history(token, before, identity)
                     .await
                     .map(|thread| thread.map(|t| t.page))
             }

@@ -94,10 +94,25 @@ impl WidgetState {
     /// The pre-chat form was sent: remembers it in this browser, and
     /// starts the chat if wanted.
     pub fn give_profile(&self, name: Option<String>, email: Option<String>) {
-        let _ = (name, email);
+        if name.is_some() || email.is_some() {
+            self.session.outbox.send(ClientMsg::Profile { name, email });
+        }
         self.save(PRECHAT_KEY, "1");
         self.prechat_pending.set(false);
         self.start_if_wanted();
+    }
+
+    /// Unsigned details the site gave with `kefu('identify', …)` (no
+    /// signed token): they label the visitor for agents, nothing more.
+    fn tell_unsigned_details(&self) {
+        let details = self.identity.with_untracked(|i| {
+            i.as_ref()
+                .filter(|i| i.token.is_none() && (i.name.is_some() || i.email.is_some()))
+                .map(|i| (i.name.clone(), i.email.clone()))
+        });
+        if let Some((name, email)) = details {
+            self.session.outbox.send(ClientMsg::Profile { name, email });
+        }
     }
 
     /// Queues a message typed by the visitor.
@@ -131,13 +146,22 @@ impl Threads for WidgetState {
         self.saved(TOKEN_KEY)
     }
 
+    fn identity(&self) -> Option<String> {
+        self.identity
+            .with_untracked(|i| i.as_ref().and_then(|i| i.token.clone()))
+    }
+
     /// Returns a history page to fetch: the newest of a conversation we
     /// switched to that already has messages, or one that fills a gap the
     /// message left (see [`Thread::gap`]).
     fn apply(&self, msg: ServerMsg) -> Option<Fetch> {
         match msg {
-            ServerMsg::Welcome { agents_online, .. }
-            | ServerMsg::Availability { agents_online } => {
+            ServerMsg::Welcome { agents_online, .. } => {
+                self.agents_online.set(Some(agents_online));
+                self.tell_unsigned_details();
+                self.start_if_wanted();
+            }
+            ServerMsg::Availability { agents_online } => {
                 self.agents_online.set(Some(agents_online));
                 self.start_if_wanted();
             }

@@ -146,6 +146,7 @@ impl Client {
             version: PROTOCOL_VERSION,
             token,
             resume,
+            identity: None,
         })
         .await;
     }

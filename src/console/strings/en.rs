@@ -37,6 +37,16 @@ fn error_en(code: ErrorCode) -> &'static str {
         ErrorCode::SlowDown => "Too many messages at once. Please wait a moment.",
         ErrorCode::Storage => "The server could not save that. Please try again.",
         ErrorCode::WrongRole => "That is not available to you.",
+        ErrorCode::IdentityInvalid => {
+            "The signed identity was refused: malformed, or a wrong signature."
+        }
+        ErrorCode::IdentityExpired => "The signed identity has expired.",
+        ErrorCode::IdentityRetired => "The signed identity was made with a rotated-out secret.",
+        ErrorCode::ProfileNameTooLong => "Visitor names are limited to 80 characters.",
+        ErrorCode::ProfileNameControl => {
+            "Visitor names cannot contain control or invisible characters."
+        }
+        ErrorCode::ProfileEmailInvalid => "That is not a valid email address.",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -108,4 +118,12 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     visitor: |n| format!("Visitor {n}"),
     language: "Language",
     too_many_attempts: |secs| format!("Too many failed attempts. Try again in {secs} seconds."),
+    verified: "Verified",
+    verified_hint: "Signed by your website: this is its signed-in user.",
+    unverified: "Unverified",
+    unverified_hint: "Told by the visitor; not checked.",
+    identity_title: "Identity verification",
+    identity_hint: "Your website's backend signs each signed-in user's identity with this secret (HMAC-SHA256), so that they find their conversation on any device. Keep it on your server: never put it in a web page.",
+    rotate_secret: "Rotate secret",
+    secret_rotated: "A new secret was made. Identities signed with the old one are refused from now on: give your website the new one.",
 };

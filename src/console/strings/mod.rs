@@ -75,6 +75,22 @@ pub struct ConsoleStrings {
     pub language: &'static str,
     /// After too many failed sign-ins: "try again in {secs} seconds".
     pub too_many_attempts: fn(u64) -> String,
+    /// Tag of a visitor whose name and email the website signed.
+    pub verified: &'static str,
+    /// Tooltip of [`ConsoleStrings::verified`].
+    pub verified_hint: &'static str,
+    /// Tag of a visitor's own, unchecked name or email.
+    pub unverified: &'static str,
+    /// Tooltip of [`ConsoleStrings::unverified`].
+    pub unverified_hint: &'static str,
+    /// Identity panel heading.
+    pub identity_title: &'static str,
+    /// What the identity secret is for, and how to keep it.
+    pub identity_hint: &'static str,
+    /// Rotate button of the identity secret.
+    pub rotate_secret: &'static str,
+    /// After a rotation.
+    pub secret_rotated: &'static str,
 }
 
 impl ConsoleStrings {
@@ -86,11 +102,31 @@ impl ConsoleStrings {
         }
     }
 
-    /// The label of the visitor in `summary`, in this language.
+    /// The label of the visitor in `summary`, in this language: the name
+    /// they are known by (signed or told), else "Visitor {n}".
     pub fn visitor_label(&self, summary: &crate::protocol::ConversationSummary) -> String {
+        if let Some(name) = &summary.visitor_name {
+            return name.clone();
+        }
         match summary.visitor_number {
             0 => summary.visitor_label.clone(),
             n => (self.visitor)(n),
+        }
+    }
+
+    /// The tag and its tooltip saying whether the visitor's name and email
+    /// are signed by the website or told by the visitor (none if neither
+    /// is known).
+    pub fn visitor_tag(
+        &self,
+        summary: &crate::protocol::ConversationSummary,
+    ) -> Option<(&'static str, &'static str)> {
+        if summary.verified {
+            Some((self.verified, self.verified_hint))
+        } else if summary.visitor_name.is_some() || summary.visitor_email.is_some() {
+            Some((self.unverified, self.unverified_hint))
+        } else {
+            None
         }
     }
 

@@ -35,6 +35,12 @@ fn error_zh(code: ErrorCode) -> &'static str {
         ErrorCode::SlowDown => "消息发送过多，请稍候。",
         ErrorCode::Storage => "服务器未能保存，请重试。",
         ErrorCode::WrongRole => "您无法使用此功能。",
+        ErrorCode::IdentityInvalid => "签名身份被拒绝：格式错误或签名不符。",
+        ErrorCode::IdentityExpired => "签名身份已过期。",
+        ErrorCode::IdentityRetired => "签名身份使用的是已轮换作废的密钥。",
+        ErrorCode::ProfileNameTooLong => "访客名字最多 80 个字符。",
+        ErrorCode::ProfileNameControl => "访客名字不能包含控制字符或不可见字符。",
+        ErrorCode::ProfileEmailInvalid => "邮箱地址无效。",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -106,4 +112,12 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
     visitor: |n| format!("访客 {n}"),
     language: "语言",
     too_many_attempts: |secs| format!("失败次数过多，请在 {secs} 秒后重试。"),
+    verified: "已验证",
+    verified_hint: "由您的网站签名：这是网站上已登录的用户。",
+    unverified: "未验证",
+    unverified_hint: "访客自己填写，未经核实。",
+    identity_title: "身份验证",
+    identity_hint: "您网站的后端用此密钥（HMAC-SHA256）为每位已登录用户的身份签名，用户在任何设备上都能找到自己的对话。请只保存在服务器上，切勿放进网页。",
+    rotate_secret: "更换密钥",
+    secret_rotated: "已生成新密钥。用旧密钥签名的身份从现在起会被拒绝：请把新密钥交给您的网站。",
 };

@@ -175,13 +175,11 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn visitor_history(
     token: &str,
     before: Option<i64>,
+    identity: Option<&str>,
 ) -> Result<Option<VisitorThread>, AppError> {
     let state = state();
     let (hub, storage) = (&state.hub, &state.storage);
-    let Some(visitor) = storage
-        .visitor_by_token(&secrets::token_hash(token))
-        .await?
-    else {
+    let Some(visitor) = super::visitors::holder(storage, token, identity).await? else {
         return Err(AppError::NotFound);
     };
     let Some(row) = storage.latest_conversation(visitor).await? else {
@@ -291,6 +289,29 @@ pub async fn update_agent(
     }
     tracing::info!(agent = %agent.name, by = %admin.name, capacity, disabled, "agent updated");
     Ok(agent.info())
+}
+
+/// See [`crate::api::identity_secret`].
+pub async fn identity_secret(admin: &AgentInfo) -> Result<String, AppError> {
+    if !admin.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    let secrets = state()
+        .storage
+        .identity_secrets(&secrets::new_token())
+        .await?;
+    Ok(secrets.current)
+}
+
+/// See [`crate::api::rotate_identity_secret`].
+pub async fn rotate_identity_secret(admin: &AgentInfo) -> Result<String, AppError> {
+    if !admin.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    let fresh = secrets::new_token();
+    state().storage.rotate_identity_secret(&fresh).await?;
+    tracing::info!(by = %admin.name, "identity secret rotated");
+    Ok(fresh)
 }
 
 /// See [`crate::api::remove_agent`].

@@ -8,7 +8,8 @@
 //! - [`origins`]: the console's own origin and the sites that may embed the widget;
 //! - [`security`]: origin checks, CSP and other headers, per-address limits;
 //! - [`limits`]: the token buckets and counters behind those limits;
-//! - [`auth`]: agent sessions and their cookie.
+//! - [`auth`]: agent sessions and their cookie;
+//! - [`visitors`]: who a visitor is, by token or signed identity.
 
 pub mod api;
 pub mod assets;
@@ -17,4 +18,5 @@ pub mod limits;
 pub mod origins;
 pub mod security;
 pub mod settings;
+pub mod visitors;
 pub mod ws;

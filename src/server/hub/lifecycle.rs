@@ -10,7 +10,7 @@ use super::{encode, Conn, Hub};
 use crate::protocol::{
     AgentId, AgentInfo, ConversationId, ConversationStatus, ErrorCode, ServerMsg, SystemEvent,
 };
-use crate::server::storage::VisitorId;
+use crate::server::storage::{VisitorId, VisitorProfile};
 
 impl Hub {
     pub(super) fn start_grace(&self, agent: AgentId, epoch: u64) {
@@ -125,6 +125,15 @@ impl Hub {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "counting conversations failed"),
         }
+        // What labels the visitor for the agent who will serve them.
+        let profile = self
+            .storage()
+            .visitor_profile(visitor)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "reading a visitor's label failed");
+                VisitorProfile::default()
+            });
         match self.storage().create_conversation(visitor).await {
             Ok(id) => {
                 let mut st = self.state();
@@ -135,6 +144,7 @@ impl Hub {
                         agent: None,
                         last_seq: 0,
                         agent_read_seq: 0,
+                        profile,
                     },
                 );
                 st.by_visitor.insert(visitor, id);

@@ -31,6 +31,7 @@ const REPLAY_LIMIT: i64 = 100_000;
 mod connections;
 mod lifecycle;
 mod messages;
+mod profiles;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -99,6 +100,7 @@ impl Hub {
                         agent: row.agent_id,
                         last_seq: row.last_seq,
                         agent_read_seq: row.agent_read_seq,
+                        profile: row.visitor,
                     },
                 );
             }
@@ -177,5 +179,8 @@ fn closed_summary(row: &crate::server::storage::ConversationRow) -> Conversation
         last_seq: row.last_seq,
         agent_read_seq: row.agent_read_seq,
         queue_position: None,
+        visitor_name: row.visitor.name.clone(),
+        visitor_email: row.visitor.email.clone(),
+        verified: row.visitor.verified,
     }
 }

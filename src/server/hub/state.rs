@@ -11,7 +11,7 @@ use super::{encode, Conn};
 use crate::protocol::{
     AgentId, ConversationId, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
-use crate::server::storage::VisitorId;
+use crate::server::storage::{VisitorId, VisitorProfile};
 
 /// An agent the hub knows: their sockets and the conversations they serve.
 pub(super) struct AgentLive {
@@ -51,6 +51,8 @@ pub(super) struct ConvLive {
     pub(super) agent: Option<AgentId>,
     pub(super) last_seq: i64,
     pub(super) agent_read_seq: i64,
+    /// What labels the visitor in the agent's tab.
+    pub(super) profile: VisitorProfile,
 }
 
 #[derive(Default)]
@@ -90,6 +92,9 @@ impl State {
                 .iter()
                 .position(|c| *c == id)
                 .map(|p| p as u32 + 1),
+            visitor_name: conv.profile.name.clone(),
+            visitor_email: conv.profile.email.clone(),
+            verified: conv.profile.verified,
         })
     }
 

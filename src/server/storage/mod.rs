@@ -17,17 +17,20 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use error::{StoreError, StoreResult};
-pub use types::{now_ms, AgentRow, Appended, ConversationRow, NewMessage, OnCommit, VisitorId};
+pub use types::{
+    now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, OnCommit, VisitorId,
+    VisitorProfile,
+};
 
 use crate::protocol::{AgentId, ChatMessage, ConversationId};
 
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
 
-/// A complete backend: accounts, conversations, messages and settings.
-pub trait Store: Accounts + Conversations + Messages + Settings + Debug {}
+/// A complete backend: accounts, conversations, messages, identities and settings.
+pub trait Store: Accounts + Conversations + Messages + Identities + Settings + Debug {}
 
-impl<T: Accounts + Conversations + Messages + Settings + Debug> Store for T {}
+impl<T: Accounts + Conversations + Messages + Identities + Settings + Debug> Store for T {}
 
 /// Agent accounts and their sign-in sessions.
 #[async_trait]
@@ -102,7 +105,8 @@ pub trait Accounts: Send + Sync {
 /// Visitors and their conversations: the queue and assignment as stored.
 #[async_trait]
 pub trait Conversations: Send + Sync {
-    /// The visitor with this token hash.
+    /// The anonymous visitor with this token hash (verified visitors' tokens
+    /// are found by [`Identities::verified_by_token`]).
     async fn visitor_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<VisitorId>>;
 
     /// Creates a visitor known by this token hash.
@@ -136,6 +140,57 @@ pub trait Conversations: Send + Sync {
     /// Records how far the agent has read (never backwards, never past the end).
     async fn set_agent_read(&self, id: ConversationId, seq: i64) -> StoreResult<()>;
 }
+
+/// Who visitors are: the secrets websites sign identities with, visitors
+/// known by the website's user id (with a token per device), and the name
+/// and email that label a visitor for agents.
+#[async_trait]
+pub trait Identities: Send + Sync {
+    /// The current secret (`fresh` becomes it if there is none yet) and the
+    /// newest retired ones.
+    async fn identity_secrets(&self, fresh: &str) -> StoreResult<IdentitySecrets>;
+
+    /// Retires the current secret and makes `fresh` the current one, atomically.
+    async fn rotate_identity_secret(&self, fresh: &str) -> StoreResult<()>;
+
+    /// The verified visitor known by the website's `user_id` (created on
+    /// first use, its own token hash an `unused_token_hash` never issued),
+    /// now labelled with exactly this signed name and email.
+    async fn identified_visitor(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+        unused_token_hash: &[u8],
+    ) -> StoreResult<VisitorId>;
+
+    /// The verified visitor known by `user_id`, if they hold the token with this hash.
+    async fn verified_by_token(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+    ) -> StoreResult<Option<VisitorId>>;
+
+    /// Gives a verified visitor one more valid token (one per device); only
+    /// their newest [`MAX_VISITOR_TOKENS`] stay valid.
+    async fn add_visitor_token(&self, visitor: VisitorId, token_hash: &[u8]) -> StoreResult<()>;
+
+    /// What labels a visitor.
+    async fn visitor_profile(&self, visitor: VisitorId) -> StoreResult<VisitorProfile>;
+
+    /// Sets an anonymous visitor's own name and email (`None`: unchanged;
+    /// `Some(None)`: cleared). Changes nothing and answers `false` for a
+    /// verified visitor, whose label only a signed identity sets.
+    async fn set_visitor_profile(
+        &self,
+        visitor: VisitorId,
+        name: Option<Option<&str>>,
+        email: Option<Option<&str>>,
+    ) -> StoreResult<bool>;
+}
+
+/// How many tokens (devices) of one verified visitor stay valid at once.
+pub const MAX_VISITOR_TOKENS: i64 = 32;
 
 /// Chat messages: appended in order with gapless per-conversation seqs,
 /// read back in pages.

@@ -79,6 +79,30 @@ pub struct ConversationRow {
     pub last_seq: i64,
     /// Agent has read up to here.
     pub agent_read_seq: i64,
+    /// What labels the visitor for agents.
+    #[sqlx(flatten)]
+    pub visitor: VisitorProfile,
+}
+
+/// What labels a visitor for agents: signed by the website (`verified`)
+/// or told by the visitor in a `profile` frame.
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
+pub struct VisitorProfile {
+    /// Their name.
+    pub name: Option<String>,
+    /// Their email address.
+    pub email: Option<String>,
+    /// Set from a valid identity token: name and email come from the website.
+    pub verified: bool,
+}
+
+/// The secrets websites sign identities with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentitySecrets {
+    /// The one tokens must be signed with.
+    pub current: String,
+    /// Rotated out, newest first: kept only to say why a token is refused.
+    pub retired: Vec<String>,
 }
 
 impl ConversationRow {

@@ -13,6 +13,15 @@ fn error_en(code: ErrorCode) -> &'static str {
         Refusal::SlowDown => "You are sending too fast. Please wait a moment.",
         Refusal::Storage => "Your message could not be saved yet; it will be retried.",
         Refusal::Unreachable => "The server could not be reached. Please try again.",
+        Refusal::IdentityRefused => {
+            "We could not confirm your account, so you are chatting as a guest."
+        }
+        Refusal::IdentityExpired => {
+            "Your sign-in has expired, so you are chatting as a guest. Reload the page to continue as yourself."
+        }
+        Refusal::ProfileNameTooLong => "Names are limited to 80 characters.",
+        Refusal::ProfileNameControl => "Names cannot contain control or invisible characters.",
+        Refusal::ProfileEmail => "Please enter a valid email address.",
         Refusal::Other => "Something went wrong; please try again.",
     }
 }

@@ -87,6 +87,16 @@ pub(crate) enum Refusal {
     Storage,
     /// `unreachable`.
     Unreachable,
+    /// `identity_invalid`, `identity_retired`: chatting as a guest.
+    IdentityRefused,
+    /// `identity_expired`: chatting as a guest until the page is reloaded.
+    IdentityExpired,
+    /// `profile_name_too_long`.
+    ProfileNameTooLong,
+    /// `profile_name_control`.
+    ProfileNameControl,
+    /// `profile_email_invalid`.
+    ProfileEmail,
     /// Anything else.
     Other,
 }
@@ -100,6 +110,11 @@ impl From<ErrorCode> for Refusal {
             ErrorCode::SlowDown => Refusal::SlowDown,
             ErrorCode::Storage => Refusal::Storage,
             ErrorCode::Unreachable => Refusal::Unreachable,
+            ErrorCode::IdentityInvalid | ErrorCode::IdentityRetired => Refusal::IdentityRefused,
+            ErrorCode::IdentityExpired => Refusal::IdentityExpired,
+            ErrorCode::ProfileNameTooLong => Refusal::ProfileNameTooLong,
+            ErrorCode::ProfileNameControl => Refusal::ProfileNameControl,
+            ErrorCode::ProfileEmailInvalid => Refusal::ProfileEmail,
             ErrorCode::BadFrame
             | ErrorCode::FrameTooLarge
             | ErrorCode::HelloFirst

@@ -13,6 +13,11 @@ fn error_zh(code: ErrorCode) -> &'static str {
         Refusal::SlowDown => "发送过快，请稍候再试。",
         Refusal::Storage => "消息暂未保存，将自动重试。",
         Refusal::Unreachable => "无法连接服务器，请稍后再试。",
+        Refusal::IdentityRefused => "无法确认您的账号，您将以访客身份咨询。",
+        Refusal::IdentityExpired => "您的登录已过期，您将以访客身份咨询。刷新页面即可恢复。",
+        Refusal::ProfileNameTooLong => "名字最多 80 个字符。",
+        Refusal::ProfileNameControl => "名字不能包含控制字符或不可见字符。",
+        Refusal::ProfileEmail => "请输入有效的邮箱地址。",
         Refusal::Other => "出了点问题，请重试。",
     }
 }

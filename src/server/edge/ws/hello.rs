@@ -1,14 +1,14 @@
 //! A socket's first exchange: waiting for `hello`, checking the version,
-//! identifying the visitor (by token) or taking the agent (from the
-//! session), `welcome`, and registering the socket with the hub.
+//! identifying the visitor (by signed identity or token) or taking the
+//! agent (from the session), `welcome`, and registering the socket with the hub.
 
 use futures::StreamExt;
 
 use super::guards::End;
 use super::{decode, read_error, Frames, IDLE_TIMEOUT};
 use crate::protocol::{ClientMsg, ErrorCode, Resume, ServerMsg, VisitorInfo, PROTOCOL_VERSION};
+use crate::server::edge::visitors;
 use crate::server::hub::{Conn, Hub, Peer};
-use crate::server::secrets;
 use crate::server::storage::Storage;
 
 /// What `hello` said.
@@ -16,6 +16,7 @@ pub(super) struct Hello {
     version: u16,
     token: Option<String>,
     resume: Vec<Resume>,
+    identity: Option<String>,
 }
 
 /// Reads the next client message; `Err` when the socket is done.
@@ -41,11 +42,13 @@ pub(super) async fn read_hello<S: Frames>(stream: &mut S, conn: &Conn) -> Option
                 version,
                 token,
                 resume,
+                identity,
             }) => {
                 return Some(Hello {
                     version,
                     token,
                     resume,
+                    identity,
                 })
             }
             Err(End::InvalidText) => {
@@ -78,6 +81,7 @@ pub(super) async fn register(
         version,
         token,
         resume,
+        identity,
     } = hello;
     if version != PROTOCOL_VERSION {
         conn.close(4000, "unsupported protocol version").await;
@@ -97,44 +101,33 @@ pub(super) async fn register(
             Some(Peer::Agent(info))
         }
         None => {
-            let known = match &token {
-                Some(t) if t.len() <= 128 => {
-                    match storage.visitor_by_token(&secrets::token_hash(t)).await {
-                        Ok(found) => found,
-                        Err(e) => {
-                            // Not a new visitor: a storage failure. Let the client retry.
-                            tracing::error!(error = %e, "looking up a visitor failed");
-                            conn.close(1011, "try again later").await;
-                            return None;
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let (visitor, issued) = match known {
-                Some(v) => (v, None),
-                None => {
-                    let token = secrets::new_token();
-                    match storage.create_visitor(&secrets::token_hash(&token)).await {
-                        Ok(v) => (v, Some(token)),
-                        Err(e) => {
-                            tracing::error!(error = %e, "creating a visitor failed");
-                            conn.close(1011, "try again later").await;
-                            return None;
-                        }
-                    }
+            let who = visitors::identify(storage, token.as_deref(), identity.as_deref()).await;
+            let who = match who {
+                Ok(who) => who,
+                Err(e) => {
+                    // Not a new visitor: a storage failure. Let the client retry.
+                    tracing::error!(error = %e, "identifying a visitor failed");
+                    conn.close(1011, "try again later").await;
+                    return None;
                 }
             };
+            let visitor = who.visitor;
+            if let Some(profile) = who.verified {
+                hub.relabel(visitor, profile).await;
+            }
             conn.send(&ServerMsg::Welcome {
                 visitor: Some(VisitorInfo {
                     label: visitor.label(),
-                    token: issued,
+                    token: who.issued,
                 }),
                 agent: None,
                 agents_online: hub.agents_online(),
                 conversations: None,
             })
             .await;
+            if let Some(code) = who.refused {
+                conn.send(&ServerMsg::error(code, None)).await;
+            }
             hub.visitor_connected(visitor, conn, &resume).await;
             Some(Peer::Visitor(visitor))
         }

@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 
 use super::guards::{End, Ended, Pace};
 use super::{decode, read_error, Frames, IDLE_TIMEOUT, MAX_IN_FLIGHT};
+use crate::profile::{clean_email, clean_profile_name};
 use crate::protocol::{
     check_text, ClientMsg, ConversationId, ErrorCode, MessageId, ServerMsg, TextProblem,
     MAX_MESSAGE_ID_LEN,
@@ -27,6 +28,19 @@ fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
         }
     };
     Some(ServerMsg::error(code, Some(id.clone())))
+}
+
+/// A field of a `profile` as stored: `None` unchanged, `Some(None)` cleared.
+type ProfileField = Option<Option<String>>;
+
+/// Checks a `profile`'s name, then its email (the first refusal's code).
+fn check_profile(
+    name: Option<String>,
+    email: Option<String>,
+) -> Result<(ProfileField, ProfileField), ErrorCode> {
+    let name = name.as_deref().map(clean_profile_name).transpose()?;
+    let email = email.as_deref().map(clean_email).transpose()?;
+    Ok((name, email))
 }
 
 /// The reader loop after `hello`. Messages (`send`) are pipelined: each is
@@ -164,7 +178,14 @@ async fn handle(
         (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
             hub.close(a, conversation, conn).await
         }
+        (ClientMsg::Profile { name, email }, Peer::Visitor(v)) => {
+            match check_profile(name, email) {
+                Ok((name, email)) => hub.set_profile(*v, name, email, conn).await,
+                Err(code) => conn.send(&ServerMsg::error(code, None)).await,
+            }
+        }
         (ClientMsg::Start, Peer::Agent(_))
+        | (ClientMsg::Profile { .. }, Peer::Agent(_))
         | (ClientMsg::Read { .. }, Peer::Visitor(_))
         | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
     }

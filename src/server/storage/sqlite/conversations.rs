@@ -8,13 +8,17 @@ use crate::server::storage::{now_ms, ConversationRow, Conversations, StoreResult
 
 /// The columns of a [`ConversationRow`], and where they come from.
 const CONVERSATION_COLUMNS: &str =
-    "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq
-     FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id";
+    "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq,
+     v.name, v.email, v.verified
+     FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
+     JOIN visitors v ON v.id = c.visitor_id";
 
 #[async_trait]
 impl Conversations for Sqlite {
+    // Anonymous visitors only: a verified visitor's own hash is never issued
+    // (their tokens are in `visitor_tokens`, see `identities.rs`).
     async fn visitor_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<VisitorId>> {
-        sqlx::query_scalar("SELECT id FROM visitors WHERE token_hash = ?")
+        sqlx::query_scalar("SELECT id FROM visitors WHERE token_hash = ? AND external_id IS NULL")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await

@@ -4,6 +4,7 @@
 mod accounts;
 mod checkpoint;
 mod conversations;
+mod identities;
 mod messages;
 mod settings;
 mod writer;
