@@ -18,6 +18,12 @@ test("a zh-CN browser on a host site sees the widget in Chinese, system notices 
   await expect(chat.getByTestId("composer")).toHaveAttribute("placeholder", "请输入消息…");
   await say(chat, "你好，我想问一下订单");
   await expect(messages(agent.page, "visitor")).toHaveText(["你好，我想问一下订单"]);
+  // Times in each reader's language: 24-hour in Chinese, with the date in
+  // the tooltip; AM/PM in the English console.
+  const mine = chat.getByTestId("message").filter({ hasText: "你好" }).getByTestId("message-time");
+  await expect(mine).toHaveText(/^\d{2}:\d{2}$/);
+  await expect(mine).toHaveAttribute("title", /\d{4}年\d{1,2}月\d{1,2}日/);
+  await expect(agent.page.getByTestId("message").filter({ hasText: "你好" }).getByTestId("message-time")).toHaveText(/^\d{2}:\d{2}\s?(AM|PM)$/);
   // The agent's English console is not changed by the visitor's language.
   await expect(messages(agent.page, "system")).toHaveText(["Assigned to Ann"]);
 

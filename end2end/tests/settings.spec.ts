@@ -63,6 +63,8 @@ test("colour, greeting, position and the pre-chat form change the widget on its 
   await expect(messages(chat, "system")).toHaveText(["Ann will serve you"]);
   await say(chat, "Where is my parcel?");
   await expect(messages(admin.page, "visitor")).toHaveText(["Where is my parcel?"]);
+  // The pre-chat form's name labels the visitor for the agent.
+  await expect(admin.page.getByTestId("conversation-tab")).toContainText("Li Lei");
   // The greeting is the visitor's to see, never a stored message.
   await expect(messages(admin.page)).not.toContainText(["Hi! Ask us anything about your order."]);
 });
