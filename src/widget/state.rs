@@ -264,11 +264,11 @@ impl WidgetState {
                 key: key.to_owned(),
                 value: value.to_owned(),
             });
-            return;
-        }
-        #[cfg(feature = "hydrate")]
-        if let Some(storage) = crate::client::local_storage() {
-            let _ = storage.set_item(key, value);
+        } else {
+            #[cfg(feature = "hydrate")]
+            if let Some(storage) = crate::client::local_storage() {
+                let _ = storage.set_item(key, value);
+            }
         }
     }
 

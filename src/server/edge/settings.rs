@@ -201,7 +201,8 @@ mod tests {
 
     #[test]
     fn each_wrong_value_is_refused_with_its_code() {
-        let cases: [(fn(&mut SettingsForm), Invalid); 5] = [
+        type Spoil = fn(&mut SettingsForm);
+        let cases: [(Spoil, Invalid); 5] = [
             (|f| f.color = "red".into(), Invalid::Color),
             (
                 |f| f.allowed_origins = "shop.example".into(),
