@@ -62,10 +62,34 @@ pub async fn console_session() -> Result<ConsoleView, AppError> {
     crate::server::edge::api::console_session().await
 }
 
-/// Creates the first admin (only while no account exists) and signs them in.
+/// Creates the first admin (only while no account exists, and only with
+/// the one-time `setup_code` kefu printed in its log) and signs them in.
 #[server(endpoint = "setup_admin")]
-pub async fn setup_admin(name: String, password: String) -> Result<AgentInfo, AppError> {
-    crate::server::edge::api::setup_admin(&name, password).await
+pub async fn setup_admin(
+    name: String,
+    password: String,
+    #[server(default)] setup_code: String,
+) -> Result<AgentInfo, AppError> {
+    crate::server::edge::accounts::setup_admin(&name, password, &setup_code).await
+}
+
+/// Changes the signed-in agent's own password (`current` must be right);
+/// their other sessions end, this one stays.
+#[server(endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::accounts::change_password(&agent, current, new).await
+}
+
+/// Admins: sets a new password for an agent; all their sessions end and
+/// their sockets close at once.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(
+    id: crate::protocol::AgentId,
+    password: String,
+) -> Result<AgentInfo, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::accounts::reset_password(&admin, id, password).await
 }
 
 /// Signs an agent in: sets the HttpOnly session cookie.

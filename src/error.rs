@@ -55,6 +55,12 @@ pub enum AppError {
     /// The first admin exists already.
     #[error("setup is already done")]
     AlreadySetUp,
+    /// The current password given to change one's own is wrong.
+    #[error("wrong current password")]
+    WrongPassword,
+    /// The first-start setup code is missing or wrong.
+    #[error("wrong setup code")]
+    WrongSetupCode,
     /// Too many failed sign-ins: wait this long.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyAttempts {
@@ -82,6 +88,8 @@ impl AppError {
             AppError::NotFound => ErrorCode::NotFound,
             AppError::WrongCredentials => ErrorCode::WrongCredentials,
             AppError::AlreadySetUp => ErrorCode::AlreadySetUp,
+            AppError::WrongPassword => ErrorCode::WrongPassword,
+            AppError::WrongSetupCode => ErrorCode::WrongSetupCode,
             AppError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             AppError::Invalid(invalid) => match invalid {
                 Invalid::NameEmpty => ErrorCode::NameEmpty,
@@ -110,6 +118,8 @@ impl AppError {
             ErrorCode::NotFound => AppError::NotFound,
             ErrorCode::WrongCredentials => AppError::WrongCredentials,
             ErrorCode::AlreadySetUp => AppError::AlreadySetUp,
+            ErrorCode::WrongPassword => AppError::WrongPassword,
+            ErrorCode::WrongSetupCode => AppError::WrongSetupCode,
             ErrorCode::TooManyAttempts => AppError::TooManyAttempts {
                 retry_after_secs: retry_after_secs.unwrap_or(1),
             },
@@ -184,6 +194,8 @@ mod tests {
             AppError::NotFound,
             AppError::WrongCredentials,
             AppError::AlreadySetUp,
+            AppError::WrongPassword,
+            AppError::WrongSetupCode,
             AppError::TooManyAttempts {
                 retry_after_secs: 7,
             },

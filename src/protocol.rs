@@ -107,6 +107,11 @@ pub enum ErrorCode {
     /// This site may not embed the chat: an admin adds it to the allowed
     /// sites in the console.
     OriginNotAllowed,
+    /// The current password given to change one's own password is wrong.
+    WrongPassword,
+    /// The first-start setup code is missing or wrong (it is printed in
+    /// kefu's log at start while no account exists).
+    WrongSetupCode,
     /// The server failed; details are in its log.
     Internal,
     /// The request did not reach the server, or its answer could not be

@@ -8,6 +8,7 @@ test("first start: setup form creates the admin, who adds an agent; wrong passwo
   const setup = page.getByTestId("setup-form");
   await setup.locator('input[name="name"]').fill("Admin");
   await setup.locator('input[name="password"]').fill(PASSWORD);
+  await setup.locator('input[name="setup_code"]').fill(kefu.setupCode());
   await setup.locator('button[type="submit"]').click();
   await expect(page.getByTestId("me")).toHaveText("Admin");
 

@@ -19,6 +19,8 @@ export interface Kefu {
   db: string;
   /** Adds an agent through the command line (`kefu agent add`). */
   addAgent(name: string, opts?: { capacity?: number; admin?: boolean }): void;
+  /** The one-time setup code kefu printed in its log at start (no account existed). */
+  setupCode(): string;
 }
 
 /** A free TCP port on this machine. */
@@ -147,6 +149,12 @@ export const test = base.extend<{
           args.push("--capacity", String(opts.capacity ?? 5));
           if (opts.admin) args.push("--admin");
           execFileSync(BIN, args, { env, stdio: "pipe" });
+        },
+        setupCode() {
+          const text = fs.readFileSync(path.join(dir, "server.log"), "utf8");
+          const found = /setup code ([0-9a-f]{4}(?:-[0-9a-f]{4}){3})/.exec(text);
+          if (!found) throw new Error("no setup code in the server log");
+          return found[1];
         },
       });
     } finally {

@@ -1,5 +1,5 @@
 // Many conversations per agent: tabs, unread badges, title, scrolling.
-import { test, expect, openWidget, signIn, say, newPage, messages } from "./fixtures";
+import { test, expect, openWidget, signIn, say, newPage, messages, hydrated } from "./fixtures";
 
 test("two visitors give two tabs with unread badges and a title count", async ({ browser, kefu }) => {
   kefu.addAgent("Ann");
@@ -65,4 +65,32 @@ test("the list follows new messages at the bottom, and shows a pill when scrolle
   await agent.page.getByTestId("new-messages").click();
   await expect.poll(atBottom).toBe(true);
   await expect(agent.page.getByTestId("new-messages")).toHaveCount(0);
+});
+
+test("a tab's preview is what a person last said, never a system notice", async ({ browser, kefu }) => {
+  kefu.addAgent("Ann");
+  const visitor = await newPage(browser);
+  await visitor.page.goto(kefu.url + "/widget");
+  await hydrated(visitor.page);
+  await visitor.page.getByTestId("widget-launcher").click();
+  await expect(visitor.page.getByTestId("offline-form")).toBeVisible();
+  await say(visitor.page, "Please call me back about invoice 42");
+  await expect(visitor.page.getByTestId("widget-status")).toContainText("saved");
+
+  // Ann signs in: the conversation is assigned to her (a system message
+  // after the visitor's), and the tab still shows the visitor's words.
+  const agent = await newPage(browser);
+  await signIn(agent.page, kefu, "Ann");
+  const tab = agent.page.getByTestId("conversation-tab");
+  await expect(messages(agent.page, "system")).toHaveCount(1);
+  await expect(tab.getByTestId("tab-preview")).toHaveText("Please call me back about invoice 42");
+
+  // Her own reply reads "You: …", here and after a reload.
+  await say(agent.page, "Calling you in five minutes");
+  await expect(tab.getByTestId("tab-preview")).toHaveText("You: Calling you in five minutes");
+  await agent.page.reload();
+  await hydrated(agent.page);
+  await expect(agent.page.getByTestId("conversation-tab").getByTestId("tab-preview")).toHaveText(
+    "You: Calling you in five minutes",
+  );
 });

@@ -165,9 +165,13 @@ impl Thread {
             .count()
     }
 
-    /// The newest message's text or event, for previews.
-    pub fn last_message(&self) -> Option<&Entry> {
-        self.entries.iter().rev().find(|e| e.notice.is_none())
+    /// The newest message a person wrote (visitor or agent, pending ones
+    /// included), for previews: never a system event or a notice.
+    pub fn last_said(&self) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.notice.is_none() && e.event.is_none() && e.author != Author::System)
     }
 
     fn bump(&mut self) -> u64 {

@@ -1,11 +1,11 @@
-//! Admins' panel: the agent list (capacity, disable, remove), the
+//! Admins' panel: the agent list (capacity, disable, password, remove), the
 //! add-agent form, and identity verification's secret (`identity.rs`).
 
 use leptos::prelude::*;
 
 use super::strings::ConsoleStrings;
 use crate::accounts::DEFAULT_CAPACITY;
-use crate::api::{list_agents, AddAgent, RemoveAgent, UpdateAgent};
+use crate::api::{list_agents, AddAgent, RemoveAgent, ResetPassword, UpdateAgent};
 use crate::protocol::AgentInfo;
 
 /// The agents panel (shown to admins).
@@ -15,6 +15,7 @@ pub fn AgentsPanel() -> impl IntoView {
     let add = ServerAction::<AddAgent>::new();
     let update = ServerAction::<UpdateAgent>::new();
     let remove = ServerAction::<RemoveAgent>::new();
+    let reset = ServerAction::<ResetPassword>::new();
     let agents = Resource::new(
         move || {
             (
@@ -46,6 +47,14 @@ pub fn AgentsPanel() -> impl IntoView {
         });
         update_error.or(remove_error)
     };
+    let was_reset = move || {
+        reset.value().with(|v| {
+            v.as_ref().map(|r| match r {
+                Ok(agent) => ("ok", (s.accounts.password_set)(&agent.name)),
+                Err(e) => ("form-error", s.error_text(e)),
+            })
+        })
+    };
     view! {
         <section class="agents-panel" data-testid="agents-panel">
             <h2>{s.agents}</h2>
@@ -54,7 +63,7 @@ pub fn AgentsPanel() -> impl IntoView {
                     {move || agents.get().map(|r| match r {
                         Ok(list) => list
                             .into_iter()
-                            .map(|a| view! { <AgentRow agent=a update remove /> })
+                            .map(|a| view! { <AgentRow agent=a update remove reset /> })
                             .collect_view()
                             .into_any(),
                         Err(e) => view! { <li class="form-error">{s.error_text(&e)}</li> }.into_any(),
@@ -62,6 +71,7 @@ pub fn AgentsPanel() -> impl IntoView {
                 </ul>
             </Transition>
             {move || refused().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            {move || was_reset().map(|(class, text)| view! { <p class=class data-testid="reset-outcome" role="status">{text}</p> })}
             <ActionForm action=add attr:data-testid="add-agent-form" attr:class="inline-form">
                 <label>{s.name}<input name="name" required /></label>
                 <label>{s.password}<input name="password" type="password" required minlength="8" autocomplete="new-password" /></label>
@@ -80,10 +90,12 @@ fn AgentRow(
     agent: AgentInfo,
     update: ServerAction<UpdateAgent>,
     remove: ServerAction<RemoveAgent>,
+    reset: ServerAction<ResetPassword>,
 ) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = agent.id.0.to_string();
     let remove_id = id.clone();
+    let reset_id = id.clone();
     view! {
         <li data-testid="agent-row" data-name=agent.name.clone() class:disabled=agent.disabled>
             <span class="agent-name">{agent.name.clone()}</span>
@@ -92,6 +104,11 @@ fn AgentRow(
                 <input type="hidden" name="id" value=id />
                 <label>{s.capacity}<input name="capacity" type="number" min="1" max="100" value=agent.capacity.to_string() required /></label>
                 <label class="check"><input name="disabled" type="checkbox" checked=agent.disabled />{s.disabled}</label>
+                <button type="submit">{s.save}</button>
+            </ActionForm>
+            <ActionForm action=reset attr:class="row-form" attr:data-testid="reset-password-form">
+                <input type="hidden" name="id" value=reset_id />
+                <label>{s.accounts.set_password}<input name="password" type="password" required minlength="8" autocomplete="new-password" /></label>
                 <button type="submit">{s.save}</button>
             </ActionForm>
             <ActionForm action=remove attr:class="row-form">

@@ -1,6 +1,7 @@
 //! The agent console at `/console`: first-run setup, sign-in, and the
 //! workspace with one tab per conversation.
 
+pub mod account;
 pub mod admin;
 pub mod identity;
 mod lang;
@@ -75,6 +76,8 @@ fn SetupForm(action: ServerAction<SetupAdmin>) -> impl IntoView {
             <ActionForm action=action attr:data-testid="setup-form">
                 <label>{s.name}<input name="name" required autocomplete="username" /></label>
                 <label>{s.password}<input name="password" type="password" required minlength="8" autocomplete="new-password" /></label>
+                <label>{s.accounts.setup_code}<input name="setup_code" required autocomplete="off" spellcheck="false" /></label>
+                <p class="muted">{s.accounts.setup_code_hint}</p>
                 <button type="submit">{s.create_admin}</button>
             </ActionForm>
             {move || error().map(|e| view! { <p class="form-error" data-testid="form-error" role="alert">{e}</p> })}

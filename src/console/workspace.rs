@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::account::PasswordPanel;
 use super::admin::AgentsPanel;
 use super::lang::{follow_choice, LangSwitch};
 use super::settings::SettingsPanel;
@@ -19,6 +20,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     let state = ConsoleState::new(me.clone());
     let admin_open = RwSignal::new(false);
     let settings_open = RwSignal::new(false);
+    let password_open = RwSignal::new(false);
 
     // Runs once, after hydration (untracked: one socket, whatever it reads).
     let chosen = me.clone();
@@ -56,6 +58,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                     {s.settings.heading}
                 </button>
             })}
+            <button class="link" data-testid="password-toggle" on:click=move |_| password_open.update(|o| *o = !*o)>
+                {s.accounts.password_heading}
+            </button>
             <ActionForm action=logout attr:class="inline">
                 <button type="submit" class="link" data-testid="sign-out">{s.sign_out}</button>
             </ActionForm>
@@ -69,6 +74,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         </Show>
         <Show when=move || settings_open.get()>
             <SettingsPanel />
+        </Show>
+        <Show when=move || password_open.get()>
+            <PasswordPanel />
         </Show>
         <div class="console-body">
             <nav class="tabs" aria-label="Conversations">
@@ -97,12 +105,20 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = handle.id;
     let unread = move || handle.unread();
+    // The last thing a person said (never a system notice); "You: …" for
+    // this agent's own replies, from this browser or an earlier one.
+    let me = state.me.with_value(|m| m.name.clone());
     let preview = move || {
         handle.thread.with(|t| {
-            t.last_message()
-                .map(|e| match &e.event {
-                    Some(event) => (s.chat.event)(event),
-                    None => e.text.clone(),
+            t.last_said()
+                .map(|e| {
+                    let mine = e.author == Author::Agent
+                        && (e.own || e.author_name.as_deref() == Some(me.as_str()));
+                    if mine {
+                        (s.you_said)(&e.text)
+                    } else {
+                        e.text.clone()
+                    }
                 })
                 .unwrap_or_default()
         })
@@ -132,7 +148,7 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                     <span class="badge" data-testid="unread-badge">{unread}</span>
                 </Show>
             </span>
-            <span class="preview">{preview}</span>
+            <span class="preview" data-testid="tab-preview">{preview}</span>
         </button>
     }
 }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub security: SecurityState,
     /// What admins set in the console (widget, allowed sites).
     pub site: site::Site,
+    /// The first-start setup code, while no account exists.
+    pub setup: edge::accounts::SetupCode,
 }
 
 impl AppState {
@@ -67,6 +69,18 @@ impl AppState {
         let site = site::Site::load(&storage).await?;
         let config = config::Security::default();
         hub.set_conversation_limit(config.limits.max_conversations_per_hour);
+        let setup = if storage.agent_count().await? == 0 {
+            let setup = edge::accounts::SetupCode::fresh();
+            if let Some(code) = setup.code() {
+                tracing::warn!(
+                    "no account exists yet: open /console and create the first admin with \
+                     the setup code {code} (or run `kefu agent add --admin`)"
+                );
+            }
+            setup
+        } else {
+            edge::accounts::SetupCode::default()
+        };
         Ok(Self {
             leptos_options,
             storage,
@@ -74,6 +88,7 @@ impl AppState {
             shutdown: shutdown::Shutdown::new(),
             security: SecurityState::new(config),
             site,
+            setup,
         })
     }
 

@@ -145,3 +145,28 @@ fn switching_conversation_keeps_only_pending() {
     t.switch_to(ConversationId(2));
     assert_eq!(texts(&t), ["p"]);
 }
+
+/// A tab's preview is the last thing a person said: the "Assigned to …"
+/// notice that follows a message left while nobody was online is not it.
+#[test]
+fn the_preview_skips_system_events_and_notices() {
+    let mut t = Thread::new(Some(ConversationId(1)));
+    assert!(t.last_said().is_none());
+    t.merge(msg("left while nobody was online", 1, Author::Visitor));
+    let mut assigned = msg("assigned", 2, Author::System);
+    assigned.text = String::new();
+    assigned.event = Some(SystemEvent::Assigned {
+        agent: "alice".into(),
+    });
+    t.merge(assigned);
+    t.notice(Notice::VisitorLeft);
+    assert_eq!(
+        t.last_said().map(|e| e.text.as_str()),
+        Some("left while nobody was online")
+    );
+    t.merge(msg("an agent's reply", 3, Author::Agent));
+    assert_eq!(
+        t.last_said().map(|e| e.text.as_str()),
+        Some("an agent's reply")
+    );
+}

@@ -29,6 +29,8 @@ fn error_en(code: ErrorCode) -> &'static str {
             "The title is limited to 60 characters, the greeting and offline text to 500."
         }
         ErrorCode::OriginNotAllowed => "This site is not on the allowed sites list.",
+        ErrorCode::WrongPassword => "The current password is wrong.",
+        ErrorCode::WrongSetupCode => "Wrong setup code. It is printed in kefu's log at start.",
         ErrorCode::Internal => "Something went wrong on the server. Please try again.",
         ErrorCode::Unreachable => "The server could not be reached. Please try again.",
         ErrorCode::EmptyText => "Please type a message.",
@@ -90,6 +92,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         locale: "en",
     },
     settings: super::settings::EN,
+    accounts: super::accounts::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",
@@ -116,6 +119,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     agent_added: |name| format!("{name} was added."),
     load: |n, cap| format!("{n} of {cap} conversations"),
     visitor: |n| format!("Visitor {n}"),
+    you_said: |text| format!("You: {text}"),
     language: "Language",
     too_many_attempts: |secs| format!("Too many failed attempts. Try again in {secs} seconds."),
     verified: "Verified",

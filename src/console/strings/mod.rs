@@ -1,6 +1,7 @@
 //! Every word the agent console shows: one typed table per language
 //! (`en.rs`, `zh_cn.rs`), so a missing translation does not compile.
 
+pub mod accounts;
 mod en;
 pub mod settings;
 mod zh_cn;
@@ -19,6 +20,8 @@ pub struct ConsoleStrings {
     pub chat: ChatStrings,
     /// The settings panel.
     pub settings: settings::SettingsStrings,
+    /// Own account (password, status) and password resets.
+    pub accounts: accounts::AccountStrings,
     /// Page title without unread count.
     pub title: &'static str,
     /// Setup form heading.
@@ -71,6 +74,8 @@ pub struct ConsoleStrings {
     pub load: fn(usize, u32) -> String,
     /// A visitor's label: "Visitor {n}".
     pub visitor: fn(i64) -> String,
+    /// A tab's preview of the agent's own last reply: "You: {text}".
+    pub you_said: fn(&str) -> String,
     /// The language picker's label.
     pub language: &'static str,
     /// After too many failed sign-ins: "try again in {secs} seconds".

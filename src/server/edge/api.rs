@@ -18,16 +18,16 @@ use crate::protocol::{
 };
 use crate::server::secrets;
 use crate::server::state;
-use crate::server::storage::{AgentRow, StoreError};
+use crate::server::storage::AgentRow;
 
-async fn headers() -> Result<HeaderMap, AppError> {
+pub(super) async fn headers() -> Result<HeaderMap, AppError> {
     leptos_axum::extract::<HeaderMap>()
         .await
         .map_err(|e| AppError::Transport(e.to_string()))
 }
 
 /// The client's address (set by the security middleware).
-async fn client_addr() -> Option<ClientAddr> {
+pub(super) async fn client_addr() -> Option<ClientAddr> {
     leptos_axum::extract::<Extension<ClientAddr>>()
         .await
         .ok()
@@ -93,32 +93,13 @@ pub async fn set_language(agent: &AgentInfo, lang: &str) -> Result<(), AppError>
 }
 
 /// Starts a session for `agent` and sets its cookie on the response.
-async fn begin_session(agent: &AgentRow) -> Result<(), AppError> {
+pub(super) async fn begin_session(agent: &AgentRow) -> Result<(), AppError> {
     let state = state();
     let secure = state.security.secure_cookie(&headers().await?);
     let cookie =
         auth::start_session(&state.storage, agent, &state.security.config.limits, secure).await?;
     set_cookie(cookie);
     Ok(())
-}
-
-/// See [`crate::api::setup_admin`].
-pub async fn setup_admin(name: &str, password: String) -> Result<AgentInfo, AppError> {
-    let name = accounts::clean_name(name).map_err(AppError::Invalid)?;
-    accounts::check_password(&password).map_err(AppError::Invalid)?;
-    let storage = state().storage;
-    let hash = secrets::hash_password(password).await?;
-    let agent = storage
-        .create_agent(&name, &hash, accounts::DEFAULT_CAPACITY, true, true)
-        .await
-        .map_err(|e| match e {
-            StoreError::NameTaken => AppError::AlreadySetUp,
-            e => e.into(),
-        })?
-        .ok_or(AppError::AlreadySetUp)?;
-    begin_session(&agent).await?;
-    tracing::info!(agent = %agent.name, "first admin created");
-    Ok(agent.info())
 }
 
 /// See [`crate::api::sign_in`].

@@ -2,6 +2,7 @@
 //! limits, session), then becomes one call into the hub or storage.
 //!
 //! - [`api`]: the bodies of the server functions declared in `crate::api`;
+//! - [`accounts`]: first-start setup (its one-time code) and password changes;
 //! - [`assets`]: the chat's code and style under `/pkg`, precompressed;
 //! - [`ws`]: the WebSocket endpoints, `hello`, and each socket's reader loop;
 //! - [`settings`]: admins' settings (server functions) and `/embed/config`;
@@ -11,6 +12,7 @@
 //! - [`auth`]: agent sessions and their cookie;
 //! - [`visitors`]: who a visitor is, by token or signed identity.
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;

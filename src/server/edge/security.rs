@@ -28,8 +28,17 @@ pub struct ClientAddr(pub IpAddr);
 pub enum Revoked {
     /// The session with this token hash signed out or ended.
     Session(Vec<u8>),
-    /// The agent was disabled or removed: all their sessions.
+    /// The agent was disabled or removed, or an admin set their password:
+    /// all their sessions.
     Agent(AgentId),
+    /// The agent changed their password: every session of theirs but the
+    /// one with this token hash.
+    OtherSessions {
+        /// Whose.
+        agent: AgentId,
+        /// The session that stays.
+        keep: Vec<u8>,
+    },
 }
 
 /// Configuration plus the live limiters.

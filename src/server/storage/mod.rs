@@ -100,6 +100,13 @@ pub trait Accounts: Send + Sync {
 
     /// Ends every session of an agent.
     async fn delete_agent_sessions(&self, agent: AgentId) -> StoreResult<()>;
+
+    /// Ends every session of an agent but the one with this token hash.
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &[u8]) -> StoreResult<()>;
+
+    /// Replaces an agent's password hash (`None`: no such agent).
+    async fn set_password(&self, id: AgentId, password_hash: &str)
+        -> StoreResult<Option<AgentRow>>;
 }
 
 /// Visitors and their conversations: the queue and assignment as stored.

@@ -138,6 +138,8 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::BadOrigin
             | ErrorCode::SettingTooLong
             | ErrorCode::OriginNotAllowed
+            | ErrorCode::WrongPassword
+            | ErrorCode::WrongSetupCode
             | ErrorCode::Internal
             | ErrorCode::Unknown => Refusal::Other,
         }

@@ -59,6 +59,8 @@ impl Revocation<'_> {
                 r = self.rx.recv() => match r {
                     Ok(Revoked::Session(s)) if s == self.session => return,
                     Ok(Revoked::Agent(a)) if a == self.agent => return,
+                    Ok(Revoked::OtherSessions { agent, keep })
+                        if agent == self.agent && keep != self.session => return,
                     Ok(_) => {}
                     // Missed revocations: look at the session instead.
                     Err(broadcast::error::RecvError::Lagged(_)) => self.check_due = true,

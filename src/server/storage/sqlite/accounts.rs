@@ -127,6 +127,31 @@ impl Accounts for Sqlite {
         Ok(())
     }
 
+    async fn delete_other_sessions(&self, agent: AgentId, keep: &[u8]) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE agent_id = ? AND token_hash != ?")
+            .bind(agent)
+            .bind(keep)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        id: AgentId,
+        password_hash: &str,
+    ) -> StoreResult<Option<AgentRow>> {
+        sqlx::query_as(
+            "UPDATE agents SET password_hash = ? WHERE id = ?
+             RETURNING id, name, password_hash, is_admin, capacity, disabled",
+        )
+        .bind(password_hash)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Into::into)
+    }
+
     async fn agent_by_id(&self, id: AgentId) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
             "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE id = ?",
