@@ -81,6 +81,14 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
     crate::server::edge::accounts::change_password(&agent, current, new).await
 }
 
+/// The signed-in agent's status: `online`, or `away` (they keep serving
+/// their conversations but get no new ones). Stored for them.
+#[server(endpoint = "set_status")]
+pub async fn set_status(status: String) -> Result<(), AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::accounts::set_status(&agent, &status).await
+}
+
 /// Admins: sets a new password for an agent; all their sessions end and
 /// their sockets close at once.
 #[server(endpoint = "reset_password")]
@@ -112,7 +120,8 @@ pub async fn sign_out() -> Result<(), AppError> {
     crate::server::edge::api::sign_out().await
 }
 
-/// Admins: every agent account.
+/// Admins: every agent account, with whether each has a console open and
+/// how many conversations they serve.
 #[server(endpoint = "list_agents")]
 pub async fn list_agents() -> Result<Vec<AgentInfo>, AppError> {
     let agent = crate::server::edge::api::signed_in().await?;

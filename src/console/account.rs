@@ -1,10 +1,38 @@
 //! The signed-in agent's own account: the form that changes their password
-//! (the current one required; their other sessions end).
+//! (the current one required; their other sessions end), and their status
+//! (online, or away: no new conversations).
 
 use leptos::prelude::*;
 
 use super::strings::ConsoleStrings;
 use crate::api::ChangePassword;
+use crate::protocol::AgentInfo;
+
+/// The online/away `<select>` in the console's header; the choice is
+/// stored for the agent.
+#[component]
+pub fn StatusSelect(me: AgentInfo) -> impl IntoView {
+    let s = ConsoleStrings::of(crate::i18n::Lang::current());
+    let a = s.accounts;
+    let failed = RwSignal::new(None::<String>);
+    let on_change = move |ev| {
+        let status = event_target_value(&ev);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let result = crate::api::set_status(status).await;
+            failed.set(result.err().map(|e| s.error_text(&e)));
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (status, failed);
+    };
+    view! {
+        <select class="status-select" data-testid="agent-status" aria-label=a.status title=a.status on:change=on_change>
+            <option value="online" selected=!me.away>{a.online}</option>
+            <option value="away" selected=me.away>{a.away}</option>
+        </select>
+        {move || failed.get().map(|e| view! { <span class="form-error" role="alert">{e}</span> })}
+    }
+}
 
 /// The change-password form (opened from the console's header).
 #[component]

@@ -96,10 +96,19 @@ fn AgentRow(
     let id = agent.id.0.to_string();
     let remove_id = id.clone();
     let reset_id = id.clone();
+    let a = s.accounts;
+    let (status, status_text) = match (agent.online, agent.away) {
+        (Some(true), false) => ("online", a.online),
+        (Some(true), true) => ("away", a.away),
+        _ => ("offline", a.offline),
+    };
+    let load = (s.load)(agent.load.unwrap_or(0) as usize, agent.capacity);
     view! {
         <li data-testid="agent-row" data-name=agent.name.clone() class:disabled=agent.disabled>
             <span class="agent-name">{agent.name.clone()}</span>
             {agent.is_admin.then(|| view! { <span class="tag">{s.admin}</span> })}
+            <span class="muted" data-testid="agent-presence" data-status=status>{status_text}</span>
+            <span class="muted" data-testid="agent-load">{load}</span>
             <ActionForm action=update attr:class="row-form" attr:data-testid="update-agent-form">
                 <input type="hidden" name="id" value=id />
                 <label>{s.capacity}<input name="capacity" type="number" min="1" max="100" value=agent.capacity.to_string() required /></label>

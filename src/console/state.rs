@@ -251,6 +251,9 @@ mod tests {
             is_admin: false,
             capacity: 5,
             disabled: false,
+            away: false,
+            online: None,
+            load: None,
         });
         state.apply(ServerMsg::Conversation {
             conversation: ConversationSummary {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::account::PasswordPanel;
+use super::account::{PasswordPanel, StatusSelect};
 use super::admin::AgentsPanel;
 use super::lang::{follow_choice, LangSwitch};
 use super::settings::SettingsPanel;
@@ -49,6 +49,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
             <span class="me" data-testid="me">{me.name.clone()}</span>
             <span class="muted">{load}</span>
             <span class="spacer"></span>
+            <StatusSelect me=me.clone() />
             <LangSwitch />
             {me.is_admin.then(|| view! {
                 <button class="link" data-testid="agents-toggle" on:click=move |_| admin_open.update(|o| *o = !*o)>

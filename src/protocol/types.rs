@@ -234,6 +234,18 @@ pub struct AgentInfo {
     /// server tells them (sign-in, `console_session`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The agent chose "away": they keep serving their conversations but
+    /// get no new ones (absent: online).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
+    /// In admins' agent list (`list_agents`): whether the agent has a
+    /// console open now; absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<bool>,
+    /// In admins' agent list: how many open conversations the agent serves
+    /// now; absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<u32>,
 }
 
 /// For `skip_serializing_if`.

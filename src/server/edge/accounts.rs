@@ -1,6 +1,6 @@
 //! Server functions about accounts themselves: the first-start setup
 //! (guarded by a one-time code printed in the log), an agent changing
-//! their own password, and admins setting an agent's password.
+//! their own password or status, and admins setting an agent's password.
 
 use std::sync::{Arc, Mutex};
 
@@ -154,6 +154,20 @@ pub async fn change_password(
         keep,
     });
     tracing::info!(agent = %agent.name, "password changed; other sessions ended");
+    Ok(())
+}
+
+/// See [`crate::api::set_status`].
+pub async fn set_status(agent: &AgentInfo, status: &str) -> Result<(), AppError> {
+    let away = match status {
+        "online" => false,
+        "away" => true,
+        _ => return Err(AppError::Invalid(crate::error::Invalid::Form)),
+    };
+    let state = state();
+    state.storage.set_agent_away(agent.id, away).await?;
+    state.hub.set_away(agent.id, away).await;
+    tracing::info!(agent = %agent.name, away, "status changed");
     Ok(())
 }
 

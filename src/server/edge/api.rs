@@ -208,12 +208,21 @@ pub async fn list_agents(agent: &AgentInfo) -> Result<Vec<AgentInfo>, AppError> 
     if !agent.is_admin {
         return Err(AppError::Forbidden);
     }
-    Ok(state()
+    let state = state();
+    let loads = state.hub.agent_loads();
+    Ok(state
         .storage
         .list_agents()
         .await?
         .iter()
-        .map(|a| a.info())
+        .map(|a| {
+            let (online, load) = loads.get(&a.id).copied().unwrap_or((false, 0));
+            AgentInfo {
+                online: Some(online),
+                load: Some(load),
+                ..a.info()
+            }
+        })
         .collect())
 }
 

@@ -84,6 +84,7 @@ impl Hub {
                 .or_insert_with(|| AgentLive::new(agent.name.clone(), agent.capacity));
             live.name = agent.name.clone();
             live.capacity = agent.capacity;
+            live.away = agent.away;
             live.conns.push(conn.clone());
             let back = live.conns.len() == 1;
             if back {

@@ -12,7 +12,8 @@
 //! This file holds the tables' owner and its read-only questions;
 //! `connections.rs` sockets coming and going, `lifecycle.rs` the queue and
 //! a conversation's life, `messages.rs` a message from the writer to the
-//! sockets, `state.rs` the routing tables themselves.
+//! sockets, `state.rs` the routing tables themselves, `status.rs` agents'
+//! online/away choice.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +34,7 @@ mod lifecycle;
 mod messages;
 mod profiles;
 mod state;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -83,11 +85,12 @@ impl Hub {
                     let Some(info) = agents.iter().find(|a| a.id == agent) else {
                         continue;
                     };
-                    st.agents
+                    let live = st
+                        .agents
                         .entry(agent)
-                        .or_insert_with(|| AgentLive::new(info.name.clone(), info.capacity as u32))
-                        .convs
-                        .insert(row.id);
+                        .or_insert_with(|| AgentLive::new(info.name.clone(), info.capacity as u32));
+                    live.away = info.away;
+                    live.convs.insert(row.id);
                     away.insert(agent);
                 } else {
                     st.queue.push_back(row.id);

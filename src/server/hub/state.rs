@@ -22,6 +22,8 @@ pub(super) struct AgentLive {
     pub(super) idle_since: Instant,
     /// Bumped on every online/offline change; a grace timer acts only if it still matches.
     pub(super) epoch: u64,
+    /// Chose "away": keeps their conversations, gets no new ones.
+    pub(super) away: bool,
 }
 
 impl AgentLive {
@@ -33,11 +35,17 @@ impl AgentLive {
             convs: BTreeSet::new(),
             idle_since: Instant::now(),
             epoch: 0,
+            away: false,
         }
     }
 
     pub(super) fn online(&self) -> bool {
         !self.conns.is_empty()
+    }
+
+    /// Online and not away: may be given new conversations.
+    pub(super) fn available(&self) -> bool {
+        self.online() && !self.away
     }
 
     pub(super) fn free(&self) -> u32 {
@@ -66,8 +74,10 @@ pub(super) struct State {
 }
 
 impl State {
+    /// Whether any agent would take a new conversation now (online and
+    /// not away): what visitors are told as "agents online".
     pub(super) fn agents_online(&self) -> bool {
-        self.agents.values().any(AgentLive::online)
+        self.agents.values().any(AgentLive::available)
     }
 
     pub(super) fn summary(&self, id: ConversationId) -> Option<ConversationSummary> {
@@ -179,11 +189,12 @@ impl State {
         }
     }
 
-    /// The online agent with the most free capacity; ties go to the one idle longest.
+    /// The available (online, not away) agent with the most free capacity;
+    /// ties go to the one idle longest.
     pub(super) fn pick_agent(&self) -> Option<AgentId> {
         self.agents
             .iter()
-            .filter(|(_, a)| a.online() && a.free() > 0)
+            .filter(|(_, a)| a.available() && a.free() > 0)
             .max_by(|(_, a), (_, b)| {
                 a.free()
                     .cmp(&b.free())

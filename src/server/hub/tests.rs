@@ -226,3 +226,50 @@ async fn the_agent_is_told_when_the_visitor_leaves_and_comes_back() {
     hub.visitor_connected(visitor, &back.conn, &[]).await;
     assert_eq!(presence(a.frames().await), [(Party::Visitor, true)]);
 }
+
+/// Away (issue 13, item 10): no new conversations, the old ones kept, and
+/// coming back online takes what waited.
+#[tokio::test]
+async fn an_away_agent_keeps_their_conversations_but_gets_no_new_ones() {
+    let (_dir, storage, hub) = hub(Duration::from_secs(60)).await;
+    let (ann, _a) = online_agent(&hub, &storage, "Ann", 5).await;
+    visitor_writes(&hub, &storage, b"v1").await;
+    assert_eq!(served_by(&hub, &ann), 1);
+    let (bob, _b) = online_agent(&hub, &storage, "Bob", 1).await;
+
+    hub.set_away(ann.id, true).await;
+    visitor_writes(&hub, &storage, b"v2").await;
+    assert_eq!((served_by(&hub, &ann), served_by(&hub, &bob)), (1, 1));
+    // Bob is full and Ann away: the next one waits in the queue.
+    let (_, waiting) = visitor_writes(&hub, &storage, b"v3").await;
+    assert_eq!((served_by(&hub, &ann), served_by(&hub, &bob)), (1, 1));
+    assert_eq!(
+        waiting.summaries().await.last().map(|c| c.status),
+        Some(ConversationStatus::Queued)
+    );
+    hub.set_away(ann.id, false).await;
+    assert_eq!(
+        served_by(&hub, &ann),
+        2,
+        "back online, Ann takes the waiting one"
+    );
+}
+
+#[tokio::test]
+async fn with_every_online_agent_away_visitors_are_told_nobody_is_online() {
+    let (_dir, storage, hub) = hub(Duration::from_secs(60)).await;
+    let (ann, _a) = online_agent(&hub, &storage, "Ann", 5).await;
+    assert!(hub.agents_online());
+    let visitor = storage.create_visitor(b"v").await.expect("visitor");
+    let socket = Socket::new(&hub);
+    hub.visitor_connected(visitor, &socket.conn, &[]).await;
+    hub.set_away(ann.id, true).await;
+    assert!(!hub.agents_online());
+    assert!(socket.frames().await.contains(&ServerMsg::Availability {
+        agents_online: false
+    }));
+    hub.set_away(ann.id, false).await;
+    assert!(socket.frames().await.contains(&ServerMsg::Availability {
+        agents_online: true
+    }));
+}

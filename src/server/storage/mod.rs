@@ -95,6 +95,9 @@ pub trait Accounts: Send + Sync {
     /// Stores the console language an agent chose.
     async fn set_agent_lang(&self, id: AgentId, lang: &str) -> StoreResult<()>;
 
+    /// Stores whether an agent chose to be away (no new conversations).
+    async fn set_agent_away(&self, id: AgentId, away: bool) -> StoreResult<()>;
+
     /// Ends a session.
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
 

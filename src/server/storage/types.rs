@@ -46,6 +46,8 @@ pub struct AgentRow {
     pub capacity: i64,
     /// Disabled agents cannot sign in.
     pub disabled: bool,
+    /// Chose to be away: gets no new conversations.
+    pub away: bool,
 }
 
 impl AgentRow {
@@ -58,6 +60,9 @@ impl AgentRow {
             capacity: self.capacity.max(0) as u32,
             disabled: self.disabled,
             lang: None,
+            away: self.away,
+            online: None,
+            load: None,
         }
     }
 }

@@ -26,11 +26,11 @@ impl Accounts for Sqlite {
         let sql = if only_if_none {
             "INSERT INTO agents (name, password_hash, is_admin, capacity, created_at)
              SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM agents)
-             RETURNING id, name, password_hash, is_admin, capacity, disabled"
+             RETURNING id, name, password_hash, is_admin, capacity, disabled, away"
         } else {
             "INSERT INTO agents (name, password_hash, is_admin, capacity, created_at)
              VALUES (?, ?, ?, ?, ?)
-             RETURNING id, name, password_hash, is_admin, capacity, disabled"
+             RETURNING id, name, password_hash, is_admin, capacity, disabled, away"
         };
         let row = sqlx::query_as::<_, AgentRow>(sql)
             .bind(name)
@@ -49,7 +49,7 @@ impl Accounts for Sqlite {
 
     async fn agent_by_name(&self, name: &str) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
-            "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE name = ?",
+            "SELECT id, name, password_hash, is_admin, capacity, disabled, away FROM agents WHERE name = ?",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -59,7 +59,7 @@ impl Accounts for Sqlite {
 
     async fn list_agents(&self) -> StoreResult<Vec<AgentRow>> {
         sqlx::query_as(
-            "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents ORDER BY name",
+            "SELECT id, name, password_hash, is_admin, capacity, disabled, away FROM agents ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await
@@ -97,7 +97,7 @@ impl Accounts for Sqlite {
     ) -> StoreResult<Option<AgentRow>> {
         let now = now_ms();
         let agent: Option<AgentRow> = sqlx::query_as(
-            "SELECT a.id, a.name, a.password_hash, a.is_admin, a.capacity, a.disabled
+            "SELECT a.id, a.name, a.password_hash, a.is_admin, a.capacity, a.disabled, a.away
              FROM sessions s JOIN agents a ON a.id = s.agent_id
              WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND a.disabled = 0",
         )
@@ -143,7 +143,7 @@ impl Accounts for Sqlite {
     ) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
             "UPDATE agents SET password_hash = ? WHERE id = ?
-             RETURNING id, name, password_hash, is_admin, capacity, disabled",
+             RETURNING id, name, password_hash, is_admin, capacity, disabled, away",
         )
         .bind(password_hash)
         .bind(id)
@@ -154,7 +154,7 @@ impl Accounts for Sqlite {
 
     async fn agent_by_id(&self, id: AgentId) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
-            "SELECT id, name, password_hash, is_admin, capacity, disabled FROM agents WHERE id = ?",
+            "SELECT id, name, password_hash, is_admin, capacity, disabled, away FROM agents WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -170,7 +170,7 @@ impl Accounts for Sqlite {
     ) -> StoreResult<Option<AgentRow>> {
         sqlx::query_as(
             "UPDATE agents SET capacity = ?, disabled = ? WHERE id = ?
-             RETURNING id, name, password_hash, is_admin, capacity, disabled",
+             RETURNING id, name, password_hash, is_admin, capacity, disabled, away",
         )
         .bind(i64::from(capacity))
         .bind(disabled)
@@ -213,6 +213,15 @@ impl Accounts for Sqlite {
     async fn set_agent_lang(&self, id: AgentId, lang: &str) -> StoreResult<()> {
         sqlx::query("UPDATE agents SET lang = ? WHERE id = ?")
             .bind(lang)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_agent_away(&self, id: AgentId, away: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET away = ? WHERE id = ?")
+            .bind(away)
             .bind(id)
             .execute(&self.pool)
             .await?;
