@@ -271,3 +271,27 @@ fn text_rules() {
         Err(TextProblem::TooLong)
     );
 }
+
+/// Status and load (issue 13): additive, absent when not set, so older
+/// clients read the same `AgentInfo` as before.
+#[test]
+fn agent_info_carries_status_and_load_only_when_set() {
+    pin(
+        AgentInfo {
+            id: AgentId(2),
+            name: "Bo".into(),
+            is_admin: false,
+            capacity: 3,
+            disabled: false,
+            lang: None,
+            away: true,
+            online: Some(true),
+            load: Some(1),
+        },
+        json!({"id":2,"name":"Bo","is_admin":false,"capacity":3,"away":true,"online":true,"load":1}),
+    );
+    let old: AgentInfo =
+        serde_json::from_value(json!({"id":2,"name":"Bo","is_admin":false,"capacity":3}))
+            .expect("an AgentInfo without the new fields reads");
+    assert!(!old.away && old.online.is_none() && old.load.is_none());
+}
