@@ -43,7 +43,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     });
 
     let load = move || (s.load)(state.convs.with(Vec::len), me.capacity);
-    view! {
+    // Type-erased (boxed): rendering one ever larger view type on the server
+    // overflowed a worker thread's stack in debug builds (tests/pages.rs).
+    let header = view! {
         <header class="console-header">
             <strong class="brand">"kefu"</strong>
             <span class="me" data-testid="me">{me.name.clone()}</span>
@@ -66,6 +68,10 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                 <button type="submit" class="link" data-testid="sign-out">{s.sign_out}</button>
             </ActionForm>
         </header>
+    }
+    .into_any();
+    view! {
+        {header}
         <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
             <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
         </Show>
