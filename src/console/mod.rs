@@ -68,7 +68,7 @@ fn form_error<T>(
 fn SetupForm(action: ServerAction<SetupAdmin>) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let value = action.value();
-    let error = move || value.with(|v| form_error(&s, v.as_ref()));
+    let error = move || value.with(|v| form_error(s, v.as_ref()));
     view! {
         <section class="auth-card">
             <h1>{s.setup_title}</h1>
@@ -90,7 +90,7 @@ fn SetupForm(action: ServerAction<SetupAdmin>) -> impl IntoView {
 fn LoginForm(action: ServerAction<SignIn>) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let value = action.value();
-    let error = move || value.with(|v| form_error(&s, v.as_ref()));
+    let error = move || value.with(|v| form_error(s, v.as_ref()));
     view! {
         <section class="auth-card">
             <h1>{s.sign_in_title}</h1>

@@ -99,11 +99,13 @@ pub struct ConsoleStrings {
 }
 
 impl ConsoleStrings {
-    /// The table for `lang`.
-    pub fn of(lang: Lang) -> ConsoleStrings {
+    /// The table for `lang`: a reference, so that the closures of every
+    /// component that capture it stay small (the server renders pages on
+    /// worker threads with 2 MiB stacks; tests/pages.rs).
+    pub fn of(lang: Lang) -> &'static ConsoleStrings {
         match lang {
-            Lang::En => EN,
-            Lang::ZhCn => ZH_CN,
+            Lang::En => &EN,
+            Lang::ZhCn => &ZH_CN,
         }
     }
 
