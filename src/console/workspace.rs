@@ -43,8 +43,8 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     });
 
     let load = move || (s.load)(state.convs.with(Vec::len), me.capacity);
-    // Type-erased (boxed): rendering one ever larger view type on the server
-    // overflowed a worker thread's stack in debug builds (tests/pages.rs).
+    // Type-erased (boxed), which keeps the page's render future smaller:
+    // debug builds render on worker threads with 2 MiB stacks (tests/pages.rs).
     let header = view! {
         <header class="console-header">
             <strong class="brand">"kefu"</strong>
