@@ -8,7 +8,9 @@
 //! page's storage, and the visitor's identity if the site gave one),
 //! `open`, `close`. (A later `kefu('identify', …)` makes
 //! `embed.js` load the widget afresh, so that the socket's `hello` says it.)
-//! Widget → host page: `ready`, `unread` (`count`), `active` (`open`: the
+//! Widget → host page: `ready`, `size` (`width`, `height`: the panel's
+//! size in CSS pixels, so that it is the widget's to choose, not the
+//! cached script's), `unread` (`count`), `active` (`open`: the
 //! visitor has an open conversation), `message` (an agent's new message:
 //! `name`, `text`), `close` (the visitor minimized the panel), `save`
 //! (`key`, `value`: keep this in the host page's storage).
@@ -177,6 +179,13 @@ impl FromHost {
 pub enum ToHost {
     /// Hydrated: send `init`.
     Ready,
+    /// The panel's size, in CSS pixels.
+    Size {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+    },
     /// Agent messages unread while the panel is hidden.
     Unread(u32),
     /// Whether the visitor has an open conversation (the host page then
@@ -200,11 +209,18 @@ pub enum ToHost {
     },
 }
 
+/// The panel's size on a wide screen, in CSS pixels (on a narrow one the
+/// host page shows it full screen).
+pub const PANEL_SIZE: (u32, u32) = (384, 560);
+
 impl ToHost {
     /// The message's data: a JSON string.
     pub fn to_json(&self) -> String {
         let value = match self {
             ToHost::Ready => serde_json::json!({"kefu": 1, "type": "ready"}),
+            ToHost::Size { width, height } => {
+                serde_json::json!({"kefu": 1, "type": "size", "width": width, "height": height})
+            }
             ToHost::Unread(count) => {
                 serde_json::json!({"kefu": 1, "type": "unread", "count": count})
             }

@@ -168,6 +168,8 @@ fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: Store
         FromHost::Open => state.open_panel(),
         FromHost::Close => state.open.set(false),
     });
+    let (width, height) = embed::PANEL_SIZE;
+    state.tell_host(&ToHost::Size { width, height });
     state.tell_host(&ToHost::Ready);
 }
 
