@@ -148,7 +148,7 @@
       ".online .dot{background:#22c55e}" +
       ".badge{position:absolute;top:-5px;right:-5px;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#b91c1c;color:#fff;font:12px/20px system-ui,sans-serif;text-align:center}" +
       ".badge[hidden],.frame[hidden]{display:none}" +
-      ".frame{position:fixed;bottom:88px;" + side + ":20px;z-index:2147483000;width:var(--kefu-w,384px);height:var(--kefu-h,560px);max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);" +
+      ".frame{position:fixed;bottom:88px;" + side + ":20px;z-index:2147483000;width:var(--kefu-w,360px);height:var(--kefu-h,520px);max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);" +
       "border:0;border-radius:12px;box-shadow:0 12px 40px rgba(0,0,0,.22);background:#fff;color-scheme:normal}" +
       "@media (max-width:480px){.frame{inset:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}}";
     // A constructed sheet passes pages whose CSP forbids inline styles.
