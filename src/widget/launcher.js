@@ -1,4 +1,6 @@
 // kefu's launcher, inlined into pages that show the widget closed.
+// The server puts KEFU_JS and KEFU_WASM before it: the full bundle's paths,
+// whose names carry a hash of their content (see src/app.rs).
 //
 // The page is server-rendered with the launcher button already in place; the
 // chat (kefu.js + kefu.wasm) loads only when the visitor clicks it, or at once
@@ -13,8 +15,8 @@ function start() {
   if (started) return;
   started = true;
   if (button) button.classList.add("loading");
-  import("/pkg/kefu.js")
-    .then((kefu) => kefu.default({ module_or_path: "/pkg/kefu.wasm" }).then(() => {
+  import(KEFU_JS)
+    .then((kefu) => kefu.default({ module_or_path: KEFU_WASM }).then(() => {
       kefu.hydrate();
       ready = true;
     }))
