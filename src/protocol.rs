@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+mod frame;
 mod types;
 
 pub use api::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
