@@ -89,7 +89,7 @@ struct NoData {
 /// Checks that the frame `text` has no `data` (or `null`), as a variant
 /// without fields requires.
 fn no_data(text: &str) -> serde_json::Result<()> {
-    match serde_json::from_str::<NoData>(text)?.data {
+    match read::<NoData>(text)?.data {
         None => Ok(()),
         Some(_) => Err(serde::de::Error::custom(
             "data for a variant without fields",
@@ -99,14 +99,20 @@ fn no_data(text: &str) -> serde_json::Result<()> {
 
 /// The `data` of the frame `text`.
 fn data<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
-    serde_json::from_str::<Data<T>>(text).map(|d| d.data)
+    read::<Data<T>>(text).map(|d| d.data)
+}
+
+/// Reads `text` as server functions read their answers (`from_slice`), so
+/// the browser links one copy of each type's deserializer, not two.
+fn read<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_slice(text.as_bytes())
 }
 
 impl ServerMsg {
     /// The message in the JSON text frame `text`; [`ServerMsg::Unknown`]
     /// for a type this build does not know.
     pub fn from_json(text: &str) -> serde_json::Result<ServerMsg> {
-        let tag: Tag = serde_json::from_str(text)?;
+        let tag: Tag = read(text)?;
         Ok(match tag.kind.as_str() {
             "welcome" => {
                 let w: Welcome = data(text)?;
