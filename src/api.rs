@@ -11,7 +11,15 @@ use leptos::prelude::*;
 
 pub use crate::protocol::{ConsoleView, HistoryPage, VisitorThread, HISTORY_PAGE};
 
+// The visitor's bundle calls the widget's two server functions without
+// server_fn's client (see `browser`); every other build has the stubs.
+#[cfg(feature = "visitor-bundle")]
+mod browser;
+#[cfg(feature = "visitor-bundle")]
+pub use browser::{agent_availability, visitor_history};
+
 /// Whether any agent is online now (drawn on the widget's launcher).
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "agent_availability")]
 pub async fn agent_availability() -> Result<bool, AppError> {
     Ok(crate::server::state().hub.agents_online())
@@ -19,6 +27,7 @@ pub async fn agent_availability() -> Result<bool, AppError> {
 
 /// The newest conversation of the visitor holding `token`, with its newest
 /// page of messages, or the page of messages with seq below `before`.
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "visitor_history")]
 pub async fn visitor_history(
     token: String,
