@@ -17,7 +17,15 @@ use leptos::prelude::*;
 pub use crate::protocol::settings::SiteSettings;
 pub use crate::protocol::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
 
+// The visitor's bundle calls the widget's two server functions without
+// server_fn's client (see `browser`); every other build has the stubs.
+#[cfg(feature = "visitor-bundle")]
+mod browser;
+#[cfg(feature = "visitor-bundle")]
+pub use browser::{agent_availability, load_widget, visitor_history};
+
 /// Whether any agent is online now (drawn on the widget's launcher).
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "agent_availability")]
 pub async fn agent_availability() -> Result<bool, AppError> {
     Ok(crate::server::state().hub.agents_online())
@@ -25,6 +33,7 @@ pub async fn agent_availability() -> Result<bool, AppError> {
 
 /// What the widget shows before its socket opens (availability, look and
 /// words); `embed_origin` is the host page's origin when embedded.
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "widget_boot")]
 pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, AppError> {
     Ok(crate::server::edge::settings::widget_boot(
@@ -36,6 +45,7 @@ pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, App
 /// page of messages, or the page of messages with seq below `before`. A
 /// verified visitor's token reads only beside a valid `identity` of that
 /// user (the one said in `hello`).
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "visitor_history")]
 pub async fn visitor_history(
     token: String,

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+mod frame;
 pub mod settings;
 mod types;
 

@@ -45,6 +45,8 @@ pub struct AppState {
     pub security: SecurityState,
     /// What admins set in the console (widget, allowed sites).
     pub site: site::Site,
+    /// The file names of this build's bundles and stylesheet.
+    pub assets: edge::assets::AssetNames,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
         let config = config::Security::default();
         hub.set_conversation_limit(config.limits.max_conversations_per_hour);
         Ok(Self {
+            assets: edge::assets::AssetNames::unhashed(&leptos_options),
             leptos_options,
             storage,
             hub,
@@ -82,6 +85,14 @@ impl AppState {
         self.hub
             .set_conversation_limit(config.limits.max_conversations_per_hour);
         self.security = SecurityState::new(config);
+        self
+    }
+}
+
+impl AppState {
+    /// Replaces the bundles' file names (read from the build's hash file).
+    pub fn with_assets(mut self, assets: edge::assets::AssetNames) -> Self {
+        self.assets = assets;
         self
     }
 }
