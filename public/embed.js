@@ -44,9 +44,9 @@
     if (frame && ready) frame.contentWindow.postMessage(JSON.stringify(msg), base);
   }
   function saved() {
-    var out = {};
+    var out = [];
     KEYS.forEach(function (k) {
-      try { var v = localStorage.getItem(k); if (v !== null) out[k] = v; } catch (e) { /* blocked */ }
+      try { var v = localStorage.getItem(k); if (v !== null) out.push([k, v]); } catch (e) { /* blocked */ }
     });
     return out;
   }

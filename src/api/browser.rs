@@ -41,7 +41,10 @@ pub fn visitor_history(
         form.push_str(&format!("&before={before}"));
     }
     if let Some(identity) = identity {
-        form.push_str(&format!("&identity={}", js_sys::encode_uri_component(&identity)));
+        form.push_str(&format!(
+            "&identity={}",
+            js_sys::encode_uri_component(&identity)
+        ));
     }
     call("visitor_history", form)
 }

@@ -142,10 +142,12 @@ pub fn embed_js(options: &LeptosOptions) -> Router {
 /// hashed without `names`.
 fn with_cache_headers(router: Router, names: Option<AssetNames>) -> Router {
     let names = Arc::new(names);
-    router.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-        let names = names.clone();
-        async move { cache_headers(names.as_ref().as_ref(), req, next).await }
-    }))
+    router.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let names = names.clone();
+            async move { cache_headers(names.as_ref().as_ref(), req, next).await }
+        },
+    ))
 }
 
 /// Adds `Cache-Control` (immutable for a hashed name that was found,
