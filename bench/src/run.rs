@@ -505,9 +505,12 @@ async fn scenarios_all(
         let rs = assets::assets(site, Some(kefu.target.addr)).await?;
         let (files, rest): (Vec<Record>, Vec<Record>) =
             rs.into_iter().partition(|r| r.target.starts_with("pkg/"));
-        let (opened, pages): (Vec<Record>, Vec<Record>) = rest
+        let (opened, rest): (Vec<Record>, Vec<Record>) = rest
             .into_iter()
             .partition(|r| r.target.starts_with(assets::OPENED));
+        let (snippet, pages): (Vec<Record>, Vec<Record>) = rest
+            .into_iter()
+            .partition(|r| r.target.starts_with(assets::SNIPPET));
         show(
             &format!("assets in {}", site.join("pkg").display()),
             &files,
@@ -529,12 +532,22 @@ async fn scenarios_all(
             ],
         );
         show(
+            "the snippet on a customer's page (embed.js), chat closed",
+            &snippet,
+            &[
+                ("raw_kib", "raw KiB"),
+                ("gzip_kib", "gzip -9 KiB"),
+                ("wire_kib", "on the wire KiB"),
+            ],
+        );
+        show(
             "the opened widget (/widget, what customers' sites frame): every response",
             &opened,
             &[("raw_kib", "raw KiB"), ("wire_kib", "on the wire KiB")],
         );
         records.extend(files);
         records.extend(pages);
+        records.extend(snippet);
         records.extend(opened);
     }
     Ok(())
