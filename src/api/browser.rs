@@ -65,9 +65,9 @@ fn call<T: DeserializeOwned>(
             AppError::Transport(format!("error deserializing server function results: {e}"))
         };
         if (400..=599).contains(&status) {
-            return Err(serde_json::from_slice(body.as_bytes()).unwrap_or_else(unreadable));
+            return Err(serde_json::from_str(&body).unwrap_or_else(unreadable));
         }
-        serde_json::from_slice(body.as_bytes()).map_err(unreadable)
+        serde_json::from_str(&body).map_err(unreadable)
     })
 }
 

@@ -102,10 +102,18 @@ fn data<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
     read::<Data<T>>(text).map(|d| d.data)
 }
 
-/// Reads `text` as server functions read their answers (`from_slice`), so
-/// the browser links one copy of each type's deserializer, not two.
+/// Reads `text` with the serde_json reader the rest of the bundle uses, so
+/// the browser links one copy of each type's deserializer, not two: the
+/// full bundle's server functions read their answers with `from_slice`;
+/// the visitor's bundle has no server_fn client (`crate::api` there calls
+/// `fetch`), and Leptos reads the resources sent with the page with
+/// `from_str`.
 fn read<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
-    serde_json::from_slice(text.as_bytes())
+    if cfg!(feature = "visitor-bundle") {
+        serde_json::from_str(text)
+    } else {
+        serde_json::from_slice(text.as_bytes())
+    }
 }
 
 impl ServerMsg {
