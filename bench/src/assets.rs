@@ -92,7 +92,12 @@ pub async fn assets(site: &Path, kefu: Option<SocketAddr>) -> Result<Vec<Record>
             records.extend(snippet(site, addr).await?);
         } else {
             records.push(r);
-            records.extend(opened_widget(page_wire, &loaded, &gz_of, &wire_of));
+            let mut others = Vec::new();
+            for path in other_up_front(&text) {
+                let wire = procs::transferred(addr, &path).await? as f64 / 1024.0;
+                others.push((path, wire));
+            }
+            records.extend(opened_widget(page_wire, &loaded, &others, &gz_of, &wire_of));
         }
     }
     Ok(records)
@@ -129,6 +134,7 @@ async fn snippet(site: &Path, addr: SocketAddr) -> Result<Vec<Record>> {
 fn opened_widget(
     html_wire: f64,
     loaded: &[String],
+    others: &[(String, f64)],
     gz_of: &HashMap<String, (f64, f64)>,
     wire_of: &HashMap<String, f64>,
 ) -> Vec<Record> {
@@ -144,6 +150,12 @@ fn opened_widget(
         }
         let wire = wire_of.get(name).copied().unwrap_or(f64::NAN);
         r.set("wire_kib", wire);
+        total += wire;
+        rows.push(r);
+    }
+    for (path, wire) in others {
+        let mut r = Record::new("assets", &format!("{OPENED}: {path}"));
+        r.set("wire_kib", *wire);
         total += wire;
         rows.push(r);
     }
@@ -180,16 +192,29 @@ fn loaded_up_front(html: &str) -> Vec<String> {
     loaded
 }
 
+/// What else the browser fetches up front from the server: stylesheets
+/// outside /pkg/ (the brand colour's `/theme.css?c=…`).
+fn other_up_front(html: &str) -> Vec<String> {
+    let attr = "href=\"/";
+    html.match_indices(attr)
+        .map(|(i, _)| &html[i + attr.len() - 1..])
+        .map(|rest| rest.chars().take_while(|c| *c != '"').collect::<String>())
+        .filter(|path| !path.starts_with("/pkg/") && path.len() > 1)
+        .map(|path| path.replace("&amp;", "&"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn reads_what_a_page_loads_up_front() {
-        let html = r#"<link rel="modulepreload" href="/pkg/widget.A.js"><link rel="preload" href="/pkg/widget.B.wasm"><link rel="stylesheet" href="/pkg/kefu.C.css"><script src="/embed.js" async></script>"#;
+        let html = r#"<link rel="modulepreload" href="/pkg/widget.A.js"><link rel="preload" href="/pkg/widget.B.wasm"><link rel="stylesheet" href="/pkg/kefu.C.css"><link rel="stylesheet" href="/theme.css?c=2563eb"><script src="/embed.js" async></script>"#;
         assert_eq!(
             loaded_up_front(html),
             ["kefu.C.css", "widget.A.js", "widget.B.wasm"]
         );
+        assert_eq!(other_up_front(html), ["/theme.css?c=2563eb"]);
     }
 }
