@@ -3,10 +3,10 @@
 // whose names carry a hash of their content (see src/app.rs).
 //
 // The page is server-rendered with the launcher button already in place; the
-// chat (kefu.js + kefu.wasm) loads only when the visitor clicks it, or at once
-// for a visitor who has chatted before (so a reply can raise the unread badge
-// while the panel is closed). The click that starts the load opens the panel
-// as soon as the chat is ready.
+// chat (the full bundle, kefu.<hash>.js + .wasm) loads only when the visitor
+// clicks it, or at once for a visitor who has chatted before (so a reply can
+// raise the unread badge while the panel is closed). The click that starts
+// the load opens the panel as soon as the chat is ready.
 const button = document.querySelector('[data-testid="widget-launcher"]');
 let started = false;
 let ready = false;
