@@ -190,11 +190,14 @@ async fn the_widget_page_loads_the_visitors_bundle_by_its_hashed_names() {
         "{html}"
     );
 
-    // The demo page's launcher imports the full bundle by its hashed names.
+    // The demo page is a host page: the snippet under the page's nonce, no wasm.
     let demo = server.get("/").await;
     assert!(
-        demo.body
-            .contains("const KEFU_JS = \"/pkg/kefu.AppJsHash.js\", KEFU_WASM = \"/pkg/kefu.AppWasmHash.wasm\""),
+        demo.body.contains("<script src=\"/embed.js\" async nonce="),
+        "{demo:?}"
+    );
+    assert!(
+        !demo.body.contains("AppJsHash") && !demo.body.contains("AppWasmHash"),
         "{demo:?}"
     );
     assert!(demo.body.contains("/pkg/kefu.StyleHash.css"), "{demo:?}");

@@ -1,4 +1,4 @@
-//! The widget's server functions, as the visitor's bundle calls them:
+//! The widget's server function (`visitor_history`), as the visitor's bundle calls it:
 //! the same requests as the `#[server]` client stubs (`POST /api/<name>`,
 //! form-encoded arguments, a JSON answer, an [`AppError`] in JSON for a
 //! 4xx/5xx status), sent with the browser's own `fetch`. The stubs bring
@@ -11,23 +11,8 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{VisitorThread, WidgetBoot};
+use super::VisitorThread;
 use crate::error::AppError;
-
-/// Whether any agent is online now. See the server side in `crate::api`.
-pub fn agent_availability() -> impl Future<Output = Result<bool, AppError>> + Send {
-    call("agent_availability", String::new())
-}
-
-/// What the widget shows before its socket opens. See `crate::api::load_widget`.
-pub fn load_widget(
-    embed_origin: Option<String>,
-) -> impl Future<Output = Result<WidgetBoot, AppError>> + Send {
-    let form = embed_origin
-        .map(|o| format!("embed_origin={}", js_sys::encode_uri_component(&o)))
-        .unwrap_or_default();
-    call("widget_boot", form)
-}
 
 /// The newest conversation of the visitor holding `token`, or the page of
 /// messages with seq below `before`. See the server side in `crate::api`.
