@@ -13,8 +13,11 @@ setup:
 setup-test:
 	@scripts/setup.sh test
 
+# The full bundle (kefu.*) by cargo-leptos, then the visitor's (widget.*),
+# then both precompressed.
 build: setup
 	cargo leptos build --release
+	scripts/widget-bundle.sh
 	scripts/precompress.sh target/site/pkg
 	scripts/precompress.sh target/site
 
@@ -28,6 +31,7 @@ lint: setup
 	cargo fmt --all --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --features visitor-bundle --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p kefu-bench --all-targets -- -D warnings
 
 unit: setup

@@ -44,9 +44,9 @@
     if (frame && ready) frame.contentWindow.postMessage(JSON.stringify(msg), base);
   }
   function saved() {
-    var out = {};
+    var out = [];
     KEYS.forEach(function (k) {
-      try { var v = localStorage.getItem(k); if (v !== null) out[k] = v; } catch (e) { /* blocked */ }
+      try { var v = localStorage.getItem(k); if (v !== null) out.push([k, v]); } catch (e) { /* blocked */ }
     });
     return out;
   }
@@ -86,6 +86,13 @@
     if (m.type === "ready") {
       ready = true;
       post({ type: "init", open: open, saved: saved(), identity: identity });
+    } else if (m.type === "size") {
+      var w = m.width | 0, h = m.height | 0;
+      if (w >= 200 && w <= 800 && h >= 200 && h <= 1200) {
+        // Custom properties: the narrow-screen rule still wins.
+        frame.style.setProperty("--kefu-w", w + "px");
+        frame.style.setProperty("--kefu-h", h + "px");
+      }
     } else if (m.type === "unread") {
       unread = m.count | 0;
       badge.textContent = String(unread);
@@ -141,7 +148,7 @@
       ".online .dot{background:#22c55e}" +
       ".badge{position:absolute;top:-5px;right:-5px;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#b91c1c;color:#fff;font:12px/20px system-ui,sans-serif;text-align:center}" +
       ".badge[hidden],.frame[hidden]{display:none}" +
-      ".frame{position:fixed;bottom:88px;" + side + ":20px;z-index:2147483000;width:384px;height:560px;max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);" +
+      ".frame{position:fixed;bottom:88px;" + side + ":20px;z-index:2147483000;width:var(--kefu-w,360px);height:var(--kefu-h,520px);max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);" +
       "border:0;border-radius:12px;box-shadow:0 12px 40px rgba(0,0,0,.22);background:#fff;color-scheme:normal}" +
       "@media (max-width:480px){.frame{inset:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}}";
     // A constructed sheet passes pages whose CSP forbids inline styles.

@@ -30,6 +30,7 @@ command -v cc >/dev/null || apt_install build-essential
 command -v pkg-config >/dev/null || apt_install pkg-config
 command -v npm >/dev/null || apt_install nodejs npm
 command -v brotli >/dev/null || apt_install brotli   # scripts/precompress.sh
+command -v openssl >/dev/null || apt_install openssl # scripts/widget-bundle.sh (content hashes)
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"

@@ -17,14 +17,32 @@ use leptos::prelude::*;
 pub use crate::protocol::settings::SiteSettings;
 pub use crate::protocol::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
 
+// The visitor's bundle calls the widget's one server function without
+// server_fn's client (see `browser`); every other build has the stubs.
+#[cfg(feature = "visitor-bundle")]
+mod browser;
+#[cfg(feature = "visitor-bundle")]
+pub use browser::visitor_history;
+
 /// Whether any agent is online now (drawn on the widget's launcher).
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "agent_availability")]
 pub async fn agent_availability() -> Result<bool, AppError> {
     Ok(crate::server::state().hub.agents_online())
 }
 
+/// What the widget shows before its socket opens, computed while the
+/// server renders the widget (which carries it in the page: see
+/// `widget::boot`); `embed_origin` is the host page's origin when embedded.
+#[cfg(feature = "ssr")]
+pub fn widget_boot_now(embed_origin: Option<&str>) -> WidgetBoot {
+    crate::server::edge::settings::widget_boot(embed_origin)
+}
+
 /// What the widget shows before its socket opens (availability, look and
-/// words); `embed_origin` is the host page's origin when embedded.
+/// words), for other clients; `embed_origin` is the host page's origin
+/// when embedded.
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "widget_boot")]
 pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, AppError> {
     Ok(crate::server::edge::settings::widget_boot(
@@ -36,6 +54,7 @@ pub async fn load_widget(embed_origin: Option<String>) -> Result<WidgetBoot, App
 /// page of messages, or the page of messages with seq below `before`. A
 /// verified visitor's token reads only beside a valid `identity` of that
 /// user (the one said in `hello`).
+#[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "visitor_history")]
 pub async fn visitor_history(
     token: String,

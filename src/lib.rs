@@ -21,10 +21,23 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the wasm bundle: hydrates the server-rendered page.
-#[cfg(feature = "hydrate")]
+/// Entry point of the full bundle (`kefu.*`): hydrates a page of the
+/// [`app::App`] router (the console, the demo page). Left out of the
+/// visitor's bundle, so that the router and the console are not linked.
+#[cfg(all(feature = "hydrate", not(feature = "visitor-bundle")))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+}
+
+/// Entry point of the visitor's bundle (`widget.*`, built by
+/// `scripts/widget-bundle.sh`): hydrates the `/widget` page, whose body is
+/// [`app::visitor::WidgetRoot`] alone. The full bundle has it too, so the
+/// page still works from a build without the visitor's bundle.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate_widget() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::visitor::WidgetRoot);
 }

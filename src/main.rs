@@ -8,6 +8,7 @@ use axum::serve::ListenerExt;
 use clap::Parser;
 use kefu::routes::router;
 use kefu::server::config::{AgentCommand, Cli, Command, ServeArgs};
+use kefu::server::edge::assets::AssetNames;
 use kefu::server::storage::sqlite;
 use kefu::server::{secrets, AppState};
 
@@ -42,10 +43,15 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         .context("reading the Leptos configuration")?
         .leptos_options;
     leptos_options.site_addr = args.addr;
+    // `make build` leaves a hash file beside the binary when the bundles'
+    // names carry hashes; Leptos' HydrationScripts reads it only if told to.
+    let assets = AssetNames::beside_exe(&leptos_options).context("reading the hash file")?;
+    leptos_options.hash_files = assets.hashed;
     let state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
         .await
         .with_context(|| format!("opening the database at {}", db.display()))?
-        .with_security(args.security);
+        .with_security(args.security)
+        .with_assets(assets);
     let shutdown = state.shutdown.clone();
     let listener = listen(args.addr).with_context(|| format!("listening on {}", args.addr))?;
     tracing::info!(

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+mod frame;
 pub mod settings;
 mod types;
 
@@ -124,10 +125,10 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// The code as it is on the wire, e.g. `"text_too_long"`.
     pub fn name(self) -> String {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::String(name)) => name,
-            _ => String::from("unknown"),
-        }
+        serde_json::to_string(&self)
+            .ok()
+            .and_then(|json| Some(json.strip_prefix('"')?.strip_suffix('"')?.to_owned()))
+            .unwrap_or_else(|| String::from("unknown"))
     }
 }
 

@@ -3,13 +3,27 @@
 //! [`crate::server::edge`], and static files. It sits above both, so the
 //! server never imports the UI.
 
+use axum::extract::{Request, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
+use crate::app::visitor::widget_shell;
 use crate::app::{shell, App};
 use crate::server::edge::{assets, security, settings, ws};
 use crate::server::AppState;
+
+/// `/widget`, rendered from its own shell with the state in context (for
+/// the page's headers and the server functions its resources call).
+async fn widget_page(State(state): State<AppState>, req: Request) -> Response {
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || leptos::prelude::provide_context(state.clone()),
+        move || widget_shell(options.clone()),
+    );
+    render(req).await
+}
 
 /// The router for `state`.
 pub fn router(state: AppState) -> Router {
@@ -17,10 +31,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws/visitor", get(ws::visitor_socket))
         .route("/ws/agent", get(ws::agent_socket))
-        .nest_service("/pkg", assets::pkg(&state.leptos_options))
+        .nest_service("/pkg", assets::pkg(&state.leptos_options, &state.assets))
         .route_service("/embed.js", assets::embed_js(&state.leptos_options))
         .route("/embed/config", get(settings::config))
         .route("/theme.css", get(settings::theme))
+        // Outside the App's router: the visitor's bundle hydrates it alone.
+        .route("/widget", get(widget_page))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

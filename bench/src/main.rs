@@ -10,6 +10,7 @@
 //! JSON line per result to `<out>/<date>.jsonl` (plus `<out>/latency.svg`).
 //! Every load targets 127.0.0.1 only; every loop is bounded.
 
+mod assets;
 mod load;
 mod procs;
 mod relay;

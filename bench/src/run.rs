@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use super::load::{Flavor, Target};
 use super::report::{self, Curve, Record};
 use super::scenarios::{self, Side};
-use super::{procs, Cli, Plan, Scenario};
+use super::{assets, procs, Cli, Plan, Scenario};
 
 const PASSWORD: &str = "bench password 1234";
 
@@ -502,9 +502,15 @@ async fn scenarios_all(
     }
 
     if wants(Scenario::Assets) {
-        let rs = scenarios::assets(site, Some(kefu.target.addr)).await?;
-        let (files, pages): (Vec<Record>, Vec<Record>) =
+        let rs = assets::assets(site, Some(kefu.target.addr)).await?;
+        let (files, rest): (Vec<Record>, Vec<Record>) =
             rs.into_iter().partition(|r| r.target.starts_with("pkg/"));
+        let (opened, rest): (Vec<Record>, Vec<Record>) = rest
+            .into_iter()
+            .partition(|r| r.target.starts_with(assets::OPENED));
+        let (snippet, pages): (Vec<Record>, Vec<Record>) = rest
+            .into_iter()
+            .partition(|r| r.target.starts_with(assets::SNIPPET));
         show(
             &format!("assets in {}", site.join("pkg").display()),
             &files,
@@ -525,8 +531,24 @@ async fn scenarios_all(
                 ("total_wire_kib", "on the wire KiB"),
             ],
         );
+        show(
+            "the snippet on a customer's page (embed.js), chat closed",
+            &snippet,
+            &[
+                ("raw_kib", "raw KiB"),
+                ("gzip_kib", "gzip -9 KiB"),
+                ("wire_kib", "on the wire KiB"),
+            ],
+        );
+        show(
+            "the opened widget (/widget, what customers' sites frame): every response",
+            &opened,
+            &[("raw_kib", "raw KiB"), ("wire_kib", "on the wire KiB")],
+        );
         records.extend(files);
         records.extend(pages);
+        records.extend(snippet);
+        records.extend(opened);
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! its figures as a [`Record`].
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -579,118 +579,4 @@ pub async fn history(side: &Side, messages: usize, repeats: usize) -> Result<Rec
         bytes as f64 / 1024.0
     ));
     Ok(r)
-}
-
-// ---------------------------------------------------------------------------
-// assets
-// ---------------------------------------------------------------------------
-
-/// Raw and gzipped size of every file in `<site>/pkg`, and of the pages
-/// `/widget` and `/` with everything under /pkg/ they load; with a server,
-/// also the bytes each takes on the wire (`Accept-Encoding: gzip, deflate,
-/// br`, headers included), as a first visit downloads them.
-pub async fn assets(site: &Path, kefu: Option<std::net::SocketAddr>) -> Result<Vec<Record>> {
-    let pkg = site.join("pkg");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&pkg)
-        .with_context(|| {
-            format!(
-                "reading {} (run `cargo leptos build --release`)",
-                pkg.display()
-            )
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        // Precompressed copies (`scripts/precompress.sh`) are encodings of
-        // the files beside them, not assets of their own.
-        .filter(|p| !p.extension().is_some_and(|e| e == "br" || e == "gz"))
-        .collect();
-    files.sort();
-    let mut records = Vec::new();
-    let mut gz_of: HashMap<String, (f64, f64)> = HashMap::new();
-    for file in files {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let data = std::fs::read(&file)?;
-        let gz = procs::gzip_size(&data).map(|g| g as f64 / 1024.0);
-        let mut r = Record::new("assets", &format!("pkg/{name}"));
-        r.set("raw_kib", data.len() as f64 / 1024.0);
-        r.set("gzip_kib", gz.unwrap_or(f64::NAN));
-        gz_of.insert(name, (data.len() as f64 / 1024.0, gz.unwrap_or(f64::NAN)));
-        records.push(r);
-    }
-    let Some(addr) = kefu else {
-        return Ok(records);
-    };
-    let mut wire_of: HashMap<String, f64> = HashMap::new();
-    for r in &mut records {
-        let name = r.target.trim_start_matches("pkg/").to_owned();
-        let wire = procs::transferred(addr, &format!("/pkg/{name}")).await? as f64 / 1024.0;
-        r.set("wire_kib", wire);
-        wire_of.insert(name, wire);
-    }
-    for page in ["/widget", "/"] {
-        let page_wire = procs::transferred(addr, page).await? as f64 / 1024.0;
-        let response = procs::http(addr, "GET", page, None, None).await?;
-        let html = response.body;
-        let mut r = Record::new("assets", &format!("page {page}"));
-        let html_gz = procs::gzip_size(&html).map_or(f64::NAN, |g| g as f64 / 1024.0);
-        r.set("html_raw_kib", html.len() as f64 / 1024.0);
-        r.set("html_gzip_kib", html_gz);
-        let text = String::from_utf8_lossy(&html);
-        // What the browser fetches up front: `href`/`src` attributes naming
-        // /pkg/ files (stylesheet, module preload, wasm preload). Paths named
-        // inside an inline script (the launcher's lazy import) do not count.
-        let mut loaded: Vec<String> = ["href=\"/pkg/", "src=\"/pkg/"]
-            .iter()
-            .flat_map(|attr| text.match_indices(attr).map(|(i, _)| i + attr.len()))
-            .map(|start| {
-                text[start..]
-                    .chars()
-                    .take_while(|c| !matches!(c, '"' | '?' | '#'))
-                    .collect::<String>()
-            })
-            .filter(|n| !n.is_empty())
-            .collect();
-        loaded.sort();
-        loaded.dedup();
-        let sum = |names: &[String]| {
-            names.iter().filter_map(|n| gz_of.get(n)).fold(
-                (html.len() as f64 / 1024.0, html_gz),
-                |(raw, gz), (a, b)| (raw + a, gz + b),
-            )
-        };
-        let wire =
-            |names: &[String]| page_wire + names.iter().filter_map(|n| wire_of.get(n)).sum::<f64>();
-        let (raw, gz) = sum(&loaded);
-        r.set("total_raw_kib", raw);
-        r.set("total_gzip_kib", gz);
-        r.set("total_wire_kib", wire(&loaded));
-        r.note(format!("loads up front: /pkg/{}", loaded.join(", /pkg/")));
-        if page == "/" {
-            r.goal(
-                "<= 30 KiB gzipped for a page with the widget closed",
-                gz.is_finite().then_some(gz <= 30.0),
-            );
-            // Opening the widget adds the chat's script and wasm.
-            let mut open = loaded.clone();
-            for name in ["kefu.js", "kefu.wasm"] {
-                if !open.iter().any(|n| n == name) {
-                    open.push(name.to_owned());
-                }
-            }
-            let (raw, gz) = sum(&open);
-            let mut o = Record::new("assets", "page / (widget opened)");
-            o.set("total_raw_kib", raw);
-            o.set("total_gzip_kib", gz);
-            o.set("total_wire_kib", wire(&open));
-            o.note("the chat loads when the visitor clicks the launcher");
-            records.push(r);
-            records.push(o);
-        } else {
-            records.push(r);
-        }
-    }
-    Ok(records)
 }

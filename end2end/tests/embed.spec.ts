@@ -38,6 +38,9 @@ test("one snippet on another site: the launcher appears, the chat loads only whe
   await launcher.click();
   const chat = widgetFrame(visitor.page);
   await expect(chat.getByTestId("widget-panel")).toBeVisible();
+  // The panel's size is the widget's to say (the `size` message).
+  await expect(visitor.page.getByTestId("widget-frame")).toHaveCSS("width", "384px");
+  await expect(visitor.page.getByTestId("widget-frame")).toHaveCSS("height", "560px");
   await expect(messages(chat, "system")).toHaveText(["Ann will serve you"]);
   expect(requested.some((p) => p.endsWith(".wasm"))).toBe(true);
   await say(chat, "written on the shop's page");

@@ -90,7 +90,7 @@ async fn drive<H, M, R>(
                         incoming = stream.next() => match incoming {
                             Some(Ok(Message::Text(text))) => {
                                 last_heard = js_sys::Date::now();
-                                if let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) {
+                                if let Ok(msg) = ServerMsg::from_json(&text) {
                                     if matches!(msg, ServerMsg::Welcome { .. }) {
                                         failures = 0;
                                         outbox.status.set(LinkStatus::Online);

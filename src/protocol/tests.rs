@@ -295,3 +295,34 @@ fn agent_info_carries_status_and_load_only_when_set() {
             .expect("an AgentInfo without the new fields reads");
     assert!(!old.away && old.online.is_none() && old.load.is_none());
 }
+
+#[test]
+fn system_events_read_as_tagged_objects() {
+    for event in [
+        SystemEvent::Assigned {
+            agent: "Ann".into(),
+        },
+        SystemEvent::Closed {
+            agent: "Ann".into(),
+        },
+        SystemEvent::Requeued {
+            agent: "Ann".into(),
+        },
+    ] {
+        let json = serde_json::to_string(&event).expect("serializes");
+        assert_eq!(serde_json::from_str::<SystemEvent>(&json).ok(), Some(event));
+    }
+    let read = |json: &str| serde_json::from_str::<SystemEvent>(json).ok();
+    assert_eq!(
+        read(r#"{"agent":"Ann","kind":"closed"}"#),
+        Some(SystemEvent::Closed {
+            agent: "Ann".into()
+        })
+    );
+    assert_eq!(
+        read(r#"{"kind":"from_the_future","x":1}"#),
+        Some(SystemEvent::Unknown)
+    );
+    assert_eq!(read(r#"{"kind":"assigned"}"#), None);
+    assert_eq!(read(r#"{"agent":"Ann"}"#), None);
+}

@@ -56,8 +56,12 @@ impl Author {
 
 /// A stored event in a conversation, written by the server. The UI turns it
 /// into words in the reader's language, so no English is stored.
+///
+/// Read through [`EventFields`] rather than serde's internally tagged
+/// reader, which buffers the whole object first and, in the browser, cost a
+/// second copy of every deserializer it reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "EventFields")]
 pub enum SystemEvent {
     /// The conversation was given to an agent: "<agent> will serve you".
     Assigned {
@@ -78,6 +82,28 @@ pub enum SystemEvent {
     /// An event this build does not know (sent by a newer server).
     #[serde(other)]
     Unknown,
+}
+
+/// A [`SystemEvent`]'s JSON, as it is read: `{"kind": .., "agent": ..}`.
+#[derive(Deserialize)]
+pub struct EventFields {
+    kind: String,
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+impl TryFrom<EventFields> for SystemEvent {
+    type Error = &'static str;
+
+    fn try_from(fields: EventFields) -> Result<Self, Self::Error> {
+        let agent = || fields.agent.clone().ok_or("missing field `agent`");
+        Ok(match fields.kind.as_str() {
+            "assigned" => SystemEvent::Assigned { agent: agent()? },
+            "closed" => SystemEvent::Closed { agent: agent()? },
+            "requeued" => SystemEvent::Requeued { agent: agent()? },
+            _ => SystemEvent::Unknown,
+        })
+    }
 }
 
 /// One stored message, as every client sees it.

@@ -47,6 +47,8 @@ pub struct AppState {
     pub site: site::Site,
     /// The first-start setup code, while no account exists.
     pub setup: edge::accounts::SetupCode,
+    /// The file names of this build's bundles and stylesheet.
+    pub assets: edge::assets::AssetNames,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             edge::accounts::SetupCode::default()
         };
         Ok(Self {
+            assets: edge::assets::AssetNames::unhashed(&leptos_options),
             leptos_options,
             storage,
             hub,
@@ -97,6 +100,14 @@ impl AppState {
         self.hub
             .set_conversation_limit(config.limits.max_conversations_per_hour);
         self.security = SecurityState::new(config);
+        self
+    }
+}
+
+impl AppState {
+    /// Replaces the bundles' file names (read from the build's hash file).
+    pub fn with_assets(mut self, assets: edge::assets::AssetNames) -> Self {
+        self.assets = assets;
         self
     }
 }

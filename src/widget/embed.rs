@@ -8,7 +8,9 @@
 //! page's storage, and the visitor's identity if the site gave one),
 //! `open`, `close`. (A later `kefu('identify', …)` makes
 //! `embed.js` load the widget afresh, so that the socket's `hello` says it.)
-//! Widget → host page: `ready`, `unread` (`count`), `active` (`open`: the
+//! Widget → host page: `ready`, `size` (`width`, `height`: the panel's
+//! size in CSS pixels, so that it is the widget's to choose, not the
+//! cached script's), `unread` (`count`), `active` (`open`: the
 //! visitor has an open conversation), `message` (an agent's new message:
 //! `name`, `text`), `close` (the visitor minimized the panel), `save`
 //! (`key`, `value`: keep this in the host page's storage).
@@ -130,40 +132,53 @@ pub struct Identity {
     pub email: Option<String>,
 }
 
+/// A host page's message as it arrives (typed fields, read in one pass:
+/// no generic JSON value in the visitor's bundle). `saved` is a list of
+/// `[key, value]` pairs.
+#[derive(serde::Deserialize)]
+struct Incoming {
+    kefu: u8,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    open: bool,
+    #[serde(default)]
+    saved: Vec<(String, String)>,
+    #[serde(default)]
+    identity: Option<IncomingIdentity>,
+}
+
+#[derive(serde::Deserialize)]
+struct IncomingIdentity {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
 impl FromHost {
     /// Reads a message's data (a JSON string); `None` if it is not ours.
     pub fn parse(data: &str) -> Option<FromHost> {
-        let value: serde_json::Value = serde_json::from_str(data).ok()?;
-        if value.get("kefu")?.as_i64()? != 1 {
+        let msg: Incoming = serde_json::from_str(data).ok()?;
+        if msg.kefu != 1 {
             return None;
         }
-        let identity = |v: &serde_json::Value| {
-            let text = |key: &str| {
-                v.get(key)
-                    .and_then(|t| t.as_str())
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-            };
+        let given = |t: Option<String>| t.filter(|t| !t.is_empty());
+        let identity = msg.identity.and_then(|i| {
             let id = Identity {
-                token: text("token"),
-                name: text("name"),
-                email: text("email"),
+                token: given(i.token),
+                name: given(i.name),
+                email: given(i.email),
             };
             (id != Identity::default()).then_some(id)
-        };
-        match value.get("type")?.as_str()? {
+        });
+        match msg.kind.as_str() {
             "init" => Some(FromHost::Init {
-                open: value.get("open").and_then(|o| o.as_bool()).unwrap_or(false),
-                saved: value
-                    .get("saved")
-                    .and_then(|s| s.as_object())
-                    .map(|map| {
-                        map.iter()
-                            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                identity: value.get("identity").and_then(identity),
+                open: msg.open,
+                saved: msg.saved,
+                identity,
             }),
             "open" => Some(FromHost::Open),
             "close" => Some(FromHost::Close),
@@ -177,6 +192,13 @@ impl FromHost {
 pub enum ToHost {
     /// Hydrated: send `init`.
     Ready,
+    /// The panel's size, in CSS pixels.
+    Size {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+    },
     /// Agent messages unread while the panel is hidden.
     Unread(u32),
     /// Whether the visitor has an open conversation (the host page then
@@ -200,24 +222,72 @@ pub enum ToHost {
     },
 }
 
+/// The panel's size on a wide screen, in CSS pixels (on a narrow one the
+/// host page shows it full screen).
+pub const PANEL_SIZE: (u32, u32) = (384, 560);
+
+/// A widget's message as it is sent.
+#[derive(serde::Serialize)]
+struct Outgoing<'a> {
+    kefu: u8,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+}
+
 impl ToHost {
     /// The message's data: a JSON string.
     pub fn to_json(&self) -> String {
-        let value = match self {
-            ToHost::Ready => serde_json::json!({"kefu": 1, "type": "ready"}),
-            ToHost::Unread(count) => {
-                serde_json::json!({"kefu": 1, "type": "unread", "count": count})
-            }
-            ToHost::Active(open) => serde_json::json!({"kefu": 1, "type": "active", "open": open}),
-            ToHost::Message { name, text } => serde_json::json!(
-                {"kefu": 1, "type": "message", "author": "agent", "name": name, "text": text}
-            ),
-            ToHost::Close => serde_json::json!({"kefu": 1, "type": "close"}),
-            ToHost::Save { key, value } => {
-                serde_json::json!({"kefu": 1, "type": "save", "key": key, "value": value})
-            }
+        let mut out = Outgoing {
+            kefu: 1,
+            kind: "",
+            count: None,
+            open: None,
+            width: None,
+            height: None,
+            author: None,
+            name: None,
+            text: None,
+            key: None,
+            value: None,
         };
-        value.to_string()
+        match self {
+            ToHost::Ready => out.kind = "ready",
+            ToHost::Size { width, height } => {
+                out.kind = "size";
+                (out.width, out.height) = (Some(*width), Some(*height));
+            }
+            ToHost::Unread(count) => (out.kind, out.count) = ("unread", Some(*count)),
+            ToHost::Active(open) => (out.kind, out.open) = ("active", Some(*open)),
+            ToHost::Message { name, text } => {
+                out.kind = "message";
+                (out.author, out.name, out.text) =
+                    (Some("agent"), Some(name.as_str()), Some(text.as_str()));
+            }
+            ToHost::Close => out.kind = "close",
+            ToHost::Save { key, value } => {
+                out.kind = "save";
+                (out.key, out.value) = (Some(key.as_str()), Some(value.as_str()));
+            }
+        }
+        serde_json::to_string(&out).unwrap_or_default()
     }
 }
 
@@ -250,7 +320,7 @@ mod tests {
     fn only_well_formed_messages_of_ours_are_read() {
         assert_eq!(
             FromHost::parse(
-                r#"{"kefu":1,"type":"init","open":true,"saved":{"kefu.a":"1","b":2},"identity":{"token":"t.s"}}"#
+                r#"{"kefu":1,"type":"init","open":true,"saved":[["kefu.a","1"]],"identity":{"token":"t.s"}}"#
             ),
             Some(FromHost::Init {
                 open: true,
@@ -285,7 +355,15 @@ mod tests {
         }
         assert_eq!(
             ToHost::Unread(2).to_json(),
-            r#"{"count":2,"kefu":1,"type":"unread"}"#
+            r#"{"kefu":1,"type":"unread","count":2}"#
+        );
+        assert_eq!(
+            ToHost::Save {
+                key: "kefu.visitor_token".into(),
+                value: "t".into()
+            }
+            .to_json(),
+            r#"{"kefu":1,"type":"save","key":"kefu.visitor_token","value":"t"}"#
         );
     }
 }

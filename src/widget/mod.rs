@@ -3,6 +3,7 @@
 //! Server-rendered (the launcher shows whether an agent is online before any
 //! script runs), then hydrated; the socket opens in the browser only.
 
+mod boot;
 pub mod embed;
 mod panel;
 mod prechat;
@@ -11,7 +12,6 @@ pub mod strings;
 
 use leptos::prelude::*;
 
-use crate::api::load_widget;
 use crate::protocol::settings::Position;
 use state::WidgetState;
 use strings::WidgetStrings;
@@ -26,54 +26,35 @@ pub fn Widget() -> impl IntoView {
     let state = WidgetState::new(embed.clone());
     let hydrated = RwSignal::new(false);
     let host = embed.map(|e| e.origin);
-    let boot = Resource::new(|| (), move |_| load_widget(host.clone()));
-    let settings = Signal::derive(move || {
-        boot.get()
-            .and_then(Result::ok)
-            .map(|b| b.settings)
-            .unwrap_or_default()
-    });
+    // What the widget needs before its socket opens, in the page itself:
+    // the server renders it into `data-boot` and hydration reads it back,
+    // so both sides draw the same widget at once (no resource to wait for).
+    let (boot, boot_json) = boot::read(host.as_deref());
+    let settings = Signal::stored(boot.settings.clone());
     // Embedded on a site that may not embed the chat: say so, nothing else.
-    let refused = move || {
-        boot.get()
-            .and_then(Result::ok)
-            .is_some_and(|b| b.embed_allowed == Some(false))
-    };
+    let refused = boot.embed_allowed == Some(false);
+    let boot_online = boot.online;
 
-    // Runs after hydration, once the boot answer is in. Untracked: opening
-    // the panel reads the conversation, and an effect that subscribed to it
-    // would connect a second socket as soon as the first one's conversation
-    // arrived (the agent then read "Visitor left" and "Visitor is back").
-    // What `start` keeps belongs to the component, not to this effect, which
-    // may run again (and would then dispose of what it made).
+    // Runs once, after hydration. Untracked: opening the panel reads the
+    // conversation, and an effect that subscribed to it would connect a
+    // second socket as soon as the first one's conversation arrived (the
+    // agent then read "Visitor left" and "Visitor is back").
     #[cfg(feature = "hydrate")]
     let connected = StoredValue::new(false);
     #[cfg(feature = "hydrate")]
     if embedded {
         tell_host_when_changed(state);
     }
-    Effect::new(move |started: Option<bool>| {
+    let boot = StoredValue::new(boot);
+    Effect::new(move |_| {
         hydrated.set(true);
-        if started == Some(true) {
-            return true;
-        }
-        let Some(Ok(boot)) = boot.get() else {
-            return false;
-        };
         #[cfg(feature = "hydrate")]
-        untrack(|| start(state, boot, connected));
+        untrack(|| start(state, boot.get_value(), connected));
         #[cfg(not(feature = "hydrate"))]
         let _ = boot;
-        true
     });
 
-    let online = move || {
-        state
-            .agents_online
-            .get()
-            .or_else(|| boot.get().and_then(Result::ok).map(|b| b.online))
-            .unwrap_or(false)
-    };
+    let online = move || state.agents_online.get().unwrap_or(boot_online);
     let position_left = move || settings.with(|s| s.position == Position::Left);
     let theme = move || {
         format!(
@@ -89,9 +70,10 @@ pub fn Widget() -> impl IntoView {
             class:embedded=embedded
             class:left=position_left
             data-hydrated=move || hydrated.get().to_string()
+            data-boot=boot_json
         >
             <Show
-                when=move || !refused()
+                when=move || !refused
                 fallback=move || view! { <p class="banner error" data-testid="not-allowed">{s.not_allowed}</p> }
             >
                 <Show when=move || embedded || state.open.get()>
@@ -168,6 +150,8 @@ fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: Store
         FromHost::Open => state.open_panel(),
         FromHost::Close => state.open.set(false),
     });
+    let (width, height) = embed::PANEL_SIZE;
+    state.tell_host(&ToHost::Size { width, height });
     state.tell_host(&ToHost::Ready);
 }
 

@@ -18,6 +18,7 @@ use kefu::error::AppError;
 use kefu::protocol::AgentId;
 use kefu::routes::router;
 use kefu::server::config::Security;
+use kefu::server::edge::assets::AssetNames;
 use kefu::server::edge::auth;
 use kefu::server::storage::sqlite;
 use kefu::server::{secrets, AppState};
@@ -68,6 +69,9 @@ pub struct Setup {
     pub nodelay: bool,
     /// The site root (with `pkg/`) instead of Leptos' default.
     pub site_root: Option<PathBuf>,
+    /// The bundles' names (as from a build's hash file) instead of the
+    /// unhashed ones.
+    pub assets: Option<AssetNames>,
 }
 
 impl Default for Setup {
@@ -79,6 +83,7 @@ impl Default for Setup {
             client_addresses: true,
             nodelay: false,
             site_root: None,
+            assets: None,
         }
     }
 }
@@ -113,6 +118,10 @@ pub async fn start_with(setup: Setup) -> Server {
     }
     .expect("the app state opens on a fresh database")
     .with_security(setup.security);
+    let state = match setup.assets {
+        Some(assets) => state.with_assets(assets),
+        None => state,
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding an ephemeral port");

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds the visitor's bundle: the widget alone (entry point hydrate_widget,
+# feature visitor-bundle), without the router and the console that the full
+# bundle (kefu.*, built by `cargo leptos build --release`) carries. Run after
+# that build, which empties the site folder and writes the hash file:
+#   1. cargo builds the lib for wasm in cargo-leptos' own target dir, with
+#      its profile and environment, so its dependencies are reused;
+#   2. wasm-bindgen as cargo-leptos runs it; wasm-opt with cargo-leptos'
+#      flags, but -Os --converge (about 1.5 KiB less after brotli than -Oz,
+#      though larger raw) and without the producers/target-features
+#      sections; memory is fresh, hence zero-filled. The glue script loses
+#      its comments and indentation (cargo-leptos minifies its own);
+#   3. the files go to the site as widget.<hash>.js/.wasm, and their hashes
+#      to the hash file (widget.js: / widget.wasm:), read by the server.
+# The optimised output is kept per input wasm, so an unchanged widget skips
+# step 2 on the next build.
+# Usage: scripts/widget-bundle.sh   (env: CARGO_TARGET_DIR, LEPTOS_SITE_ROOT)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-target}
+site=${LEPTOS_SITE_ROOT:-target/site}
+pkg="$site/pkg"
+hash_file="$target/release/hash.txt"
+front="$target/front"
+[[ -f $hash_file ]] || { echo "widget-bundle: no $hash_file (run cargo leptos build --release first)" >&2; exit 1; }
+
+# The environment cargo-leptos gives its own front build (cargo leptos
+# build -vv prints it): the same values keep dependencies fresh.
+LEPTOS_OUTPUT_NAME=kefu LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=. \
+LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME=hash.txt \
+  cargo build --package=kefu --lib --target-dir="$front" --target=wasm32-unknown-unknown \
+    --no-default-features --features=visitor-bundle --profile=wasm-release
+input="$front/wasm32-unknown-unknown/wasm-release/kefu.wasm"
+
+hash() { openssl md5 -binary "$1" | base64 | tr '+/' '-_' | tr -d '='; }
+out="$front/widget/$(hash "$input")"
+if [[ ! -f $out/widget.wasm ]]; then
+  rm -rf "$front/widget"
+  mkdir -p "$out"
+  wasm-bindgen --target=web --no-typescript --out-name=widget --out-dir="$out" "$input"
+  mv "$out/widget_bg.wasm" "$out/widget.wasm"
+  wasm-opt -Os --converge --zero-filled-memory --strip-producers --strip-target-features \
+    --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$out/widget.wasm" -o "$out/widget.wasm"
+  # Leading white space and whole-line comments go, unless a template
+  # literal spans lines (an odd number of backticks on a line).
+  if ! awk -F'`' 'NF > 1 && NF % 2 == 0 { multiline = 1 } END { exit !multiline }' "$out/widget.js"; then
+    awk '/^[ \t]*\/\*\*/ { doc = 1 }
+         doc { if ($0 ~ /\*\/[ \t]*$/) doc = 0; next }
+         /^[ \t]*\/\// { next }
+         { sub(/^[ \t]+/, ""); if ($0 != "") print }' "$out/widget.js" > "$out/widget.min.js"
+    mv "$out/widget.min.js" "$out/widget.js"
+  fi
+fi
+
+js_hash=$(hash "$out/widget.js")
+wasm_hash=$(hash "$out/widget.wasm")
+rm -f "$pkg"/widget.*
+cp "$out/widget.js" "$pkg/widget.$js_hash.js"
+cp "$out/widget.wasm" "$pkg/widget.$wasm_hash.wasm"
+grep -v '^widget\.' "$hash_file" > "$hash_file.new" || true
+printf 'widget.js: %s\nwidget.wasm: %s\n' "$js_hash" "$wasm_hash" >> "$hash_file.new"
+mv "$hash_file.new" "$hash_file"
+echo "widget-bundle: $pkg/widget.$js_hash.js, widget.$wasm_hash.wasm ($(stat -c %s "$pkg/widget.$wasm_hash.wasm") bytes)"
