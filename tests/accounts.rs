@@ -39,6 +39,17 @@ impl Server {
     async fn view(&self, cookie: &str) -> ConsoleView {
         self.call("console_session", &[], Some(cookie)).await.json()
     }
+
+    /// `name`'s old password no longer signs in; [`NEW_PASSWORD`] does.
+    async fn only_the_new_password_works(&self, name: &str) {
+        assert_eq!(
+            self.sign_in(name, PASSWORD).await.err(),
+            Some(AppError::WrongCredentials)
+        );
+        self.sign_in(name, NEW_PASSWORD)
+            .await
+            .expect("the new password works");
+    }
 }
 
 #[tokio::test]
@@ -112,14 +123,7 @@ async fn changing_ones_password_needs_the_current_one_and_ends_the_other_session
     // This session stays, socket and all.
     here_tab.ping_until_pong().await;
     assert!(matches!(server.view(&here).await, ConsoleView::SignedIn(_)));
-    assert_eq!(
-        server.sign_in("Ann", PASSWORD).await.err(),
-        Some(AppError::WrongCredentials)
-    );
-    server
-        .sign_in("Ann", NEW_PASSWORD)
-        .await
-        .expect("the new password works");
+    server.only_the_new_password_works("Ann").await;
 }
 
 #[tokio::test]
@@ -209,14 +213,7 @@ async fn an_admin_setting_a_password_ends_every_session_of_that_agent() {
         assert_eq!(server.view(cookie).await, ConsoleView::SignedOut);
     }
     boss_tab.ping_until_pong().await;
-    assert_eq!(
-        server.sign_in("Bob", PASSWORD).await.err(),
-        Some(AppError::WrongCredentials)
-    );
-    server
-        .sign_in("Bob", NEW_PASSWORD)
-        .await
-        .expect("the new password works");
+    server.only_the_new_password_works("Bob").await;
 }
 
 #[tokio::test]
