@@ -43,8 +43,15 @@ pub fn embedding_sites(config: &Security, site: &SiteSettings) -> Vec<String> {
 }
 
 /// Whether a page of `origin` may embed the widget (see [`embedding_sites`]).
+/// Checked on every visitor socket upgrade: no list is built for it.
 pub fn may_embed(config: &Security, site: &SiteSettings, origin: &str) -> bool {
-    settings::origin(origin).is_some_and(|o| embedding_sites(config, site).contains(&o))
+    settings::origin(origin).is_some_and(|o| {
+        site.allowed_origins.contains(&o)
+            || config
+                .allow_origins
+                .iter()
+                .any(|a| settings::origin(a).as_ref() == Some(&o))
+    })
 }
 
 /// Checks Origin on server functions and socket upgrades: the console's own
