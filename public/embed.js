@@ -26,7 +26,7 @@
   var ACTIVE = "kefu.active", SVG = "http://www.w3.org/2000/svg";
   // What the chat keeps on this site for its visitor (a third-party
   // iframe's own storage is blocked or discarded by many browsers).
-  var KEYS = ["kefu.visitor_token", "kefu.prechat_done"];
+  var KEYS = ["kefu.visitor_token", "kefu.prechat_done", "kefu.sound"];
   var queued = (window.kefu && window.kefu.q) || [];
   var listeners = { unread: [], message: [] };
   var frame = null, ready = false, open = false, identity = null, unread = 0, host, launcher, badge;
@@ -49,6 +49,33 @@
       try { var v = localStorage.getItem(k); if (v !== null) out.push([k, v]); } catch (e) { /* blocked */ }
     });
     return out;
+  }
+  // The page the visitor is on, for the agent (the chat sends it on).
+  function page() {
+    return { url: location.href, title: document.title, referrer: document.referrer };
+  }
+  // A single-page site moves on without loading a page: tell the chat,
+  // once things settle (the title usually changes just after the address).
+  var lastUrl = location.href, pageTimer = 0;
+  function moved() {
+    clearTimeout(pageTimer);
+    pageTimer = setTimeout(function () {
+      if (location.href === lastUrl) return;
+      lastUrl = location.href;
+      post({ type: "page", page: page() });
+    }, 300);
+  }
+  function watchPages() {
+    ["pushState", "replaceState"].forEach(function (name) {
+      var original = history[name];
+      history[name] = function () {
+        var result = original.apply(this, arguments);
+        moved();
+        return result;
+      };
+    });
+    window.addEventListener("popstate", moved);
+    window.addEventListener("hashchange", moved);
   }
   function remember(active) {
     try {
@@ -85,7 +112,7 @@
     if (!m || m.kefu !== 1) return;
     if (m.type === "ready") {
       ready = true;
-      post({ type: "init", open: open, saved: saved(), identity: identity });
+      post({ type: "init", open: open, saved: saved(), identity: identity, page: page() });
     } else if (m.type === "size") {
       var w = m.width | 0, h = m.height | 0;
       if (w >= 200 && w <= 800 && h >= 200 && h <= 1200) {
@@ -189,6 +216,7 @@
     host.appendChild(launcher);
     document.body.appendChild(root);
     window.addEventListener("message", onMessage);
+    watchPages();
     var early = false;
     try { early = localStorage.getItem(ACTIVE) === "1"; } catch (e) { /* blocked */ }
     if (early) load();

@@ -133,6 +133,35 @@ pub async fn set_language(lang: String) -> Result<(), AppError> {
     crate::server::edge::api::set_language(&agent, &lang).await
 }
 
+/// Whether the signed-in agent hears a sound and gets a browser
+/// notification for new conversations and messages (stored for them).
+#[server(endpoint = "set_notify")]
+pub async fn set_notify(on: bool) -> Result<(), AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::visits::set_notify(&agent, on).await
+}
+
+/// Who the visitor of a conversation the signed-in agent serves (or any,
+/// for admins) is: their page, browser, time, label and earlier conversations.
+#[server(endpoint = "visitor_context")]
+pub async fn visitor_context(
+    conversation: ConversationId,
+) -> Result<crate::protocol::VisitorContext, AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::visits::visitor_context(&agent, conversation).await
+}
+
+/// An earlier conversation of the visitor of `conversation` (which the
+/// signed-in agent serves, or any for admins), to read: its messages.
+#[server(endpoint = "earlier_conversation")]
+pub async fn earlier_conversation(
+    conversation: ConversationId,
+    earlier: ConversationId,
+) -> Result<HistoryPage, AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::visits::earlier_conversation(&agent, conversation, earlier).await
+}
+
 /// Ends this browser's session.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {

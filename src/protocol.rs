@@ -11,11 +11,16 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+mod context;
 mod frame;
 pub mod settings;
 mod types;
 
 pub use api::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
+pub use context::{
+    PageSeen, PastConversation, VisitorContext, MAX_PAGE_TITLE_CHARS, MAX_PAGE_URL_BYTES,
+    MAX_TIME_ZONE_CHARS,
+};
 pub use types::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
     ConversationSummary, MessageId, Party, Resume, SystemEvent, VisitorInfo,
@@ -72,6 +77,9 @@ pub enum ErrorCode {
     ProfileNameControl,
     /// A `profile` email is not shaped like one, or is too long.
     ProfileEmailInvalid,
+    /// A `page_view` is refused: its URL is not `http(s)` or is over
+    /// [`MAX_PAGE_URL_BYTES`], or its title, referrer or time zone is too long.
+    PageViewInvalid,
     // ---- server functions (see `crate::error::AppError`) ----
     /// Not signed in, or the session ended.
     Unauthorized,
@@ -196,6 +204,25 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         email: Option<String>,
     },
+    /// Visitor: the page they are on now (the host page when embedded),
+    /// at start and at each change. Rate- and size-limited; only the
+    /// latest is kept, and only the agents serving the visitor see it.
+    PageView {
+        /// The page's address (`http:` or `https:`).
+        url: String,
+        /// The page's title.
+        #[serde(default)]
+        title: String,
+        /// The page that led to it (`document.referrer`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referrer: Option<String>,
+        /// The visitor's IANA time zone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_zone: Option<String>,
+        /// The visitor's offset from UTC in minutes (east positive).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        utc_offset: Option<i32>,
+    },
 }
 
 /// Server → browser.
@@ -271,6 +298,13 @@ pub enum ServerMsg {
     },
     /// Answer to `ping`.
     Pong,
+    /// Agents serving the conversation: its visitor is on this page now.
+    PageViewed {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The page.
+        page: PageSeen,
+    },
     /// A message this build does not know (sent by a newer server).
     #[serde(other)]
     Unknown,

@@ -46,6 +46,7 @@ use kefu::protocol::{
     MAX_TEXT_CHARS, PROTOCOL_VERSION,
 };
 use kefu::server::config::{Limits, Security};
+use kefu::server::edge::visits::check_page_view;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -103,8 +104,12 @@ const FIELD_NAMES: &[&str] = &[
     "id",
     "text",
     "seq",
+    "url",
+    "title",
+    "time_zone",
 ];
 const TAGS: &[&str] = &[
+    "page_view",
     "hello",
     "start",
     "send",
@@ -200,6 +205,23 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
             .prop_map(|(name, email)| ClientMsg::Profile { name, email })
             // Boxed: inline, its value tree made each union of frames big
             // enough to overflow the test thread's stack in debug builds.
+            .boxed(),
+        (
+            prop_oneof!["https://[a-z]{1,8}\\.example/[a-z/]{0,20}", any::<String>()],
+            prop_oneof!["[a-zA-Z ]{0,20}", any::<String>()],
+            prop::option::of(prop_oneof![
+                "[A-Z][a-z]{2,8}/[A-Z][a-z_]{2,12}",
+                any::<String>()
+            ]),
+            prop::option::of(-2000..2000i32),
+        )
+            .prop_map(|(url, title, time_zone, utc_offset)| ClientMsg::PageView {
+                url,
+                title,
+                referrer: None,
+                time_zone,
+                utc_offset,
+            })
             .boxed(),
     ]
 }
@@ -649,6 +671,7 @@ fn variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::Close { .. } => "close",
         ClientMsg::Ping => "ping",
         ClientMsg::Profile { .. } => "profile",
+        ClientMsg::PageView { .. } => "page_view",
     }
 }
 
@@ -684,7 +707,16 @@ fn corpus_frames_decode_consistently() {
         "corpus failures:\n{}",
         failures.join("\n")
     );
-    let all = ["hello", "start", "send", "read", "close", "ping", "profile"];
+    let all = [
+        "hello",
+        "start",
+        "send",
+        "read",
+        "close",
+        "ping",
+        "profile",
+        "page_view",
+    ];
     for v in all {
         assert!(
             variants.contains(v),
@@ -1008,7 +1040,23 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
         | (ClientMsg::Read { .. }, Side::Visitor)
         | (ClientMsg::Close { .. }, Side::Visitor) => Expect::Error(ErrorCode::WrongRole, None),
         (ClientMsg::Read { .. }, Side::Agent) => Expect::NoError,
-        (ClientMsg::Profile { .. }, Side::Agent) => Expect::Error(ErrorCode::WrongRole, None),
+        (ClientMsg::Profile { .. }, Side::Agent) | (ClientMsg::PageView { .. }, Side::Agent) => {
+            Expect::Error(ErrorCode::WrongRole, None)
+        }
+        (
+            ClientMsg::PageView {
+                url,
+                title,
+                referrer,
+                time_zone,
+                utc_offset,
+            },
+            Side::Visitor,
+        ) => match check_page_view(url, title, referrer, time_zone, utc_offset) {
+            Err(code) => Expect::Error(code, None),
+            // Stored and shown, or over its rate and dropped: no answer either way.
+            Ok(_) => Expect::NoError,
+        },
         (ClientMsg::Profile { name, email }, Side::Visitor) => {
             let name = name.as_deref().map(kefu::profile::clean_profile_name);
             let email = email.as_deref().map(kefu::profile::clean_email);

@@ -3,6 +3,7 @@
 
 pub mod host;
 pub mod socket;
+pub mod sound;
 
 use wasm_bindgen::JsValue;
 

@@ -5,9 +5,11 @@ pub mod account;
 pub mod admin;
 pub mod identity;
 mod lang;
+pub mod notify;
 pub mod settings;
 pub mod state;
 pub mod strings;
+pub mod visitor;
 pub mod workspace;
 
 use leptos::prelude::*;

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use crate::chat::session::{self, Held, Session, Threads};
 use crate::chat::{Fetch, Notice, Thread};
 use crate::protocol::{
-    AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary, Party,
-    ServerMsg,
+    AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
+    PageSeen, Party, ServerMsg,
 };
 
 /// One conversation tab.
@@ -50,12 +50,22 @@ pub struct ConsoleState {
     pub selected: RwSignal<Option<ConversationId>>,
     /// The socket, and a refusal that belongs to no message.
     pub session: Session,
+    /// The agent chose to be notified (see `super::notify`).
+    pub notify: RwSignal<bool>,
+    /// The conversations the agent served when this page's socket last
+    /// connected: their tabs are not new conversations to notify of.
+    pub served: StoredValue<Vec<ConversationId>>,
+    /// The page each conversation's visitor was last seen on, live.
+    pub pages: RwSignal<std::collections::HashMap<ConversationId, PageSeen>>,
 }
 
 impl ConsoleState {
     /// Empty state for `me`.
     pub fn new(me: AgentInfo) -> Self {
         Self {
+            notify: RwSignal::new(me.notify),
+            served: StoredValue::new(Vec::new()),
+            pages: RwSignal::new(Default::default()),
             me: StoredValue::new(me),
             convs: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
@@ -127,6 +137,9 @@ impl ConsoleState {
             return None;
         }
         let fetch = summary.last_seq > 0;
+        if !self.served.with_value(|s| s.contains(&id)) {
+            super::notify::new_conversation(self, &summary);
+        }
         let handle = ConvHandle {
             id,
             read_seq: RwSignal::new(summary.agent_read_seq),
@@ -175,6 +188,7 @@ impl Threads for ConsoleState {
         match msg {
             ServerMsg::Welcome { conversations, .. } => {
                 if let Some(current) = conversations {
+                    self.served.set_value(current.clone());
                     let stale: Vec<ConversationId> = self.convs.with_untracked(|cs| {
                         cs.iter()
                             .map(|c| c.id)
@@ -191,15 +205,20 @@ impl Threads for ConsoleState {
                 let id = message.conversation;
                 let from_visitor = message.author == Author::Visitor;
                 if let Some(c) = self.find(id) {
-                    let gap = c
+                    let text = if from_visitor {
+                        message.text.clone()
+                    } else {
+                        String::new()
+                    };
+                    let (fresh, gap) = c
                         .thread
-                        .try_update(|t| {
-                            t.merge(message);
-                            Fetch::gap(t)
-                        })
-                        .flatten();
+                        .try_update(|t| (t.merge(message), Fetch::gap(t)))
+                        .unwrap_or((false, None));
                     if from_visitor {
                         self.mark_read_if_seen(id);
+                        if fresh {
+                            super::notify::new_message(self, id, &text);
+                        }
                     }
                     return gap;
                 }
@@ -218,6 +237,11 @@ impl Threads for ConsoleState {
                         })
                     });
                 }
+            }
+            ServerMsg::PageViewed { conversation, page } => {
+                self.pages.update(|p| {
+                    p.insert(conversation, page);
+                });
             }
             ServerMsg::ReadUpTo { conversation, seq } => {
                 if let Some(c) = self.find(conversation) {
@@ -252,6 +276,7 @@ mod tests {
             capacity: 5,
             disabled: false,
             away: false,
+            notify: false,
             online: None,
             load: None,
         });

@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use super::account::{PasswordPanel, StatusSelect};
 use super::admin::AgentsPanel;
 use super::lang::{follow_choice, LangSwitch};
+use super::notify::NotifyToggle;
 use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
+use super::visitor::VisitorPanel;
 use crate::api::SignOut;
 use crate::chat::view::{Composer, MessageList};
 use crate::chat::LinkStatus;
@@ -52,6 +54,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
             <span class="muted">{load}</span>
             <span class="spacer"></span>
             <StatusSelect me=me.clone() />
+            <NotifyToggle state />
             <LangSwitch />
             {me.is_admin.then(|| view! {
                 <button class="link" data-testid="agents-toggle" on:click=move |_| admin_open.update(|o| *o = !*o)>
@@ -102,6 +105,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                     None => view! { <p class="muted empty">{s.pick_conversation}</p> }.into_any(),
                 }}
             </section>
+            {move || state.selected.get().and_then(|id| state.find(id)).map(|handle| view! { <VisitorPanel state handle /> })}
         </div>
     }
 }

@@ -80,6 +80,13 @@ struct Error {
     id: Option<MessageId>,
 }
 
+#[cfg(not(feature = "visitor-bundle"))]
+#[derive(Deserialize)]
+struct PageViewed {
+    conversation: ConversationId,
+    page: super::PageSeen,
+}
+
 #[derive(Deserialize)]
 struct NoData {
     #[serde(default)]
@@ -171,6 +178,15 @@ impl ServerMsg {
                     id: e.id,
                 }
             }
+            // Agents only: the visitor's bundle does without its reader.
+            #[cfg(not(feature = "visitor-bundle"))]
+            "page_viewed" => {
+                let p: PageViewed = data(text)?;
+                ServerMsg::PageViewed {
+                    conversation: p.conversation,
+                    page: p.page,
+                }
+            }
             "pong" => no_data(text).map(|()| ServerMsg::Pong)?,
             _ => no_data(text).map(|()| ServerMsg::Unknown)?,
         })
@@ -198,6 +214,7 @@ mod tests {
             r#"{"type":"error","data":{"code":"text_too_long","message":"too long","id":"a"}}"#,
             r#"{"type":"error","data":{"code":"rate_limited","message":"rate_limited"}}"#,
             r#"{"type":"pong"}"#,
+            r#"{"type":"page_viewed","data":{"conversation":2,"page":{"url":"https://shop.example/","title":"Shop","at":5}}}"#,
             r#"{"type":"from_the_future"}"#,
             r#"{"type":"from_the_future","data":null}"#,
         ];

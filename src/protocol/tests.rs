@@ -82,6 +82,26 @@ fn client_messages_have_pinned_json() {
         },
         json!({"type":"profile","data":{"email":""}}),
     );
+    pin(
+        ClientMsg::PageView {
+            url: "https://shop.example/cart".into(),
+            title: "购物车".into(),
+            referrer: Some("https://search.example/".into()),
+            time_zone: Some("Asia/Shanghai".into()),
+            utc_offset: Some(480),
+        },
+        json!({"type":"page_view","data":{"url":"https://shop.example/cart","title":"购物车","referrer":"https://search.example/","time_zone":"Asia/Shanghai","utc_offset":480}}),
+    );
+    pin(
+        ClientMsg::PageView {
+            url: "https://shop.example/".into(),
+            title: String::new(),
+            referrer: None,
+            time_zone: None,
+            utc_offset: None,
+        },
+        json!({"type":"page_view","data":{"url":"https://shop.example/","title":""}}),
+    );
 }
 
 #[test]
@@ -230,6 +250,18 @@ fn server_messages_have_pinned_json() {
         json!({"type":"read_up_to","data":{"conversation":2,"seq":3}}),
     );
     pin(ServerMsg::Pong, json!({"type":"pong"}));
+    pin(
+        ServerMsg::PageViewed {
+            conversation: ConversationId(4),
+            page: crate::protocol::PageSeen {
+                url: "https://shop.example/cart".into(),
+                title: "Cart".into(),
+                at: 1_700_000_000_000,
+            },
+        },
+        json!({"type":"page_viewed","data":{"conversation":4,"page":{"url":"https://shop.example/cart","title":"Cart","at":1_700_000_000_000_i64}}}),
+    );
+    pin(ErrorCode::PageViewInvalid, json!("page_view_invalid"));
 }
 
 #[test]
@@ -245,6 +277,7 @@ fn agent_welcome_lists_conversations() {
                 capacity: 5,
                 disabled: false,
                 away: false,
+                notify: false,
                 online: None,
                 load: None,
             }),
@@ -285,6 +318,7 @@ fn agent_info_carries_status_and_load_only_when_set() {
             disabled: false,
             lang: None,
             away: true,
+            notify: false,
             online: Some(true),
             load: Some(1),
         },
@@ -293,7 +327,7 @@ fn agent_info_carries_status_and_load_only_when_set() {
     let old: AgentInfo =
         serde_json::from_value(json!({"id":2,"name":"Bo","is_admin":false,"capacity":3}))
             .expect("an AgentInfo without the new fields reads");
-    assert!(!old.away && old.online.is_none() && old.load.is_none());
+    assert!(!old.away && !old.notify && old.online.is_none() && old.load.is_none());
 }
 
 #[test]

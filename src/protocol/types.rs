@@ -264,6 +264,10 @@ pub struct AgentInfo {
     /// get no new ones (absent: online).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub away: bool,
+    /// The agent chose to hear a sound and get a browser notification for
+    /// new conversations and messages (served with `lang`; absent: off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify: bool,
     /// In admins' agent list (`list_agents`): whether the agent has a
     /// console open now; absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,8 +5,9 @@
 //! its parent window at that origin.
 //!
 //! Host page → widget: `init` (`open`, what the widget saved in the host
-//! page's storage, and the visitor's identity if the site gave one),
-//! `open`, `close`. (A later `kefu('identify', …)` makes
+//! page's storage, the visitor's identity if the site gave one, and the
+//! `page`: its `url`, `title`, `referrer`), `open`, `close`, `page` (the
+//! host page's address or title changed: a single-page site moved on). (A later `kefu('identify', …)` makes
 //! `embed.js` load the widget afresh, so that the socket's `hello` says it.)
 //! Widget → host page: `ready`, `size` (`width`, `height`: the panel's
 //! size in CSS pixels, so that it is the widget's to choose, not the
@@ -112,7 +113,11 @@ pub enum FromHost {
         saved: Vec<(String, String)>,
         /// The site's identify data, if any.
         identity: Option<Identity>,
+        /// The host page.
+        page: Option<HostPage>,
     },
+    /// The host page moved on (a single-page site changed its address).
+    Page(HostPage),
     /// The panel was shown.
     Open,
     /// The panel was hidden.
@@ -132,6 +137,19 @@ pub struct Identity {
     pub email: Option<String>,
 }
 
+/// The page the widget is embedded in, as `embed.js` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct HostPage {
+    /// `location.href`.
+    pub url: String,
+    /// `document.title`.
+    #[serde(default)]
+    pub title: String,
+    /// `document.referrer` (empty: none).
+    #[serde(default)]
+    pub referrer: Option<String>,
+}
+
 /// A host page's message as it arrives (typed fields, read in one pass:
 /// no generic JSON value in the visitor's bundle). `saved` is a list of
 /// `[key, value]` pairs.
@@ -146,6 +164,8 @@ struct Incoming {
     saved: Vec<(String, String)>,
     #[serde(default)]
     identity: Option<IncomingIdentity>,
+    #[serde(default)]
+    page: Option<HostPage>,
 }
 
 #[derive(serde::Deserialize)]
@@ -179,7 +199,9 @@ impl FromHost {
                 open: msg.open,
                 saved: msg.saved,
                 identity,
+                page: msg.page,
             }),
+            "page" => msg.page.map(FromHost::Page),
             "open" => Some(FromHost::Open),
             "close" => Some(FromHost::Close),
             _ => None,
@@ -328,7 +350,8 @@ mod tests {
                 identity: Some(Identity {
                     token: Some("t.s".into()),
                     ..Identity::default()
-                })
+                }),
+                page: None,
             })
         );
         assert_eq!(
@@ -336,9 +359,22 @@ mod tests {
             Some(FromHost::Init {
                 open: false,
                 saved: vec![],
-                identity: None
+                identity: None,
+                page: None,
             })
         );
+        let page = HostPage {
+            url: "https://shop.example/cart".into(),
+            title: "Cart".into(),
+            referrer: None,
+        };
+        assert_eq!(
+            FromHost::parse(
+                r#"{"kefu":1,"type":"page","page":{"url":"https://shop.example/cart","title":"Cart"}}"#
+            ),
+            Some(FromHost::Page(page))
+        );
+        assert_eq!(FromHost::parse(r#"{"kefu":1,"type":"page"}"#), None);
         assert_eq!(
             FromHost::parse(r#"{"kefu":1,"type":"open"}"#),
             Some(FromHost::Open)

@@ -9,6 +9,7 @@ mod panel;
 mod prechat;
 pub mod state;
 pub mod strings;
+mod visit;
 
 use leptos::prelude::*;
 
@@ -120,6 +121,12 @@ fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: Store
     let ask = move || prechat && state.saved(state::PRECHAT_KEY).is_none();
     let Some(embed) = state.embed.get_value() else {
         state.prechat_pending.set(ask());
+        state
+            .muted
+            .set(state.saved(state::SOUND_KEY).as_deref() == Some("off"));
+        if let Some(page) = own_page() {
+            state.set_page(page);
+        }
         connect(state);
         return;
     };
@@ -131,15 +138,24 @@ fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: Store
             open,
             saved,
             identity,
+            page,
         } => {
             if connected.get_value() {
                 return;
             }
             connected.set_value(true);
-            let ours = |(k, _): &(String, String)| k == state::TOKEN_KEY || k == state::PRECHAT_KEY;
+            let ours = |(k, _): &(String, String)| {
+                [state::TOKEN_KEY, state::PRECHAT_KEY, state::SOUND_KEY].contains(&k.as_str())
+            };
             state
                 .host_saved
                 .set_value(saved.into_iter().filter(ours).collect());
+            state
+                .muted
+                .set(state.saved(state::SOUND_KEY).as_deref() == Some("off"));
+            if let Some(page) = page {
+                state.set_page(page);
+            }
             state.prechat_pending.set(ask());
             state.identity.set(identity);
             if open {
@@ -147,12 +163,25 @@ fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: Store
             }
             connect(state);
         }
+        FromHost::Page(page) => state.set_page(page),
         FromHost::Open => state.open_panel(),
         FromHost::Close => state.open.set(false),
     });
     let (width, height) = embed::PANEL_SIZE;
     state.tell_host(&ToHost::Size { width, height });
     state.tell_host(&ToHost::Ready);
+}
+
+/// The widget's own page (not embedded: kefu's `/widget`).
+#[cfg(feature = "hydrate")]
+fn own_page() -> Option<embed::HostPage> {
+    let window = leptos::web_sys::window()?;
+    let document = window.document()?;
+    Some(embed::HostPage {
+        url: window.location().href().ok()?,
+        title: document.title(),
+        referrer: Some(document.referrer()).filter(|r| !r.is_empty()),
+    })
 }
 
 /// Embedded: tells the host page the unread count whenever it changes, and

@@ -72,6 +72,16 @@ pub fn Panel(
                     <h2 data-testid="widget-title">{title}</h2>
                     <p class="widget-status" data-testid="widget-status">{status_text}</p>
                 </div>
+                <button
+                    class="sound"
+                    data-testid="sound-toggle"
+                    aria-pressed=move || state.muted.get().to_string()
+                    aria-label=move || if state.muted.get() { s.unmute } else { s.mute }
+                    title=move || if state.muted.get() { s.unmute } else { s.mute }
+                    on:click=move |_| state.set_muted(!state.muted.get_untracked())
+                >
+                    {move || if state.muted.get() { "\u{1F507}" } else { "\u{1F509}" }}
+                </button>
                 <button class="minimize" aria-label=s.minimize on:click=minimize>
                     "×"
                 </button>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "hydrate")]
 use super::embed::ToHost;
-use super::embed::{Embed, Identity};
+use super::embed::{Embed, HostPage, Identity};
 use crate::chat::session::{self, Held, Session, Threads};
 use crate::chat::{Fetch, Notice, Thread};
 use crate::protocol::{
@@ -17,6 +17,8 @@ use crate::protocol::{
 pub const TOKEN_KEY: &str = "kefu.visitor_token";
 /// Set in localStorage once the visitor filled in the pre-chat form.
 pub const PRECHAT_KEY: &str = "kefu.prechat_done";
+/// `off` in localStorage once the visitor muted the widget's sound.
+pub const SOUND_KEY: &str = "kefu.sound";
 
 /// Everything the widget shows.
 #[derive(Clone, Copy)]
@@ -41,6 +43,12 @@ pub struct WidgetState {
     pub prechat_pending: RwSignal<bool>,
     /// Embedded: the values the host page keeps for the widget.
     pub host_saved: StoredValue<Vec<(String, String)>>,
+    /// The visitor muted the chime that an agent's reply plays while the
+    /// page is hidden.
+    pub muted: RwSignal<bool>,
+    /// The page the visitor is on (the host page when embedded), told to
+    /// the server at each (re)connect and change.
+    pub page: StoredValue<Option<HostPage>>,
 }
 
 impl WidgetState {
@@ -51,6 +59,8 @@ impl WidgetState {
             identity: RwSignal::new(None),
             prechat_pending: RwSignal::new(false),
             host_saved: StoredValue::new(Vec::new()),
+            muted: RwSignal::new(false),
+            page: StoredValue::new(None),
             open: RwSignal::new(false),
             unread: RwSignal::new(0),
             agents_online: RwSignal::new(None),
@@ -159,6 +169,7 @@ impl Threads for WidgetState {
             ServerMsg::Welcome { agents_online, .. } => {
                 self.agents_online.set(Some(agents_online));
                 self.tell_unsigned_details();
+                self.tell_page();
                 self.start_if_wanted();
             }
             ServerMsg::Availability { agents_online } => {
@@ -203,6 +214,9 @@ impl Threads for WidgetState {
                 }
                 #[cfg(feature = "hydrate")]
                 if added && from_agent {
+                    if !crate::chat::link::page_visible() && !self.muted.get_untracked() {
+                        crate::client::sound::chime(&[587.0, 784.0], 0.14, 0.12);
+                    }
                     self.tell_host(&ToHost::Message {
                         name: message_name,
                         text: message_text,
@@ -225,6 +239,7 @@ impl Threads for WidgetState {
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }
             | ServerMsg::ReadUpTo { .. }
+            | ServerMsg::PageViewed { .. }
             | ServerMsg::Pong
             | ServerMsg::Unknown => {}
         }

@@ -49,6 +49,7 @@ fn error_en(code: ErrorCode) -> &'static str {
             "Visitor names cannot contain control or invisible characters."
         }
         ErrorCode::ProfileEmailInvalid => "That is not a valid email address.",
+        ErrorCode::PageViewInvalid => "A page address or title was too long to show.",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -93,6 +94,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::EN,
     accounts: super::accounts::EN,
+    visits: super::visits::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",

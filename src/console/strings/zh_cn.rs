@@ -43,6 +43,7 @@ fn error_zh(code: ErrorCode) -> &'static str {
         ErrorCode::ProfileNameTooLong => "访客名字最多 80 个字符。",
         ErrorCode::ProfileNameControl => "访客名字不能包含控制字符或不可见字符。",
         ErrorCode::ProfileEmailInvalid => "邮箱地址无效。",
+        ErrorCode::PageViewInvalid => "页面地址或标题过长，无法显示。",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -87,6 +88,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::ZH_CN,
     accounts: super::accounts::ZH_CN,
+    visits: super::visits::ZH_CN,
     title: "kefu 客服",
     setup_title: "欢迎使用 kefu",
     setup_hint: "请创建第一个管理员账号，之后可以再添加客服。",

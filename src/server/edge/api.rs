@@ -53,6 +53,7 @@ async fn with_lang(mut agent: AgentInfo) -> Result<AgentInfo, AppError> {
         set_cookie(lang_cookie(lang)?);
         agent.lang = Some(lang.tag().to_owned());
     }
+    agent.notify = state().storage.agent_notify(agent.id).await?;
     Ok(agent)
 }
 

@@ -10,7 +10,8 @@
 //! - [`security`]: origin checks, CSP and other headers, per-address limits;
 //! - [`limits`]: the token buckets and counters behind those limits;
 //! - [`auth`]: agent sessions and their cookie;
-//! - [`visitors`]: who a visitor is, by token or signed identity.
+//! - [`visitors`]: who a visitor is, by token or signed identity;
+//! - [`visits`]: the visitor's browser and pages, for the console's visitor panel.
 
 pub mod accounts;
 pub mod api;
@@ -21,4 +22,5 @@ pub mod origins;
 pub mod security;
 pub mod settings;
 pub mod visitors;
+pub mod visits;
 pub mod ws;

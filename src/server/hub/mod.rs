@@ -13,7 +13,7 @@
 //! `connections.rs` sockets coming and going, `lifecycle.rs` the queue and
 //! a conversation's life, `messages.rs` a message from the writer to the
 //! sockets, `state.rs` the routing tables themselves, `status.rs` agents'
-//! online/away choice.
+//! online/away choice, `visits.rs` visitors' page views.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +37,7 @@ mod state;
 mod status;
 #[cfg(test)]
 mod tests;
+mod visits;
 
 pub use messages::Submitted;
 use state::{AgentLive, ConvLive, State};

@@ -10,6 +10,7 @@
 mod error;
 pub mod sqlite;
 mod types;
+mod visits;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub use types::{
     now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, OnCommit, VisitorId,
     VisitorProfile,
 };
+pub use visits::{ClientFacts, PageViewRow, VisitorFacts, Visits};
 
 use crate::protocol::{AgentId, ChatMessage, ConversationId};
 
@@ -28,9 +30,12 @@ use crate::protocol::{AgentId, ChatMessage, ConversationId};
 pub type Storage = Arc<dyn Store>;
 
 /// A complete backend: accounts, conversations, messages, identities and settings.
-pub trait Store: Accounts + Conversations + Messages + Identities + Settings + Debug {}
+pub trait Store:
+    Accounts + Conversations + Messages + Identities + Settings + Visits + Debug
+{
+}
 
-impl<T: Accounts + Conversations + Messages + Identities + Settings + Debug> Store for T {}
+impl<T: Accounts + Conversations + Messages + Identities + Settings + Visits + Debug> Store for T {}
 
 /// Agent accounts and their sign-in sessions.
 #[async_trait]
@@ -94,6 +99,12 @@ pub trait Accounts: Send + Sync {
 
     /// Stores the console language an agent chose.
     async fn set_agent_lang(&self, id: AgentId, lang: &str) -> StoreResult<()>;
+
+    /// Whether an agent chose to be notified of new conversations and messages.
+    async fn agent_notify(&self, id: AgentId) -> StoreResult<bool>;
+
+    /// Stores whether an agent chose to be notified.
+    async fn set_agent_notify(&self, id: AgentId, notify: bool) -> StoreResult<()>;
 
     /// Stores whether an agent chose to be away (no new conversations).
     async fn set_agent_away(&self, id: AgentId, away: bool) -> StoreResult<()>;

@@ -61,6 +61,7 @@ impl AgentRow {
             disabled: self.disabled,
             lang: None,
             away: self.away,
+            notify: false,
             online: None,
             load: None,
         }

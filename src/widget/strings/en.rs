@@ -65,6 +65,8 @@ pub const EN: WidgetStrings = WidgetStrings {
     offline: "We are offline — leave a message",
     title: "Support",
     minimize: "Minimize",
+    mute: "Mute sounds",
+    unmute: "Turn sounds on",
     connecting: "Connecting…",
     reconnecting: "Reconnecting…",
     no_agent: "No agent is online right now.",

@@ -26,6 +26,10 @@ pub struct WidgetStrings {
     pub title: &'static str,
     /// Close button of the panel.
     pub minimize: &'static str,
+    /// The sound switch, while sounds play: "Mute sounds".
+    pub mute: &'static str,
+    /// The sound switch, while muted: "Turn sounds on".
+    pub unmute: &'static str,
     /// Status while connecting.
     pub connecting: &'static str,
     /// Banner while the connection is down.
@@ -140,6 +144,7 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::OriginNotAllowed
             | ErrorCode::WrongPassword
             | ErrorCode::WrongSetupCode
+            | ErrorCode::PageViewInvalid
             | ErrorCode::Internal
             | ErrorCode::Unknown => Refusal::Other,
         }

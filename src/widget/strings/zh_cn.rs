@@ -61,6 +61,8 @@ pub const ZH_CN: WidgetStrings = WidgetStrings {
     offline: "客服不在线 — 请留言",
     title: "在线客服",
     minimize: "最小化",
+    mute: "关闭提示音",
+    unmute: "开启提示音",
     connecting: "正在连接…",
     reconnecting: "正在重新连接…",
     no_agent: "当前没有客服在线。",

@@ -98,9 +98,18 @@ pub(super) struct Ended<'a> {
     pub(super) revoked: Option<Box<Revocation<'a>>>,
 }
 
+/// Page views a socket may send at once…
+const PAGE_VIEW_BURST: u32 = 5;
+/// …and then per second (a visitor clicking through a site stays well
+/// within; the widget sends at most one a second).
+const PAGE_VIEW_RATE: f64 = 1.0;
+
 /// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
 pub(super) struct Pace {
     pub(super) own: TokenBucket,
+    /// `page_view` frames, apart from messages: a busy site visit must not
+    /// cost the visitor their messages, nor a flood of page views the server.
+    pub(super) pages: TokenBucket,
     pub(super) addr: Option<(KeyedBuckets<IpAddr>, IpAddr)>,
     pub(super) visitor: bool,
 }
@@ -110,21 +119,28 @@ impl Pace {
         let l = &security.config.limits;
         Self {
             own: TokenBucket::new(l.msg_burst, l.msg_rate),
+            pages: TokenBucket::new(PAGE_VIEW_BURST, PAGE_VIEW_RATE),
             addr: visitor.then(|| (security.addr_messages.clone(), addr.0)),
             visitor,
         }
     }
 
     /// Whether this frame may be acted on now. Sends always count; visitors'
-    /// other frames count too (pings never do).
+    /// other frames count too (pings never do; page views are counted
+    /// apart, once checked: see [`Pace::page_view`]).
     pub(super) fn allow(&mut self, msg: &ClientMsg) -> bool {
         let counted = match msg {
-            ClientMsg::Ping => false,
+            ClientMsg::Ping | ClientMsg::PageView { .. } => false,
             ClientMsg::Send { .. } => true,
             _ => self.visitor,
         };
         !counted
             || (self.own.try_take(Instant::now())
                 && self.addr.as_ref().is_none_or(|(b, ip)| b.try_take(ip)))
+    }
+
+    /// Whether a (well-formed) page view may be stored and shown now.
+    pub(super) fn page_view(&mut self) -> bool {
+        self.pages.try_take(Instant::now())
     }
 }

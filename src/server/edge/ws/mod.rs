@@ -25,7 +25,7 @@ use crate::server::edge::security::{ClientAddr, SecurityState};
 use crate::server::hub::{Conn, Drain, Hub, Outbound, Peer};
 use crate::server::secrets;
 use crate::server::shutdown::Shutdown;
-use crate::server::storage::Storage;
+use crate::server::storage::{ClientFacts, Storage};
 use crate::server::AppState;
 
 /// A socket's incoming frames, as the reader loop reads them: axum's
@@ -73,22 +73,31 @@ fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 /// `GET /ws/visitor`: anyone may connect; identity comes from the token in `hello`.
 pub async fn visitor_socket(
     ws: WebSocketUpgrade,
+    headers: HeaderMap,
     addr: Option<Extension<ClientAddr>>,
     State(state): State<AppState>,
 ) -> Response {
     let addr = client(addr);
     match admit(&state, addr) {
-        Ok(permit) => upgrade(ws).on_upgrade(move |socket| {
-            spawn(socket, state, Who::Visitor, addr, permit);
-            std::future::ready(())
-        }),
+        Ok(permit) => {
+            // Read now: the request's headers are gone once upgraded.
+            let facts = Some(Box::new(crate::server::edge::visits::client_facts(
+                &headers,
+            )));
+            upgrade(ws).on_upgrade(move |socket| {
+                spawn(socket, state, Who::Visitor(facts), addr, permit);
+                std::future::ready(())
+            })
+        }
         Err(refusal) => refusal.into_response(),
     }
 }
 
 /// Who a socket was opened by, as far as the upgrade request tells.
 enum Who {
-    Visitor,
+    /// A visitor, with what their browser said of itself (stored once
+    /// they are known).
+    Visitor(Option<Box<ClientFacts>>),
     Agent {
         info: AgentInfo,
         /// Hash of the session token, to close the socket when the session ends.
@@ -261,7 +270,7 @@ async fn run<S: Frames>(
     mut stream: S,
     conn: Conn,
     writer: tokio::task::JoinHandle<()>,
-    who: Who,
+    mut who: Who,
     addr: ClientAddr,
 ) {
     let hub = &ctx.hub;
@@ -278,7 +287,7 @@ async fn run<S: Frames>(
     .flatten();
     let agent = match &who {
         Who::Agent { info, .. } => Some(info.clone()),
-        Who::Visitor => None,
+        Who::Visitor(_) => None,
     };
     if let Some(hello) = hello {
         if let Some(peer) = Box::pin(register(hello, &conn, hub, &ctx.storage, agent)).await {
@@ -294,7 +303,18 @@ async fn run<S: Frames>(
                 },
                 Peer::Agent(_) => None,
             };
-            let mut pace = Pace::new(&ctx.security, addr, matches!(who, Who::Visitor));
+            if let (Peer::Visitor(v), Who::Visitor(facts)) = (&peer, &mut who) {
+                // Off the socket's path, and not kept while it lives.
+                if let Some(facts) = facts.take() {
+                    let (storage, v) = (ctx.storage.clone(), *v);
+                    tokio::spawn(async move {
+                        if let Err(e) = storage.record_client(v, &facts).await {
+                            tracing::warn!(error = %e, "storing a visitor's browser failed");
+                        }
+                    });
+                }
+            }
+            let mut pace = Pace::new(&ctx.security, addr, matches!(who, Who::Visitor(_)));
             let ended = Ended {
                 shutdown,
                 revoked: match &who {
@@ -310,7 +330,7 @@ async fn run<S: Frames>(
                         last_use: Instant::now(),
                         check_due: false,
                     })),
-                    Who::Visitor => None,
+                    Who::Visitor(_) => None,
                 },
             };
             let end = serve(&mut stream, &conn, hub, &peer, ended, &mut pace).await;

@@ -13,6 +13,7 @@ use crate::protocol::{
     check_text, ClientMsg, ConversationId, ErrorCode, MessageId, ServerMsg, TextProblem,
     MAX_MESSAGE_ID_LEN,
 };
+use crate::server::edge::visits::check_page_view;
 use crate::server::hub::{Conn, Hub, Peer, Submitted};
 use crate::server::storage::NewMessage;
 
@@ -121,7 +122,7 @@ async fn read_loop<S: Frames>(
             conn.reply(&ServerMsg::error(ErrorCode::SlowDown, id));
             continue;
         }
-        Box::pin(handle(msg, conn, hub, peer, ended, in_flight)).await;
+        Box::pin(handle(msg, conn, hub, peer, ended, pace, in_flight)).await;
     }
 }
 
@@ -135,6 +136,7 @@ async fn handle(
     hub: &Hub,
     peer: &Peer,
     ended: &mut Ended<'_>,
+    pace: &mut Pace,
     in_flight: &mut InFlight,
 ) {
     if !matches!(msg, ClientMsg::Send { .. }) {
@@ -184,7 +186,24 @@ async fn handle(
                 Err(code) => conn.send(&ServerMsg::error(code, None)).await,
             }
         }
+        (
+            ClientMsg::PageView {
+                url,
+                title,
+                referrer,
+                time_zone,
+                utc_offset,
+            },
+            Peer::Visitor(v),
+        ) => match check_page_view(url, title, referrer, time_zone, utc_offset) {
+            Ok(view) if pace.page_view() => hub.page_view(*v, view, conn).await,
+            // Over their own limit, page views are dropped unanswered: a
+            // flood gets no flood of refusals back.
+            Ok(_) => {}
+            Err(code) => conn.send(&ServerMsg::error(code, None)).await,
+        },
         (ClientMsg::Start, Peer::Agent(_))
+        | (ClientMsg::PageView { .. }, Peer::Agent(_))
         | (ClientMsg::Profile { .. }, Peer::Agent(_))
         | (ClientMsg::Read { .. }, Peer::Visitor(_))
         | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,

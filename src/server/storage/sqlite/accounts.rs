@@ -219,6 +219,23 @@ impl Accounts for Sqlite {
         Ok(())
     }
 
+    async fn agent_notify(&self, id: AgentId) -> StoreResult<bool> {
+        let notify: Option<bool> = sqlx::query_scalar("SELECT notify FROM agents WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(notify.unwrap_or(false))
+    }
+
+    async fn set_agent_notify(&self, id: AgentId, notify: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET notify = ? WHERE id = ?")
+            .bind(notify)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn set_agent_away(&self, id: AgentId, away: bool) -> StoreResult<()> {
         sqlx::query("UPDATE agents SET away = ? WHERE id = ?")
             .bind(away)

@@ -7,6 +7,7 @@ mod conversations;
 mod identities;
 mod messages;
 mod settings;
+mod visits;
 mod writer;
 
 use std::path::Path;
