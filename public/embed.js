@@ -51,8 +51,11 @@
     return out;
   }
   // The page the visitor is on, for the agent (the chat sends it on).
-  function page() {
-    return { url: location.href, title: document.title, referrer: document.referrer };
+  function withPage(msg) {
+    msg.url = location.href;
+    msg.title = document.title;
+    msg.referrer = document.referrer;
+    return msg;
   }
   // A single-page site moves on without loading a page: tell the chat,
   // once things settle (the title usually changes just after the address).
@@ -62,7 +65,7 @@
     pageTimer = setTimeout(function () {
       if (location.href === lastUrl) return;
       lastUrl = location.href;
-      post({ type: "page", page: page() });
+      post(withPage({ type: "page" }));
     }, 300);
   }
   function watchPages() {
@@ -112,7 +115,7 @@
     if (!m || m.kefu !== 1) return;
     if (m.type === "ready") {
       ready = true;
-      post({ type: "init", open: open, saved: saved(), identity: identity, page: page() });
+      post(withPage({ type: "init", open: open, saved: saved(), identity: identity }));
     } else if (m.type === "size") {
       var w = m.width | 0, h = m.height | 0;
       if (w >= 200 && w <= 800 && h >= 200 && h <= 1200) {

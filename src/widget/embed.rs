@@ -6,8 +6,8 @@
 //!
 //! Host page → widget: `init` (`open`, what the widget saved in the host
 //! page's storage, the visitor's identity if the site gave one, and the
-//! `page`: its `url`, `title`, `referrer`), `open`, `close`, `page` (the
-//! host page's address or title changed: a single-page site moved on). (A later `kefu('identify', …)` makes
+//! page's `url`, `title`, `referrer`), `open`, `close`, `page` (`url`,
+//! `title`, `referrer`: a single-page site moved on). (A later `kefu('identify', …)` makes
 //! `embed.js` load the widget afresh, so that the socket's `hello` says it.)
 //! Widget → host page: `ready`, `size` (`width`, `height`: the panel's
 //! size in CSS pixels, so that it is the widget's to choose, not the
@@ -137,16 +137,16 @@ pub struct Identity {
     pub email: Option<String>,
 }
 
-/// The page the widget is embedded in, as `embed.js` reads it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// The page the widget is embedded in, as `embed.js` reads it (sent flat,
+/// as `url`, `title`, `referrer` beside the message's other fields: one
+/// deserializer less in the visitor's bundle than a nested object).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPage {
     /// `location.href`.
     pub url: String,
     /// `document.title`.
-    #[serde(default)]
     pub title: String,
-    /// `document.referrer` (empty: none).
-    #[serde(default)]
+    /// `document.referrer` (none when empty).
     pub referrer: Option<String>,
 }
 
@@ -165,7 +165,11 @@ struct Incoming {
     #[serde(default)]
     identity: Option<IncomingIdentity>,
     #[serde(default)]
-    page: Option<HostPage>,
+    url: Option<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    referrer: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -186,6 +190,11 @@ impl FromHost {
             return None;
         }
         let given = |t: Option<String>| t.filter(|t| !t.is_empty());
+        let page = given(msg.url).map(|url| HostPage {
+            url,
+            title: msg.title,
+            referrer: Some(msg.referrer).filter(|r| !r.is_empty()),
+        });
         let identity = msg.identity.and_then(|i| {
             let id = Identity {
                 token: given(i.token),
@@ -199,9 +208,9 @@ impl FromHost {
                 open: msg.open,
                 saved: msg.saved,
                 identity,
-                page: msg.page,
+                page,
             }),
-            "page" => msg.page.map(FromHost::Page),
+            "page" => page.map(FromHost::Page),
             "open" => Some(FromHost::Open),
             "close" => Some(FromHost::Close),
             _ => None,
@@ -370,7 +379,7 @@ mod tests {
         };
         assert_eq!(
             FromHost::parse(
-                r#"{"kefu":1,"type":"page","page":{"url":"https://shop.example/cart","title":"Cart"}}"#
+                r#"{"kefu":1,"type":"page","url":"https://shop.example/cart","title":"Cart","referrer":""}"#
             ),
             Some(FromHost::Page(page))
         );
