@@ -72,15 +72,17 @@ pub fn Panel(
                     <h2 data-testid="widget-title">{title}</h2>
                     <p class="widget-status" data-testid="widget-status">{status_text}</p>
                 </div>
+                // A toggle: pressed while muted (one reactive attribute; the
+                // stylesheet shows the state, which keeps the visitor's wasm small).
                 <button
                     class="sound"
                     data-testid="sound-toggle"
                     aria-pressed=move || state.muted.get().to_string()
-                    aria-label=move || if state.muted.get() { s.unmute } else { s.mute }
-                    title=move || if state.muted.get() { s.unmute } else { s.mute }
+                    aria-label=s.mute
+                    title=s.mute
                     on:click=move |_| state.set_muted(!state.muted.get_untracked())
                 >
-                    {move || if state.muted.get() { "\u{1F507}" } else { "\u{1F509}" }}
+                    "\u{266A}"
                 </button>
                 <button class="minimize" aria-label=s.minimize on:click=minimize>
                     "×"

@@ -66,7 +66,6 @@ pub const EN: WidgetStrings = WidgetStrings {
     title: "Support",
     minimize: "Minimize",
     mute: "Mute sounds",
-    unmute: "Turn sounds on",
     connecting: "Connecting…",
     reconnecting: "Reconnecting…",
     no_agent: "No agent is online right now.",

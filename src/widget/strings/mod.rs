@@ -26,10 +26,8 @@ pub struct WidgetStrings {
     pub title: &'static str,
     /// Close button of the panel.
     pub minimize: &'static str,
-    /// The sound switch, while sounds play: "Mute sounds".
+    /// The sound switch (a toggle button, pressed while muted).
     pub mute: &'static str,
-    /// The sound switch, while muted: "Turn sounds on".
-    pub unmute: &'static str,
     /// Status while connecting.
     pub connecting: &'static str,
     /// Banner while the connection is down.
