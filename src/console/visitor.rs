@@ -31,6 +31,8 @@ pub fn VisitorPanel(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 match crate::api::visitor_context(id).await {
                     Ok(ctx) => loaded.set(Some(ctx)),
+                    // Closed (or handed on) meanwhile: its tab is going away.
+                    Err(crate::error::AppError::NotFound) => {}
                     Err(e) => state.session.refused(e.code()),
                 }
             });
