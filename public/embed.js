@@ -50,35 +50,26 @@
     });
     return out;
   }
-  // The page the visitor is on, for the agent (the chat sends it on).
-  function withPage(msg) {
-    msg.url = location.href;
-    msg.title = document.title;
-    msg.referrer = document.referrer;
-    return msg;
+  // The page the visitor is on, for the agent; a single-page site's moves
+  // are told once settled (its title follows the address).
+  function withPage(m) {
+    m.url = location.href; m.title = document.title; m.referrer = document.referrer;
+    return m;
   }
-  // A single-page site moves on without loading a page: tell the chat,
-  // once things settle (the title usually changes just after the address).
   var lastUrl = location.href, pageTimer = 0;
   function moved() {
     clearTimeout(pageTimer);
     pageTimer = setTimeout(function () {
-      if (location.href === lastUrl) return;
-      lastUrl = location.href;
-      post(withPage({ type: "page" }));
+      if (location.href !== lastUrl) { lastUrl = location.href; post(withPage({ type: "page" })); }
     }, 300);
   }
   function watchPages() {
     ["pushState", "replaceState"].forEach(function (name) {
       var original = history[name];
-      history[name] = function () {
-        var result = original.apply(this, arguments);
-        moved();
-        return result;
-      };
+      history[name] = function () { var r = original.apply(this, arguments); moved(); return r; };
     });
-    window.addEventListener("popstate", moved);
-    window.addEventListener("hashchange", moved);
+    addEventListener("popstate", moved);
+    addEventListener("hashchange", moved);
   }
   function remember(active) {
     try {
