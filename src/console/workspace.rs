@@ -8,6 +8,7 @@ use super::lang::{follow_choice, LangSwitch};
 use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
+use super::transfer::{ComposerMode, TransferControl};
 use crate::api::SignOut;
 use crate::chat::view::{Composer, MessageList};
 use crate::chat::LinkStatus;
@@ -166,6 +167,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = handle.id;
     let online = move || handle.summary.with(|c| c.visitor_online);
+    let note_mode = RwSignal::new(false);
     view! {
         <header class="conversation-header">
             <h2>{move || handle.summary.with(|c| s.visitor_label(c))}</h2>
@@ -179,6 +181,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 {move || if online() { s.visitor_online } else { s.visitor_offline }}
             </span>
             <span class="spacer"></span>
+            <TransferControl state id />
             <button class="danger" data-testid="close-conversation" on:click=move |_| state.close(id)>
                 {s.close}
             </button>
@@ -194,7 +197,16 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 let _ = before;
             })
         />
-        <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(id, text)) />
+        <div class="composer-wrap" class:note-mode=move || note_mode.get()>
+            <ComposerMode note=note_mode />
+            <Composer strings=s.chat on_send=Callback::new(move |text| {
+                if note_mode.get_untracked() {
+                    state.send_note(id, text)
+                } else {
+                    state.send_text(id, text)
+                }
+            }) />
+        </div>
     }
 }
 

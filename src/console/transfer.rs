@@ -1,0 +1,83 @@
+//! The conversation pane's transfer control (to another agent, or back to
+//! the queue, with an optional note for the receiver) and the composer's
+//! reply/note switch.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::state::ConsoleState;
+use super::strings::ConsoleStrings;
+use crate::protocol::{AgentId, ConversationId};
+
+/// The receiver picker (every other enabled agent by name, then the
+/// queue), a note for the receiver, and the transfer button. The server
+/// checks the receiver when the transfer arrives and says why it refuses.
+#[component]
+pub fn TransferControl(state: ConsoleState, id: ConversationId) -> impl IntoView {
+    let s = ConsoleStrings::of(crate::i18n::Lang::current()).transfer;
+    let targets = LocalResource::new(crate::api::transfer_targets);
+    let target = NodeRef::<html::Select>::new();
+    let note = RwSignal::new(String::new());
+    let options = move || {
+        targets
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| view! { <option value=a.id.0.to_string()>{a.name}</option> })
+            .collect_view()
+    };
+    let transfer = move |_| {
+        let Some(select) = target.get_untracked() else {
+            return;
+        };
+        let to = match select.value().as_str() {
+            "queue" => None,
+            other => match other.parse() {
+                Ok(n) => Some(AgentId(n)),
+                Err(_) => return,
+            },
+        };
+        let text = note.get_untracked();
+        let text = (!text.trim().is_empty()).then_some(text);
+        state.transfer(id, to, text);
+        note.set(String::new());
+    };
+    view! {
+        <div class="transfer">
+            <label>
+                <span class="muted">{s.transfer_to}</span>
+                <select data-testid="transfer-target" node_ref=target>
+                    {options}
+                    <option value="queue">{s.queue}</option>
+                </select>
+            </label>
+            <input
+                data-testid="transfer-note"
+                placeholder=s.note_for_receiver
+                prop:value=move || note.get()
+                on:input=move |ev| note.set(event_target_value(&ev))
+            />
+            <button data-testid="transfer" on:click=transfer>{s.transfer}</button>
+        </div>
+    }
+}
+
+/// Whether the composer writes a reply (the visitor reads it) or a
+/// private note (agents only): `note` is set while it writes notes.
+#[component]
+pub fn ComposerMode(note: RwSignal<bool>) -> impl IntoView {
+    let s = ConsoleStrings::of(crate::i18n::Lang::current()).transfer;
+    view! {
+        <label class="composer-mode">
+            <span class="muted">{s.mode}</span>
+            <select
+                data-testid="composer-mode"
+                on:change=move |ev| note.set(event_target_value(&ev) == "note")
+            >
+                <option value="reply" selected=move || !note.get()>{s.reply}</option>
+                <option value="note" selected=move || note.get()>{s.note}</option>
+            </select>
+        </label>
+    }
+}
