@@ -219,10 +219,15 @@ fn fetch_history(state: ConsoleState, fetch: crate::chat::Fetch) {
         return;
     };
     leptos::task::spawn_local(async move {
-        let page = |before| async move {
-            crate::api::conversation_history(fetch.conversation, before)
-                .await
-                .map(Some)
+        // Each page's private notes join the tab as it loads.
+        let page = move |before| async move {
+            let page = crate::api::conversation_history(fetch.conversation, before).await?;
+            tab.thread.update(|t| {
+                for note in page.notes.iter().cloned() {
+                    t.merge_note(note);
+                }
+            });
+            Ok::<_, crate::error::AppError>(Some(page))
         };
         let loaded = crate::chat::session::load_history(tab.thread, fetch, page).await;
         match loaded {
