@@ -290,6 +290,22 @@ async fn admins_reassign_any_open_conversation() {
     let boss_cookie = server.session_for(boss).await;
     let (mut admin, _) = server.agent_named("Boss", &boss_cookie, vec![]).await;
 
+    // Admins list every open conversation; agents may not.
+    let open: Vec<kefu::protocol::ConversationSummary> = server
+        .call("open_conversations", &[], Some(&boss_cookie))
+        .await
+        .json();
+    let listed: Vec<_> = open
+        .iter()
+        .map(|s| (s.id, s.agent_name.as_deref()))
+        .collect();
+    assert_eq!(listed, [(c, Some("Ann"))]);
+    let ann_cookie = server.session_for(ann_id).await;
+    let refused = server
+        .call("open_conversations", &[], Some(&ann_cookie))
+        .await;
+    assert_eq!(refused.app_error(), kefu::error::AppError::Forbidden);
+
     admin.send(&transfer(c, Some(bo_id), None)).await;
     bo.expect_conversation("Bo's now", |s| {
         s.id == c && s.agent_name.as_deref() == Some("Bo")

@@ -153,3 +153,41 @@ test("a note is visible to a second agent after transfer and absent from the wid
   await hydrated(bo.page);
   await expect(notes(bo.page)).toHaveText(["secret note from Ann", "secret note from Bo"]);
 });
+
+test("an admin reassigns a colleague's conversation from the agents panel", async ({ browser, kefu }) => {
+  kefu.addAgent("Boss", { admin: true, capacity: 1 });
+  kefu.addAgent("Ann");
+  kefu.addAgent("Bo");
+  const boss = await newPage(browser);
+  await signIn(boss.page, kefu, "Boss");
+  const first = await newPage(browser);
+  await openWidget(first.page, kefu);
+  await say(first.page, "for the boss");
+  await expect(boss.page.getByTestId("conversation-tab")).toHaveCount(1);
+  // Boss is full: the next visitor goes to Ann.
+  const ann = await newPage(browser);
+  await signIn(ann.page, kefu, "Ann");
+  const visitor = await newPage(browser);
+  await openWidget(visitor.page, kefu);
+  await say(visitor.page, "hello");
+  await expect(messages(ann.page, "visitor")).toHaveText(["hello"]);
+  const bo = await newPage(browser);
+  await signIn(bo.page, kefu, "Bo");
+
+  await boss.page.getByTestId("agents-toggle").click();
+  const row = boss.page.getByTestId("open-conversation").filter({ hasText: "Ann" });
+  await expect(row.getByTestId("open-conversation-agent")).toHaveText("Ann");
+  await row.getByTestId("transfer-target").selectOption({ label: "Bo" });
+  await row.getByTestId("transfer").click();
+
+  await expect(bo.page.getByTestId("conversation-tab")).toHaveCount(1);
+  await expect(messages(bo.page, "visitor")).toHaveText(["hello"]);
+  await expect(ann.page.getByTestId("conversation-tab")).toHaveCount(0);
+  await expect(messages(visitor.page, "system")).toContainText(["You are now chatting with Bo"]);
+  await boss.page.getByTestId("open-conversations-refresh").click();
+  await expect(
+    boss.page.getByTestId("open-conversation").filter({ hasText: "Bo" }).getByTestId("open-conversation-agent"),
+  ).toHaveText("Bo");
+  // Boss keeps his own conversation.
+  await expect(boss.page.getByTestId("conversation-tab")).toHaveCount(1);
+});

@@ -1,6 +1,6 @@
 //! The conversation pane's transfer control (to another agent, or back to
-//! the queue, with an optional note for the receiver) and the composer's
-//! reply/note switch.
+//! the queue, with an optional note for the receiver), the same control on
+//! every open conversation for admins, and the composer's reply/note switch.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -79,5 +79,44 @@ pub fn ComposerMode(note: RwSignal<bool>) -> impl IntoView {
                 <option value="note" selected=move || note.get()>{s.note}</option>
             </select>
         </label>
+    }
+}
+
+/// Admins: every open conversation, each with who serves it and the
+/// transfer control, to reassign any of them.
+#[component]
+pub fn ReassignPanel(state: ConsoleState) -> impl IntoView {
+    let strings = ConsoleStrings::of(crate::i18n::Lang::current());
+    let s = strings.transfer;
+    let open = LocalResource::new(crate::api::open_conversations);
+    let rows = move || {
+        let list = open.get().and_then(Result::ok).unwrap_or_default();
+        if list.is_empty() {
+            return view! { <p class="muted">{s.none_open}</p> }.into_any();
+        }
+        list.into_iter()
+            .map(|c| {
+                let id = c.id;
+                let label = strings.visitor_label(&c);
+                let serving = c.agent_name.clone().unwrap_or_else(|| s.queued.to_owned());
+                view! {
+                    <li data-testid="open-conversation" data-conversation=id.0.to_string()>
+                        <span class="label">{label}</span>
+                        <span class="muted" data-testid="open-conversation-agent">{serving}</span>
+                        <TransferControl state id />
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="agents-panel" data-testid="reassign-panel">
+            <h3>{s.open_conversations}</h3>
+            <button class="link" data-testid="open-conversations-refresh" on:click=move |_| open.refetch()>
+                {s.refresh}
+            </button>
+            <ul class="open-conversations">{rows}</ul>
+        </section>
     }
 }

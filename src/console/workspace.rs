@@ -8,7 +8,7 @@ use super::lang::{follow_choice, LangSwitch};
 use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
-use super::transfer::{ComposerMode, TransferControl};
+use super::transfer::{ComposerMode, ReassignPanel, TransferControl};
 use crate::api::SignOut;
 use crate::chat::view::{Composer, MessageList};
 use crate::chat::LinkStatus;
@@ -79,6 +79,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
         <Show when=move || admin_open.get()>
             <AgentsPanel />
+            <ReassignPanel state />
         </Show>
         <Show when=move || settings_open.get()>
             <SettingsPanel />

@@ -18,6 +18,14 @@ pub struct TransferStrings {
     pub reply: &'static str,
     /// Composer mode: a private note only agents read.
     pub note: &'static str,
+    /// Admins: the heading over every open conversation.
+    pub open_conversations: &'static str,
+    /// Admins: a conversation no agent serves yet.
+    pub queued: &'static str,
+    /// Admins: reloads the list of open conversations.
+    pub refresh: &'static str,
+    /// Admins: no conversation is open.
+    pub none_open: &'static str,
 }
 
 /// English.
@@ -29,6 +37,10 @@ pub const EN: TransferStrings = TransferStrings {
     mode: "Write",
     reply: "Reply to the visitor",
     note: "Private note (agents only)",
+    open_conversations: "Open conversations",
+    queued: "Waiting in the queue",
+    refresh: "Refresh",
+    none_open: "No conversation is open.",
 };
 
 /// Simplified Chinese.
@@ -40,4 +52,8 @@ pub const ZH_CN: TransferStrings = TransferStrings {
     mode: "撰写",
     reply: "回复访客",
     note: "内部备注（仅客服可见）",
+    open_conversations: "进行中的对话",
+    queued: "排队等待中",
+    refresh: "刷新",
+    none_open: "当前没有进行中的对话。",
 };

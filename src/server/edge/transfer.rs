@@ -1,9 +1,10 @@
-//! The server function behind the console's transfer control: whom an
-//! agent may hand a conversation to. The hub decides at the transfer
-//! itself (`server/hub/transfer.rs`); this list is only what to offer.
+//! The server functions behind the console's transfer controls: whom an
+//! agent may hand a conversation to, and (admins) every open conversation.
+//! The hub decides at the transfer itself (`server/hub/transfer.rs`);
+//! these lists are only what to offer.
 
 use crate::error::AppError;
-use crate::protocol::AgentInfo;
+use crate::protocol::{AgentInfo, ConversationSummary};
 use crate::server::state;
 
 /// See [`crate::api::transfer_targets`].
@@ -25,4 +26,12 @@ pub async fn transfer_targets(agent: &AgentInfo) -> Result<Vec<AgentInfo>, AppEr
             }
         })
         .collect())
+}
+
+/// See [`crate::api::open_conversations`].
+pub fn open_conversations(admin: &AgentInfo) -> Result<Vec<ConversationSummary>, AppError> {
+    if !admin.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    Ok(state().hub.open_summaries())
 }

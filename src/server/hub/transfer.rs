@@ -10,7 +10,8 @@ use std::time::Instant;
 use super::state::State;
 use super::{encode, new_token, Conn, Hub};
 use crate::protocol::{
-    AgentId, AgentInfo, ConversationId, ErrorCode, MessageId, ServerMsg, SystemEvent,
+    AgentId, AgentInfo, ConversationId, ConversationSummary, ErrorCode, MessageId, ServerMsg,
+    SystemEvent,
 };
 use crate::server::storage::AgentRow;
 
@@ -72,6 +73,24 @@ impl State {
 }
 
 impl Hub {
+    /// Every open conversation, queued first (in queue order), then the
+    /// assigned ones by id: what admins may reassign.
+    pub fn open_summaries(&self) -> Vec<ConversationSummary> {
+        let st = self.state();
+        let mut assigned: Vec<ConversationId> = st
+            .convs
+            .iter()
+            .filter(|(_, c)| c.agent.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        assigned.sort();
+        st.queue
+            .iter()
+            .chain(&assigned)
+            .filter_map(|id| st.summary(*id))
+            .collect()
+    }
+
     /// Moves conversation `id` to agent `to`, or back to the queue (`to`
     /// none), if [`State::transfer_check`] allows it; `note` (checked by
     /// the caller) is stored first as a private note by `by`. The receiver
