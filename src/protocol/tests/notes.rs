@@ -61,6 +61,12 @@ fn note_and_transfer_frames_have_pinned_json() {
         SystemEvent::Transferred { agent: "Bo".into() },
         json!({"kind":"transferred","agent":"Bo"}),
     );
+    pin(
+        SystemEvent::Returned {
+            agent: "Ann".into(),
+        },
+        json!({"kind":"returned","agent":"Ann"}),
+    );
 }
 
 /// A history page without notes reads and writes as before; an older
