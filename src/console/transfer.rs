@@ -32,6 +32,8 @@ pub fn TransferControl(state: ConsoleState, id: ConversationId) -> impl IntoView
             return;
         };
         let to = match select.value().as_str() {
+            // Nobody chosen yet.
+            "" => return,
             "queue" => None,
             other => match other.parse() {
                 Ok(n) => Some(AgentId(n)),
@@ -48,6 +50,7 @@ pub fn TransferControl(state: ConsoleState, id: ConversationId) -> impl IntoView
             <label>
                 <span class="muted">{s.transfer_to}</span>
                 <select data-testid="transfer-target" node_ref=target>
+                    <option value="" selected>{s.choose}</option>
                     {options}
                     <option value="queue">{s.queue}</option>
                 </select>

@@ -8,6 +8,8 @@ pub struct TransferStrings {
     pub transfer: &'static str,
     /// The receiver picker's label.
     pub transfer_to: &'static str,
+    /// The picker's first entry, until someone is chosen.
+    pub choose: &'static str,
     /// The picker's entry for the queue.
     pub queue: &'static str,
     /// The optional note for the receiver.
@@ -32,6 +34,7 @@ pub struct TransferStrings {
 pub const EN: TransferStrings = TransferStrings {
     transfer: "Transfer",
     transfer_to: "Transfer to",
+    choose: "Choose…",
     queue: "Back to the queue",
     note_for_receiver: "Note for the receiver (optional)",
     mode: "Write",
@@ -47,6 +50,7 @@ pub const EN: TransferStrings = TransferStrings {
 pub const ZH_CN: TransferStrings = TransferStrings {
     transfer: "转接",
     transfer_to: "转接给",
+    choose: "请选择…",
     queue: "交回排队",
     note_for_receiver: "给接收人的备注（可选）",
     mode: "撰写",
