@@ -9,6 +9,7 @@ pub mod notify;
 pub mod settings;
 pub mod state;
 pub mod strings;
+pub mod transfer;
 pub mod visitor;
 pub mod workspace;
 

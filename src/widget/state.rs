@@ -240,6 +240,8 @@ impl Threads for WidgetState {
             | ServerMsg::Error { .. }
             | ServerMsg::ReadUpTo { .. }
             | ServerMsg::PageViewed { .. }
+            // Never sent to a visitor (agents only).
+            | ServerMsg::Note { .. }
             | ServerMsg::Pong
             | ServerMsg::Unknown => {}
         }

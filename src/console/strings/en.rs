@@ -50,6 +50,11 @@ fn error_en(code: ErrorCode) -> &'static str {
         }
         ErrorCode::ProfileEmailInvalid => "That is not a valid email address.",
         ErrorCode::PageViewInvalid => "A page address or title was too long to show.",
+        ErrorCode::AgentUnknown => "That agent does not exist.",
+        ErrorCode::AgentDisabled => "That agent is disabled.",
+        ErrorCode::AgentOffline => "That agent is offline.",
+        ErrorCode::AgentAway => "That agent is away.",
+        ErrorCode::AgentAtCapacity => "That agent has no free capacity.",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -64,6 +69,10 @@ fn event_en(event: &SystemEvent) -> String {
         SystemEvent::Closed { agent } => format!("{agent} closed the conversation"),
         SystemEvent::Requeued { agent } => {
             format!("{agent} was away too long; the conversation went back to the queue")
+        }
+        SystemEvent::Transferred { agent } => format!("Transferred to {agent}"),
+        SystemEvent::Returned { agent } => {
+            format!("{agent} handed the conversation back to the queue")
         }
         SystemEvent::Unknown => String::new(),
     }
@@ -87,6 +96,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         new_messages: "New messages ↓",
         earlier: "Earlier messages",
         too_long: "Messages are limited to 4,000 characters.",
+        note: "Private note",
         event: event_en,
         notice: notice_en,
         error: error_en,
@@ -95,6 +105,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     settings: super::settings::EN,
     accounts: super::accounts::EN,
     visits: super::visits::EN,
+    transfer: super::transfer::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",

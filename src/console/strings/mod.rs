@@ -4,6 +4,7 @@
 pub mod accounts;
 mod en;
 pub mod settings;
+pub mod transfer;
 pub mod visits;
 mod zh_cn;
 
@@ -25,6 +26,8 @@ pub struct ConsoleStrings {
     pub accounts: accounts::AccountStrings,
     /// Notifications and the visitor panel.
     pub visits: visits::VisitStrings,
+    /// Transfers and private notes.
+    pub transfer: transfer::TransferStrings,
     /// Page title without unread count.
     pub title: &'static str,
     /// Setup form heading.

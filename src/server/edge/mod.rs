@@ -21,6 +21,7 @@ pub mod limits;
 pub mod origins;
 pub mod security;
 pub mod settings;
+pub mod transfer;
 pub mod visitors;
 pub mod visits;
 pub mod ws;

@@ -198,7 +198,13 @@ pub async fn earlier_conversation(
         .into_iter()
         .take(EARLIER_MESSAGES as usize)
         .collect();
-    Ok(HistoryPage { messages, more })
+    // The panel's read-only view shows what the visitor and agents said;
+    // private notes stay in the conversation's own history.
+    Ok(HistoryPage {
+        messages,
+        more,
+        notes: Vec::new(),
+    })
 }
 
 /// See [`crate::api::set_notify`].

@@ -143,6 +143,11 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::WrongPassword
             | ErrorCode::WrongSetupCode
             | ErrorCode::PageViewInvalid
+            | ErrorCode::AgentUnknown
+            | ErrorCode::AgentDisabled
+            | ErrorCode::AgentOffline
+            | ErrorCode::AgentAway
+            | ErrorCode::AgentAtCapacity
             | ErrorCode::Internal
             | ErrorCode::Unknown => Refusal::Other,
         }
