@@ -2,6 +2,8 @@
 //! chat messages, and WAL checkpoints off the write path.
 
 mod accounts;
+mod archive;
+mod canned;
 mod checkpoint;
 mod conversations;
 mod identities;
