@@ -25,9 +25,7 @@ mod browser;
 pub use browser::visitor_history;
 
 // The console's desk: canned replies, closed conversations and search.
-#[cfg(not(feature = "visitor-bundle"))]
 mod desk;
-#[cfg(not(feature = "visitor-bundle"))]
 pub use desk::*;
 
 /// Whether any agent is online now (drawn on the widget's launcher).

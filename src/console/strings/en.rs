@@ -102,6 +102,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::EN,
     accounts: super::accounts::EN,
+    desk: super::desk::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",

@@ -92,6 +92,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::ZH_CN,
     accounts: super::accounts::ZH_CN,
+    desk: super::desk::ZH_CN,
     title: "kefu 客服",
     setup_title: "欢迎使用 kefu",
     setup_hint: "请创建第一个管理员账号，之后可以再添加客服。",
