@@ -23,12 +23,11 @@ CREATE INDEX conversations_closed ON conversations(closed_at, id) WHERE status =
 -- Contentless: the text stays only in `messages`; each row's rowid is
 -- conversation_id * 2^32 + seq (messages has no rowid of its own).
 CREATE VIRTUAL TABLE message_text USING fts5(body, content = '', tokenize = 'trigram');
+-- Filled off the message hot path, in batches, by the indexer
+-- (src/server/storage/sqlite/indexer.rs): each conversation's messages are
+-- indexed up to indexed_seq. Existing messages are indexed here.
+ALTER TABLE conversations ADD COLUMN indexed_seq INTEGER NOT NULL DEFAULT 0;
 INSERT INTO message_text (rowid, body)
     SELECT conversation_id * 4294967296 + seq, body FROM messages
     WHERE author IN ('visitor', 'agent');
--- Kept in step inside the transaction that stores each message.
-CREATE TRIGGER message_text_insert AFTER INSERT ON messages
-    WHEN new.author IN ('visitor', 'agent')
-BEGIN
-    INSERT INTO message_text (rowid, body) VALUES (new.conversation_id * 4294967296 + new.seq, new.body);
-END;
+UPDATE conversations SET indexed_seq = last_seq;

@@ -18,6 +18,11 @@ pub const MIN_INDEXED_CHARS: usize = 3;
 /// most this many of the newest conversations the reader may see.
 pub const SCAN_CONVERSATIONS: i64 = 1000;
 
+/// How long a search waits for the messages committed before it to be
+/// indexed (under a load the indexer cannot keep up with, it searches what
+/// is indexed).
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A message row as searched: conversation, seq, author, body, sent_at,
 /// status, visitor number, name, email.
 type MessageHit = (
@@ -143,6 +148,9 @@ impl Archive for Sqlite {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
+        if !self.indexer.flush(FLUSH_WAIT).await {
+            tracing::debug!("searching while the index is behind");
+        }
         let indexed = terms.iter().all(|t| t.chars().count() >= MIN_INDEXED_CHARS);
         let mut q = QueryBuilder::<Db>::new(MESSAGE_HIT_COLUMNS);
         if indexed {
@@ -235,5 +243,83 @@ impl Archive for Sqlite {
                 },
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::SqlitePool;
+
+    /// A database from before the search migration: its messages are
+    /// indexed (system notices left out) and who served what is known.
+    #[tokio::test]
+    async fn the_search_migration_indexes_stored_messages_and_who_served_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            let pool = SqlitePool::connect_with(
+                SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true),
+            )
+            .await
+            .expect("opens");
+            let mut before = sqlx::migrate!("./migrations");
+            before.migrations = before
+                .migrations
+                .iter()
+                .filter(|m| m.version < 20261205000021)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            before.run(&pool).await.expect("the older migrations run");
+            sqlx::query(
+                "INSERT INTO agents (id, name, password_hash, created_at) VALUES (1, 'Ann', 'x', 0), (2, 'Bob', 'x', 0);
+                 INSERT INTO visitors (id, token_hash, created_at) VALUES (1, x'01', 0);
+                 INSERT INTO conversations (id, visitor_id, agent_id, status, last_seq, created_at, queued_at, closed_at)
+                     VALUES (1, 1, NULL, 'closed', 3, 0, 0, 5), (2, 1, 2, 'assigned', 1, 0, 0, NULL);
+                 INSERT INTO messages (conversation_id, seq, client_id, author, author_name, body, event, sent_at) VALUES
+                     (1, 1, 's1', 'system', NULL, '', '{\"type\":\"assigned\",\"agent\":\"Ann\"}', 0),
+                     (1, 2, 'v1', 'visitor', NULL, '我想申请退款', NULL, 0),
+                     (1, 3, 'a1', 'agent', 'Ann', 'refund sent', NULL, 0),
+                     (2, 1, 'v2', 'visitor', NULL, 'another refund', NULL, 0);",
+            )
+            .execute(&pool)
+            .await
+            .expect("rows stored the old way");
+            pool.close().await;
+        }
+        let s = Sqlite::open_file(&path).await.expect("migrates");
+        let ann = AgentId(1);
+        assert!(s.has_served(ann, ConversationId(1)).await.expect("served"));
+        assert!(s
+            .has_served(AgentId(2), ConversationId(2))
+            .await
+            .expect("served"));
+        assert!(!s.has_served(ann, ConversationId(2)).await.expect("served"));
+        let terms = |t: &[&str]| t.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        let seqs = |found: Vec<FoundMessage>| {
+            found
+                .into_iter()
+                .map(|m| (m.conversation.0, m.seq))
+                .collect::<Vec<_>>()
+        };
+        let all = s
+            .search_messages(Reader::All, &terms(&["refund"]), 10)
+            .await
+            .expect("search");
+        assert_eq!(seqs(all), [(2, 1), (1, 3)]);
+        let anns = s
+            .search_messages(Reader::Served(ann), &terms(&["申请退款"]), 10)
+            .await
+            .expect("search");
+        assert_eq!(seqs(anns), [(1, 2)]);
+        let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM message_text")
+            .fetch_one(&s.pool)
+            .await
+            .expect("count");
+        assert_eq!(indexed, 3, "the system notice is not indexed");
     }
 }
