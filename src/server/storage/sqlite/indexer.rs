@@ -21,7 +21,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
 use tokio::sync::{watch, Notify};
 
 use super::checkpoint::Gate;
@@ -29,8 +30,12 @@ use crate::protocol::ConversationId;
 
 /// Messages indexed in one transaction, at most.
 const CHUNK: i64 = 1000;
-/// How long new messages gather before they are indexed.
-const GATHER: Duration = Duration::from_millis(250);
+/// How long new messages gather before they are indexed: FTS5 writes a
+/// segment per transaction and merges them later, so fewer, larger
+/// transactions write and merge less per message.
+const GATHER: Duration = Duration::from_secs(1);
+/// The indexer's page cache (KiB): FTS5 merges read back recent segments.
+const CACHE_KIB: i64 = 16 * 1024;
 /// The shortest pause between two chunks while behind.
 const PAUSE: Duration = Duration::from_millis(10);
 
@@ -62,8 +67,19 @@ impl std::fmt::Debug for Indexer {
 }
 
 impl Indexer {
-    /// Finds the conversations left behind (by a crash) and starts the task.
-    pub async fn start(pool: SqlitePool, gate: Gate) -> sqlx::Result<Self> {
+    /// Finds the conversations left behind (by a crash) and starts the
+    /// task, on a connection of its own (opened with `options`); it ends
+    /// when `pool` is closed.
+    pub async fn start(
+        pool: SqlitePool,
+        options: &SqliteConnectOptions,
+        gate: Gate,
+    ) -> sqlx::Result<Self> {
+        let conn = options
+            .clone()
+            .pragma("cache_size", format!("-{CACHE_KIB}"))
+            .connect()
+            .await?;
         let behind: Vec<ConversationId> =
             sqlx::query_scalar("SELECT id FROM conversations WHERE indexed_seq < last_seq")
                 .fetch_all(&pool)
@@ -78,7 +94,7 @@ impl Indexer {
             progress: watch::channel(0).0,
         });
         shared.wake.notify_one();
-        tokio::spawn(run(pool, gate, shared.clone()));
+        tokio::spawn(run(conn, pool, gate, shared.clone()));
         Ok(Self(shared))
     }
 
@@ -120,7 +136,7 @@ impl Indexer {
     }
 }
 
-async fn run(pool: SqlitePool, gate: Gate, shared: Arc<Shared>) {
+async fn run(mut conn: SqliteConnection, pool: SqlitePool, gate: Gate, shared: Arc<Shared>) {
     loop {
         shared.wake.notified().await;
         let _ = tokio::time::timeout(GATHER, shared.hurry.notified()).await;
@@ -142,7 +158,7 @@ async fn run(pool: SqlitePool, gate: Gate, shared: Arc<Shared>) {
             let started = Instant::now();
             let left = {
                 let _writer_waits = gate.lock().await;
-                index_chunk(&pool, &taken).await
+                index_chunk(&mut conn, &taken).await
             };
             let left = left.unwrap_or_else(|e| {
                 if !pool.is_closed() {
@@ -164,10 +180,9 @@ async fn run(pool: SqlitePool, gate: Gate, shared: Arc<Shared>) {
 /// Indexes up to [`CHUNK`] messages of `conversations`, in one transaction;
 /// returns the conversations still behind.
 async fn index_chunk(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     conversations: &[ConversationId],
 ) -> sqlx::Result<Vec<ConversationId>> {
-    let mut conn = pool.acquire().await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut budget = CHUNK;
     let mut left = Vec::new();

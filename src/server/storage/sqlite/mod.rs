@@ -85,7 +85,7 @@ impl Sqlite {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let gate = checkpoint::Gate::default();
-        let indexer = indexer::Indexer::start(pool.clone(), gate.clone()).await?;
+        let indexer = indexer::Indexer::start(pool.clone(), &options, gate.clone()).await?;
         let writer = writer::Writer::start(options, gate.clone(), indexer.clone()).await?;
         checkpoint::start(pool.clone(), gate);
         Ok(Self {
