@@ -11,6 +11,7 @@ pub mod read_only;
 pub mod settings;
 pub mod state;
 pub mod strings;
+pub mod transfer;
 pub mod workspace;
 
 use leptos::prelude::*;

@@ -38,6 +38,10 @@ pub fn ReadOnlyConversation(
                         let more = page.more && before.is_some();
                         thread.update(|t| {
                             t.merge_page(page.messages, more);
+                            // Agents' private notes, in place.
+                            for note in page.notes {
+                                t.merge_note(note);
+                            }
                         });
                         if !more {
                             break;

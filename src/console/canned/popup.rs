@@ -19,9 +19,10 @@ pub fn CannedComposer(
     state: ConsoleState,
     handle: ConvHandle,
     canned: CannedList,
+    /// Sends what the agent wrote (a reply, or a note).
+    on_send: Callback<String>,
 ) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
-    let id = handle.id;
     let text = RwSignal::new(String::new());
     let active = RwSignal::new(0usize);
     // The word the list was closed on with Esc (it opens again once the
@@ -78,7 +79,7 @@ pub fn CannedComposer(
         handled
     });
     view! {
-        <div class="composer-wrap">
+        <div class="canned-wrap">
             <Show when=move || open.get()>
                 <ul class="canned-list" data-testid="canned-list" role="listbox">
                     {move || {
@@ -116,7 +117,7 @@ pub fn CannedComposer(
             </Show>
             <Composer
                 strings=s.chat
-                on_send=Callback::new(move |t| state.send_text(id, t))
+                on_send
                 text
                 on_key
             />

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod desk;
 mod en;
 pub mod settings;
+pub mod transfer;
 mod zh_cn;
 
 use crate::chat::ChatStrings;
@@ -25,6 +26,8 @@ pub struct ConsoleStrings {
     pub accounts: accounts::AccountStrings,
     /// Canned replies, closed conversations and search.
     pub desk: desk::DeskStrings,
+    /// Transfers and private notes.
+    pub transfer: transfer::TransferStrings,
     /// Page title without unread count.
     pub title: &'static str,
     /// Setup form heading.

@@ -20,24 +20,32 @@ use async_trait::async_trait;
 pub use desk::{Archive, Canned, FoundMessage, FoundVisitor, Owner, Reader};
 pub use error::{StoreError, StoreResult};
 pub use types::{
-    now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, OnCommit, VisitorId,
-    VisitorProfile,
+    now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, NewNote, OnCommit,
+    VisitorId, VisitorProfile,
 };
 
-use crate::protocol::{AgentId, ChatMessage, ConversationId};
+use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
 
-/// A complete backend: accounts, conversations, messages, identities,
-/// settings, canned replies and the archive.
+/// A complete backend: accounts, conversations, messages, notes,
+/// identities, settings, canned replies and the archive.
 pub trait Store:
-    Accounts + Conversations + Messages + Identities + Settings + Canned + Archive + Debug
+    Accounts + Conversations + Messages + Notes + Identities + Settings + Canned + Archive + Debug
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Conversations + Messages + Identities + Settings + Canned + Archive + Debug
+    T: Accounts
+        + Conversations
+        + Messages
+        + Notes
+        + Identities
+        + Settings
+        + Canned
+        + Archive
+        + Debug
 {
 }
 
@@ -253,6 +261,32 @@ pub trait Messages: Send + Sync {
         before: i64,
         limit: i64,
     ) -> StoreResult<Vec<ChatMessage>>;
+}
+
+/// Agents' private notes on a conversation, apart from its messages (they
+/// take no seq): written straight to the database, not through the
+/// messages' group-commit writer, and committed before the call returns.
+#[async_trait]
+pub trait Notes: Send + Sync {
+    /// Stores `note` in the open conversation `conversation`, anchored
+    /// after its newest stored message. A note whose id is stored in this
+    /// conversation already is not stored again: the stored one is
+    /// returned. `None`: the conversation is closed or does not exist.
+    async fn add_note(
+        &self,
+        conversation: ConversationId,
+        note: NewNote,
+    ) -> StoreResult<Option<ChatNote>>;
+
+    /// The notes anchored at `from` <= after_seq < `to`, oldest first, at
+    /// most `limit`.
+    async fn notes_between(
+        &self,
+        conversation: ConversationId,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatNote>>;
 }
 
 /// What admins set in the console, one JSON document per key (the server

@@ -145,6 +145,11 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::ShortcutTaken
             | ErrorCode::TooManyCanned
             | ErrorCode::SearchTooLong
+            | ErrorCode::AgentUnknown
+            | ErrorCode::AgentDisabled
+            | ErrorCode::AgentOffline
+            | ErrorCode::AgentAway
+            | ErrorCode::AgentAtCapacity
             | ErrorCode::Internal
             | ErrorCode::Unknown => Refusal::Other,
         }

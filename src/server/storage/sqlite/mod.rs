@@ -9,6 +9,7 @@ mod conversations;
 mod identities;
 mod indexer;
 mod messages;
+mod notes;
 mod settings;
 mod writer;
 
