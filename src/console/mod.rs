@@ -3,9 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod canned;
+pub mod history;
 pub mod identity;
 mod lang;
 pub mod notify;
+pub mod read_only;
 pub mod settings;
 pub mod state;
 pub mod strings;

@@ -2,6 +2,7 @@
 //! (`en.rs`, `zh_cn.rs`), so a missing translation does not compile.
 
 pub mod accounts;
+pub mod desk;
 mod en;
 pub mod settings;
 pub mod transfer;
@@ -26,6 +27,8 @@ pub struct ConsoleStrings {
     pub accounts: accounts::AccountStrings,
     /// Notifications and the visitor panel.
     pub visits: visits::VisitStrings,
+    /// Canned replies, closed conversations and search.
+    pub desk: desk::DeskStrings,
     /// Transfers and private notes.
     pub transfer: transfer::TransferStrings,
     /// Page title without unread count.

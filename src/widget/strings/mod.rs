@@ -143,6 +143,11 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::WrongPassword
             | ErrorCode::WrongSetupCode
             | ErrorCode::PageViewInvalid
+            | ErrorCode::CannedShortcut
+            | ErrorCode::CannedText
+            | ErrorCode::ShortcutTaken
+            | ErrorCode::TooManyCanned
+            | ErrorCode::SearchTooLong
             | ErrorCode::AgentUnknown
             | ErrorCode::AgentDisabled
             | ErrorCode::AgentOffline
