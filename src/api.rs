@@ -214,6 +214,7 @@ pub async fn save_site_settings(
     prechat_name: String,
     prechat_email: String,
     allowed_origins: String,
+    #[server(default)] draft_preview: Option<String>,
 ) -> Result<SiteSettings, AppError> {
     let admin = crate::server::edge::api::signed_in().await?;
     let form = crate::server::edge::settings::SettingsForm {
@@ -225,6 +226,7 @@ pub async fn save_site_settings(
         prechat_name,
         prechat_email,
         allowed_origins,
+        draft_preview,
     };
     crate::server::edge::settings::save_site_settings(&admin, form).await
 }

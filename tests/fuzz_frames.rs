@@ -191,6 +191,17 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
         conversation_id().prop_map(|conversation| ClientMsg::Close { conversation }),
         Just(ClientMsg::Ping),
         (
+            prop::option::of(conversation_id()),
+            any::<bool>(),
+            prop::option::of(message_text()),
+        )
+            .prop_map(|(conversation, active, draft)| ClientMsg::Typing {
+                conversation,
+                active,
+                draft,
+            })
+            .boxed(),
+        (
             prop::option::of(prop_oneof![any::<String>(), "[a-z ]{0,90}"]),
             prop::option::of(prop_oneof![
                 any::<String>(),
@@ -649,6 +660,7 @@ fn variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::Close { .. } => "close",
         ClientMsg::Ping => "ping",
         ClientMsg::Profile { .. } => "profile",
+        ClientMsg::Typing { .. } => "typing",
     }
 }
 
@@ -684,7 +696,9 @@ fn corpus_frames_decode_consistently() {
         "corpus failures:\n{}",
         failures.join("\n")
     );
-    let all = ["hello", "start", "send", "read", "close", "ping", "profile"];
+    let all = [
+        "hello", "start", "send", "read", "close", "ping", "profile", "typing",
+    ];
     for v in all {
         assert!(
             variants.contains(v),
@@ -1004,10 +1018,21 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
         (ClientMsg::Ping, _) => Expect::Pong,
         (ClientMsg::Hello { .. }, _) => Expect::Error(ErrorCode::BadFrame, None),
         (ClientMsg::Start, Side::Visitor) => Expect::NoError,
-        (ClientMsg::Start, Side::Agent)
-        | (ClientMsg::Read { .. }, Side::Visitor)
-        | (ClientMsg::Close { .. }, Side::Visitor) => Expect::Error(ErrorCode::WrongRole, None),
-        (ClientMsg::Read { .. }, Side::Agent) => Expect::NoError,
+        (ClientMsg::Start, Side::Agent) | (ClientMsg::Close { .. }, Side::Visitor) => {
+            Expect::Error(ErrorCode::WrongRole, None)
+        }
+        (ClientMsg::Read { .. }, _) => Expect::NoError,
+        (ClientMsg::Typing { draft, .. }, Side::Visitor) => {
+            if draft.is_some_and(|d| d.chars().count() > kefu::protocol::MAX_DRAFT_CHARS) {
+                Expect::Error(ErrorCode::TextTooLong, None)
+            } else {
+                Expect::NoError
+            }
+        }
+        (ClientMsg::Typing { conversation, .. }, Side::Agent) => match conversation {
+            Some(_) => Expect::NoError,
+            None => Expect::Error(ErrorCode::BadFrame, None),
+        },
         (ClientMsg::Profile { .. }, Side::Agent) => Expect::Error(ErrorCode::WrongRole, None),
         (ClientMsg::Profile { name, email }, Side::Visitor) => {
             let name = name.as_deref().map(kefu::profile::clean_profile_name);
@@ -1399,6 +1424,14 @@ impl World {
                 self.ids.push(id.clone());
             }
             ClientMsg::Read { conversation, .. } | ClientMsg::Close { conversation } => {
+                if let Some(t) = target {
+                    *conversation = t;
+                }
+            }
+            ClientMsg::Typing {
+                conversation: Some(conversation),
+                ..
+            } => {
                 if let Some(t) = target {
                     *conversation = t;
                 }

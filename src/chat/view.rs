@@ -15,7 +15,15 @@ fn author_attr(author: Author) -> &'static str {
     author.as_str()
 }
 
-fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoView {
+/// Draws one line. `seen`: how far the other side has seen; a message of
+/// the reader's side up to it gets `data-seen="true"`, and "Seen" in place
+/// of "Sent" when this client wrote it.
+fn message_view(
+    entry: Entry,
+    strings: ChatStrings,
+    mine: Author,
+    seen: Option<Signal<i64>>,
+) -> impl IntoView {
     let text = match (&entry.event, entry.notice) {
         (Some(event), _) => (strings.event)(event),
         (None, Some(notice)) => (strings.notice)(notice).to_owned(),
@@ -32,20 +40,31 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoVi
         Delivery::Sent => Some(("sent", strings.sent.to_owned())),
         Delivery::Failed(reason) => Some(("failed", (strings.error)(*reason).to_owned())),
     };
+    let seq = entry.seq.filter(|_| entry.author == mine);
+    let state_attr = state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned();
+    let seen_here = move || matches!((seen, seq), (Some(upto), Some(seq)) if upto.get() >= seq);
+    let delivery = move || {
+        let state = match state.clone() {
+            Some(("sent", _)) if seen_here() => Some(("seen", strings.seen.to_owned())),
+            other => other,
+        };
+        state.map(|(class, label)| view! { <span class=format!("delivery {class}")>{label}</span> })
+    };
     view! {
         <div
             class=format!("message {side}")
             data-testid="message"
             data-author=author_attr(entry.author)
             data-seq=entry.seq.map(|s| s.to_string()).unwrap_or_default()
-            data-state=state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned()
+            data-state=state_attr
+            data-seen=move || seen_here().then_some("true")
         >
             {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
             <p class="text">{text}</p>
             {clock(entry.at, strings.locale).map(|(short, full)| view! {
                 <time class="time" data-testid="message-time" title=full>{short}</time>
             })}
-            {state.clone().map(|(class, label)| view! { <span class=format!("delivery {class}")>{label}</span> })}
+            {delivery}
         </div>
     }
 }
@@ -105,6 +124,9 @@ pub fn MessageList(
     /// Fetches the page of messages before this seq.
     #[prop(optional)]
     on_earlier: Option<Callback<i64>>,
+    /// How far the other side has seen (marks the reader's messages up to it).
+    #[prop(optional)]
+    seen: Option<Signal<i64>>,
 ) -> impl IntoView {
     let list = NodeRef::<html::Div>::new();
     let stuck = RwSignal::new(true);
@@ -167,7 +189,7 @@ pub fn MessageList(
                 <For
                     each=move || thread.with(|t| t.entries().to_vec())
                     key=|e| (e.key.clone(), e.seq, e.delivery.clone())
-                    children=move |e| message_view(e, strings, mine)
+                    children=move |e| message_view(e, strings, mine, seen)
                 />
             </div>
             <Show when=move || pill.get()>
@@ -198,6 +220,9 @@ pub fn Composer(
     /// Greys the composer out.
     #[prop(into, optional)]
     disabled: Signal<bool>,
+    /// Called with the text after every edit (typing frames).
+    #[prop(optional)]
+    on_input: Option<Callback<String>>,
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<&'static str>);
@@ -226,6 +251,9 @@ pub fn Composer(
                 prop:disabled=move || disabled.get()
                 on:input=move |ev| {
                     text.set(event_target_value(&ev));
+                    if let Some(on_input) = on_input {
+                        on_input.run(text.get_untracked());
+                    }
                     if problem.get_untracked().is_some() && check_text(&text.get_untracked()).is_ok() {
                         problem.set(None);
                     }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::chat::session::{self, Held, Session, Threads};
-use crate::chat::{Fetch, Notice, Thread};
+use crate::chat::{Fetch, Notice, TheirTyping, Thread, Typer};
 use crate::protocol::{
     AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary, Party,
     ServerMsg,
@@ -22,6 +22,12 @@ pub struct ConvHandle {
     pub thread: RwSignal<Thread>,
     /// The agent has read up to here.
     pub read_seq: RwSignal<i64>,
+    /// The visitor has seen the conversation up to here.
+    pub visitor_seen: RwSignal<i64>,
+    /// The visitor typing, and their draft when the site shows drafts.
+    pub typing: TheirTyping,
+    /// This agent's typing frames in this conversation.
+    pub typer: Typer,
 }
 
 impl ConvHandle {
@@ -99,6 +105,7 @@ impl ConsoleState {
     /// Queues a reply in conversation `id`.
     pub fn send_text(&self, id: ConversationId, text: String) {
         if let Some(c) = self.find(id) {
+            c.typer.stop();
             session::send_text(self, c.held(), Author::Agent, text);
         }
     }
@@ -123,6 +130,8 @@ impl ConsoleState {
         }
         if let Some(c) = self.find(id) {
             c.read_seq.update(|r| *r = (*r).max(summary.agent_read_seq));
+            c.visitor_seen
+                .update(|r| *r = (*r).max(summary.visitor_read_seq));
             c.summary.set(summary);
             return None;
         }
@@ -130,6 +139,9 @@ impl ConsoleState {
         let handle = ConvHandle {
             id,
             read_seq: RwSignal::new(summary.agent_read_seq),
+            visitor_seen: RwSignal::new(summary.visitor_read_seq),
+            typing: TheirTyping::new(),
+            typer: Typer::new(self.session.outbox, Some(id), false),
             summary: RwSignal::new(summary),
             thread: RwSignal::new(Thread::new(Some(id))),
         };
@@ -199,6 +211,7 @@ impl Threads for ConsoleState {
                         })
                         .flatten();
                     if from_visitor {
+                        c.typing.clear();
                         self.mark_read_if_seen(id);
                     }
                     return gap;
@@ -224,7 +237,28 @@ impl Threads for ConsoleState {
                     c.read_seq.update(|r| *r = (*r).max(seq));
                 }
             }
+            ServerMsg::Typing {
+                conversation,
+                party: Party::Visitor,
+                active,
+                draft,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.typing.show(active, draft);
+                }
+            }
+            ServerMsg::Seen {
+                conversation,
+                party: Party::Visitor,
+                seq,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.visitor_seen.update(|r| *r = (*r).max(seq));
+                }
+            }
             ServerMsg::Presence { .. }
+            | ServerMsg::Typing { .. }
+            | ServerMsg::Seen { .. }
             | ServerMsg::Availability { .. }
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }
@@ -266,6 +300,7 @@ mod tests {
                 agent_online: true,
                 last_seq: 0,
                 agent_read_seq: 0,
+                visitor_read_seq: 0,
                 queue_position: None,
                 visitor_name: None,
                 visitor_email: None,

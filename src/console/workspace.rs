@@ -155,6 +155,9 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                     <span class="badge" data-testid="unread-badge">{unread}</span>
                 </Show>
             </span>
+            <Show when=move || handle.typing.active.get()>
+                <span class="typing" data-testid="typing-indicator">{(s.chat.typing)(None)}</span>
+            </Show>
             <span class="preview" data-testid="tab-preview">{preview}</span>
         </button>
     }
@@ -193,8 +196,21 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 #[cfg(not(feature = "hydrate"))]
                 let _ = before;
             })
+            seen=handle.visitor_seen.into()
         />
-        <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(id, text)) />
+        <Show when=move || handle.typing.active.get()>
+            <div class="typing-line">
+                <span class="typing" data-testid="typing-indicator">{(s.chat.typing)(None)}</span>
+                {move || handle.typing.draft.get().map(|draft| view! {
+                    <p class="draft" data-testid="draft-preview">{draft}</p>
+                })}
+            </div>
+        </Show>
+        <Composer
+            strings=s.chat
+            on_send=Callback::new(move |text| state.send_text(id, text))
+            on_input=Callback::new(move |text: String| handle.typer.input(&text))
+        />
     }
 }
 
@@ -229,4 +245,10 @@ fn connect(state: ConsoleState) {
         |_| {},
         move |fetch| fetch_history(state, fetch),
     );
+    // Messages that came while the console was hidden are read once it shows.
+    crate::client::on_visible(move || {
+        if let Some(id) = state.selected.get_untracked() {
+            state.mark_read_if_seen(id);
+        }
+    });
 }

@@ -73,6 +73,22 @@ struct ReadUpTo {
 }
 
 #[derive(Deserialize)]
+struct Typing {
+    conversation: ConversationId,
+    party: Party,
+    active: bool,
+    #[serde(default)]
+    draft: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Seen {
+    conversation: ConversationId,
+    party: Party,
+    seq: i64,
+}
+
+#[derive(Deserialize)]
 struct Error {
     code: ErrorCode,
     message: String,
@@ -163,6 +179,23 @@ impl ServerMsg {
                     seq: r.seq,
                 }
             }
+            "typing" => {
+                let t: Typing = data(text)?;
+                ServerMsg::Typing {
+                    conversation: t.conversation,
+                    party: t.party,
+                    active: t.active,
+                    draft: t.draft,
+                }
+            }
+            "seen" => {
+                let s: Seen = data(text)?;
+                ServerMsg::Seen {
+                    conversation: s.conversation,
+                    party: s.party,
+                    seq: s.seq,
+                }
+            }
             "error" => {
                 let e: Error = data(text)?;
                 ServerMsg::Error {
@@ -195,6 +228,10 @@ mod tests {
             r#"{"type":"ack","data":{"id":"a","conversation":2,"seq":9}}"#,
             r#"{"type":"presence","data":{"conversation":2,"party":"visitor","online":false}}"#,
             r#"{"type":"read_up_to","data":{"conversation":2,"seq":3}}"#,
+            r#"{"type":"typing","data":{"conversation":2,"party":"visitor","active":true,"draft":"hel"}}"#,
+            r#"{"data":{"active":false,"party":"agent","conversation":2},"type":"typing"}"#,
+            r#"{"type":"seen","data":{"conversation":2,"party":"agent","seq":4}}"#,
+            r#"{"type":"conversation","data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","last_seq":3,"agent_read_seq":2,"visitor_read_seq":3}}}"#,
             r#"{"type":"error","data":{"code":"text_too_long","message":"too long","id":"a"}}"#,
             r#"{"type":"error","data":{"code":"rate_limited","message":"rate_limited"}}"#,
             r#"{"type":"pong"}"#,

@@ -108,8 +108,18 @@ pub fn Panel(
                         #[cfg(not(feature = "hydrate"))]
                         let _ = before;
                     })
+                    seen=state.agent_seen.into()
                 />
-                <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(text)) />
+                <Show when=move || state.agent_typing.active.get()>
+                    <p class="typing" data-testid="typing-indicator">
+                        {move || (s.chat.typing)(state.conversation.with(|c| c.as_ref().and_then(|c| c.agent_name.clone())).as_deref())}
+                    </p>
+                </Show>
+                <Composer
+                    strings=s.chat
+                    on_send=Callback::new(move |text| state.send_text(text))
+                    on_input=Callback::new(move |text: String| state.typed(&text))
+                />
             </Show>
         </section>
     }

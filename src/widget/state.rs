@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::embed::ToHost;
 use super::embed::{Embed, Identity};
 use crate::chat::session::{self, Held, Session, Threads};
-use crate::chat::{Fetch, Notice, Thread};
+use crate::chat::{Fetch, Notice, TheirTyping, Thread, Typer};
 use crate::protocol::{
     Author, ClientMsg, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
@@ -23,8 +23,15 @@ pub const PRECHAT_KEY: &str = "kefu.prechat_done";
 pub struct WidgetState {
     /// Whether the panel is open.
     pub open: RwSignal<bool>,
-    /// Agent messages that came while the panel was closed.
-    pub unread: RwSignal<u32>,
+    /// How far the visitor has read (stored by the server: agent messages
+    /// after it count as unread, on every tab and after a reload).
+    pub read_seq: RwSignal<i64>,
+    /// How far the agent has seen the conversation ("Seen").
+    pub agent_seen: RwSignal<i64>,
+    /// The agent typing.
+    pub agent_typing: TheirTyping,
+    /// The visitor's own typing frames.
+    pub typer: Typer,
     /// Whether any agent is online (None until known).
     pub agents_online: RwSignal<Option<bool>>,
     /// The visitor's current (or last) conversation.
@@ -46,17 +53,60 @@ pub struct WidgetState {
 impl WidgetState {
     /// Empty state, for a widget embedded in `embed` (if any).
     pub fn new(embed: Option<Embed>) -> Self {
+        let session = Session::new();
         Self {
             embed: StoredValue::new(embed),
             identity: RwSignal::new(None),
             prechat_pending: RwSignal::new(false),
             host_saved: StoredValue::new(Vec::new()),
             open: RwSignal::new(false),
-            unread: RwSignal::new(0),
+            read_seq: RwSignal::new(0),
+            agent_seen: RwSignal::new(0),
+            agent_typing: TheirTyping::new(),
+            typer: Typer::new(session.outbox, None, true),
             agents_online: RwSignal::new(None),
             conversation: RwSignal::new(None),
             thread: RwSignal::new(Thread::default()),
-            session: Session::new(),
+            session,
+        }
+    }
+
+    /// Agent messages the visitor has not read.
+    pub fn unread(&self) -> u32 {
+        let read = self.read_seq.get();
+        self.thread
+            .with(|t| t.count_after(Author::Agent, read) as u32)
+    }
+
+    /// Tells the server the visitor has read everything shown, if the
+    /// panel is open and the page visible.
+    pub fn mark_read_if_seen(&self) {
+        if !self.open.get_untracked() || !crate::chat::link::page_visible() {
+            return;
+        }
+        let (conversation, last) = self
+            .thread
+            .with_untracked(|t| (t.conversation, t.last_seq()));
+        if let Some(conversation) = conversation {
+            if last > self.read_seq.get_untracked() {
+                self.read_seq.set(last);
+                self.session.outbox.send(ClientMsg::Read {
+                    conversation,
+                    seq: last,
+                });
+            }
+        }
+    }
+
+    /// The visitor edited their message: the agent sees them typing (and,
+    /// if the site allows, the draft) while an agent serves them.
+    pub fn typed(&self, text: &str) {
+        let assigned = self.conversation.with_untracked(|c| {
+            c.as_ref()
+                .is_some_and(|c| c.status == ConversationStatus::Assigned)
+        });
+        if assigned {
+            self.typer.input(text);
         }
     }
 
@@ -75,7 +125,7 @@ impl WidgetState {
     /// Opens the panel; asks for a conversation when none is open.
     pub fn open_panel(&self) {
         self.open.set(true);
-        self.unread.set(0);
+        self.mark_read_if_seen();
         self.start_if_wanted();
     }
 
@@ -117,6 +167,7 @@ impl WidgetState {
 
     /// Queues a message typed by the visitor.
     pub fn send_text(&self, text: String) {
+        self.typer.stop();
         session::send_text(self, self.held(), Author::Visitor, text);
     }
 
@@ -171,7 +222,14 @@ impl Threads for WidgetState {
                 let fetch = !known && conversation.last_seq > 0;
                 if !known {
                     self.thread.update(|t| t.switch_to(id));
+                    self.read_seq.set(0);
+                    self.agent_seen.set(0);
+                    self.agent_typing.clear();
                 }
+                self.read_seq
+                    .update(|r| *r = (*r).max(conversation.visitor_read_seq));
+                self.agent_seen
+                    .update(|r| *r = (*r).max(conversation.agent_read_seq));
                 self.conversation.set(Some(conversation));
                 return fetch.then_some(Fetch {
                     conversation: id,
@@ -198,9 +256,12 @@ impl Threads for WidgetState {
                         (t.merge(message), Fetch::gap(t))
                     })
                     .unwrap_or((false, None));
-                if added && from_agent && !self.open.get_untracked() {
-                    self.unread.update(|n| *n += 1);
+                if from_agent {
+                    self.agent_typing.clear();
+                    self.mark_read_if_seen();
                 }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = added;
                 #[cfg(feature = "hydrate")]
                 if added && from_agent {
                     self.tell_host(&ToHost::Message {
@@ -221,7 +282,31 @@ impl Threads for WidgetState {
                     Notice::AgentOffline
                 })
             }),
+            ServerMsg::Typing {
+                conversation,
+                party: Party::Agent,
+                active,
+                ..
+            } => {
+                if self.thread.with_untracked(|t| t.conversation) == Some(conversation) {
+                    self.agent_typing.show(active, None);
+                }
+            }
+            ServerMsg::Seen {
+                conversation,
+                party,
+                seq,
+            } => {
+                if self.thread.with_untracked(|t| t.conversation) == Some(conversation) {
+                    let mark = match party {
+                        Party::Agent => self.agent_seen,
+                        Party::Visitor => self.read_seq,
+                    };
+                    mark.update(|r| *r = (*r).max(seq));
+                }
+            }
             ServerMsg::Presence { .. }
+            | ServerMsg::Typing { .. }
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }
             | ServerMsg::ReadUpTo { .. }

@@ -13,7 +13,8 @@
 //! `connections.rs` sockets coming and going, `lifecycle.rs` the queue and
 //! a conversation's life, `messages.rs` a message from the writer to the
 //! sockets, `state.rs` the routing tables themselves, `status.rs` agents'
-//! online/away choice.
+//! online/away choice, `typing.rs` typing frames and read positions passed
+//! to the other side.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +38,7 @@ mod state;
 mod status;
 #[cfg(test)]
 mod tests;
+mod typing;
 
 pub use messages::Submitted;
 use state::{AgentLive, ConvLive, State};
@@ -99,11 +101,10 @@ impl Hub {
                 st.convs.insert(
                     row.id,
                     ConvLive {
-                        visitor: row.visitor_id,
-                        agent: row.agent_id,
                         last_seq: row.last_seq,
                         agent_read_seq: row.agent_read_seq,
-                        profile: row.visitor,
+                        visitor_read_seq: row.visitor_read_seq,
+                        ..ConvLive::new(row.visitor_id, row.agent_id, row.visitor)
                     },
                 );
             }
@@ -181,6 +182,7 @@ fn closed_summary(row: &crate::server::storage::ConversationRow) -> Conversation
         agent_online: false,
         last_seq: row.last_seq,
         agent_read_seq: row.agent_read_seq,
+        visitor_read_seq: row.visitor_read_seq,
         queue_position: None,
         visitor_name: row.visitor.name.clone(),
         visitor_email: row.visitor.email.clone(),

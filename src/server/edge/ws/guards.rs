@@ -98,9 +98,17 @@ pub(super) struct Ended<'a> {
     pub(super) revoked: Option<Box<Revocation<'a>>>,
 }
 
+/// `typing` frames one socket may send at once, beyond which they are
+/// dropped unread (the hub then forwards at most 2 a second per side).
+const TYPING_BURST: u32 = 8;
+/// `typing` frames one socket may send per second, on average.
+const TYPING_RATE: f64 = 4.0;
+
 /// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
 pub(super) struct Pace {
     pub(super) own: TokenBucket,
+    /// `typing` frames, apart from messages: typing never costs a message.
+    pub(super) typing: TokenBucket,
     pub(super) addr: Option<(KeyedBuckets<IpAddr>, IpAddr)>,
     pub(super) visitor: bool,
 }
@@ -110,9 +118,15 @@ impl Pace {
         let l = &security.config.limits;
         Self {
             own: TokenBucket::new(l.msg_burst, l.msg_rate),
+            typing: TokenBucket::new(TYPING_BURST, TYPING_RATE),
             addr: visitor.then(|| (security.addr_messages.clone(), addr.0)),
             visitor,
         }
+    }
+
+    /// Whether a `typing` frame may be acted on now (else it is dropped).
+    pub(super) fn allow_typing(&mut self) -> bool {
+        self.typing.try_take(Instant::now())
     }
 
     /// Whether this frame may be acted on now. Sends always count; visitors'

@@ -198,6 +198,8 @@ struct Ctx {
     storage: Storage,
     shutdown: Shutdown,
     security: SecurityState,
+    /// Admins' settings (whether drafts are previewed).
+    site: crate::server::site::Site,
 }
 
 /// Sets a socket up and spawns its task. The setup happens here, outside
@@ -212,6 +214,7 @@ where
         storage: state.storage.clone(),
         shutdown: state.shutdown.clone(),
         security: state.security.clone(),
+        site: state.site.clone(),
     };
     drop(state);
     let open = ctx.shutdown.guard();
@@ -313,7 +316,7 @@ async fn run<S: Frames>(
                     Who::Visitor => None,
                 },
             };
-            let end = serve(&mut stream, &conn, hub, &peer, ended, &mut pace).await;
+            let end = serve(&mut stream, &conn, hub, &ctx.site, &peer, ended, &mut pace).await;
             overflowed = end == End::Overflow;
             if end == End::Revoked {
                 conn.close(4001, "signed out").await;
