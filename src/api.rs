@@ -201,9 +201,10 @@ pub async fn get_site_settings() -> Result<SiteSettings, AppError> {
     crate::server::edge::settings::site_settings(&admin)
 }
 
-/// Admins: saves the widget's look and words and the allowed sites (one
-/// per line); nothing is saved if any value is refused. The widget uses
-/// them from its next open.
+/// Admins: saves the widget's look and words, the allowed sites (one
+/// per line) and whether agents see visitors' drafts (`draft_preview`:
+/// the ticked box's `on`, absent when unticked); nothing is saved if any
+/// value is refused. The widget uses them from its next open.
 #[server(endpoint = "save_site_settings")]
 pub async fn save_site_settings(
     color: String,

@@ -48,7 +48,10 @@ async fn each_side_learns_what_the_other_has_seen_and_it_is_stored() {
     chat.visitor.say("v-1", "where is my order?").await;
     let (_, question) = chat.visitor.expect_ack("v-1").await;
     ann.send(&read(id, question)).await;
-    for (who, tab) in [("first tab", &mut chat.visitor), ("second tab", &mut second_tab)] {
+    for (who, tab) in [
+        ("first tab", &mut chat.visitor),
+        ("second tab", &mut second_tab),
+    ] {
         let seen = tab
             .expect_map(&format!("{who}: Ann saw it"), |m| match m {
                 ServerMsg::Seen {
@@ -104,10 +107,15 @@ async fn each_side_learns_what_the_other_has_seen_and_it_is_stored() {
         .await
         .expect("reads")
         .expect("exists");
-    assert_eq!((row.agent_read_seq, row.visitor_read_seq), (question, answer));
+    assert_eq!(
+        (row.agent_read_seq, row.visitor_read_seq),
+        (question, answer)
+    );
     chat.visitor.close().await;
     let (mut visitor, _) = server.visitor(Some(chat.token.clone()), vec![]).await;
-    let summary = visitor.expect_conversation("the summary", |c| c.id == id).await;
+    let summary = visitor
+        .expect_conversation("the summary", |c| c.id == id)
+        .await;
     assert_eq!(
         (summary.agent_read_seq, summary.visitor_read_seq),
         (question, answer)

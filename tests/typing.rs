@@ -8,9 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use kefu::protocol::{
-    ClientMsg, ConversationId, ErrorCode, Party, ServerMsg, MAX_DRAFT_CHARS,
-};
+use kefu::protocol::{ClientMsg, ConversationId, ErrorCode, Party, ServerMsg, MAX_DRAFT_CHARS};
 use kefu::server::config::Security;
 
 mod common;
@@ -122,7 +120,9 @@ async fn typing_reaches_only_the_other_side_of_its_own_conversation() {
     // A visitor's second tab hears the agent too; the agent's own tabs do not.
     let (mut a2, _) = f.server.visitor(Some(f.a.token.clone()), vec![]).await;
     a2.ping_until_pong().await;
-    f.ann.send(&typing(Some(f.a.conversation), false, None)).await;
+    f.ann
+        .send(&typing(Some(f.a.conversation), false, None))
+        .await;
     let stopped = a2
         .expect_map("Ann stopped typing", |m| match m {
             ServerMsg::Typing {
@@ -214,9 +214,10 @@ async fn a_flood_of_typing_is_paced_refused_when_too_long_and_slows_nobody() {
     f.b.visitor.expect_ack("b-1").await;
     let frames = f
         .ann
-        .frames_until("B's question", |m| {
-            matches!(m, ServerMsg::Message { message } if message.text == "is anyone there?")
-        })
+        .frames_until(
+            "B's question",
+            |m| matches!(m, ServerMsg::Message { message } if message.text == "is anyone there?"),
+        )
         .await;
     let waited = flood_start.elapsed();
     assert!(

@@ -283,6 +283,15 @@ mod tests {
     }
 
     #[test]
+    fn drafts_are_previewed_unless_turned_off_also_for_settings_stored_before() {
+        assert!(SiteSettings::default().draft_preview);
+        let older: SiteSettings =
+            serde_json::from_str(r##"{"widget":{"color":"#112233"},"allowed_origins":[]}"##)
+                .expect("reads");
+        assert!(older.draft_preview);
+    }
+
+    #[test]
     fn colours_are_hex() {
         assert_eq!(color("#1A73E8").as_deref(), Some("#1a73e8"));
         assert_eq!(color("#abc").as_deref(), Some("#aabbcc"));
