@@ -49,9 +49,7 @@ impl TheirTyping {
             return;
         }
         self.active.set(true);
-        if draft.is_some() {
-            self.draft.set(draft);
-        }
+        self.draft.set(draft);
         #[cfg(feature = "hydrate")]
         {
             let this = *self;
