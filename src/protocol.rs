@@ -34,7 +34,9 @@ pub const MAX_MESSAGE_ID_LEN: usize = 64;
 pub const MAX_DRAFT_CHARS: usize = MAX_TEXT_CHARS;
 /// How long a `typing` frame shows the sender as typing unless another
 /// follows (receivers clear it after this; senders repeat it while typing).
-pub const TYPING_SHOWN_MS: u32 = 5_000;
+/// A frame leaves at most [`TYPING_EVERY_MS`] after the keystroke it
+/// reports, so the indicator ends within 5 s of the last keystroke.
+pub const TYPING_SHOWN_MS: u32 = 4_500;
 /// Least time between two `typing` frames a client sends for one
 /// conversation (the server forwards at most 2 a second on average).
 pub const TYPING_EVERY_MS: u32 = 500;

@@ -1,7 +1,7 @@
 //! Typing, both ways: the other side's indicator (shown until they stop,
 //! send, or [`TYPING_SHOWN_MS`] pass without news), and this side's
-//! `typing` frames, at most one per [`TYPING_EVERY_MS`] with the latest
-//! draft in the last one.
+//! `typing` frames: a visitor's at most one per [`TYPING_EVERY_MS`], the
+//! latest draft in the last one; an agent's (no draft) one per 2 s.
 
 use leptos::prelude::*;
 
@@ -131,12 +131,17 @@ impl Typer {
         } else {
             NO_DRAFT_EVERY_MS
         });
+        let drafts = self.drafts;
         let wait = self.sent.try_update_value(|s| {
             s.text = text.chars().take(MAX_DRAFT_CHARS).collect();
             if s.waiting {
                 return None;
             }
             let wait = s.at + every - now_ms();
+            // Only a draft needs a later frame: "typing" alone was just said.
+            if wait > 0.0 && !drafts {
+                return None;
+            }
             s.waiting = wait > 0.0;
             Some(wait)
         });
