@@ -7,6 +7,7 @@ mod boot;
 pub mod embed;
 mod panel;
 mod prechat;
+mod reading;
 pub mod state;
 pub mod strings;
 

@@ -71,45 +71,6 @@ impl WidgetState {
         }
     }
 
-    /// Agent messages the visitor has not read.
-    pub fn unread(&self) -> u32 {
-        let read = self.read_seq.get();
-        self.thread
-            .with(|t| t.count_after(Author::Agent, read) as u32)
-    }
-
-    /// Tells the server the visitor has read everything shown, if the
-    /// panel is open and the page visible.
-    pub fn mark_read_if_seen(&self) {
-        if !self.open.get_untracked() || !crate::chat::link::page_visible() {
-            return;
-        }
-        let (conversation, last) = self
-            .thread
-            .with_untracked(|t| (t.conversation, t.last_seq()));
-        if let Some(conversation) = conversation {
-            if last > self.read_seq.get_untracked() {
-                self.read_seq.set(last);
-                self.session.outbox.send(ClientMsg::Read {
-                    conversation,
-                    seq: last,
-                });
-            }
-        }
-    }
-
-    /// The visitor edited their message: the agent sees them typing (and,
-    /// if the site allows, the draft) while an agent serves them.
-    pub fn typed(&self, text: &str) {
-        let assigned = self.conversation.with_untracked(|c| {
-            c.as_ref()
-                .is_some_and(|c| c.status == ConversationStatus::Assigned)
-        });
-        if assigned {
-            self.typer.input(text);
-        }
-    }
-
     /// Whether a conversation is open (queued or assigned).
     pub fn has_open_conversation(&self) -> bool {
         self.conversation.with(|c| {
@@ -222,14 +183,8 @@ impl Threads for WidgetState {
                 let fetch = !known && conversation.last_seq > 0;
                 if !known {
                     self.thread.update(|t| t.switch_to(id));
-                    self.read_seq.set(0);
-                    self.agent_seen.set(0);
-                    self.agent_typing.clear();
                 }
-                self.read_seq
-                    .update(|r| *r = (*r).max(conversation.visitor_read_seq));
-                self.agent_seen
-                    .update(|r| *r = (*r).max(conversation.agent_read_seq));
+                self.marks_from(&conversation, !known);
                 self.conversation.set(Some(conversation));
                 return fetch.then_some(Fetch {
                     conversation: id,
@@ -282,31 +237,8 @@ impl Threads for WidgetState {
                     Notice::AgentOffline
                 })
             }),
-            ServerMsg::Typing {
-                conversation,
-                party: Party::Agent,
-                active,
-                ..
-            } => {
-                if self.thread.with_untracked(|t| t.conversation) == Some(conversation) {
-                    self.agent_typing.show(active, None);
-                }
-            }
-            ServerMsg::Seen {
-                conversation,
-                party,
-                seq,
-            } => {
-                if self.thread.with_untracked(|t| t.conversation) == Some(conversation) {
-                    let mark = match party {
-                        Party::Agent => self.agent_seen,
-                        Party::Visitor => self.read_seq,
-                    };
-                    mark.update(|r| *r = (*r).max(seq));
-                }
-            }
+            msg @ (ServerMsg::Typing { .. } | ServerMsg::Seen { .. }) => self.other_side(msg),
             ServerMsg::Presence { .. }
-            | ServerMsg::Typing { .. }
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }
             | ServerMsg::ReadUpTo { .. }
