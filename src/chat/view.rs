@@ -15,15 +15,12 @@ fn author_attr(author: Author) -> &'static str {
     author.as_str()
 }
 
-/// Draws one line. `seen`: how far the other side has seen; a message of
-/// the reader's side up to it gets `data-seen="true"`, and "Seen" in place
-/// of "Sent" when this client wrote it.
-fn message_view(
-    entry: Entry,
-    strings: ChatStrings,
-    mine: Author,
-    seen: Option<Signal<i64>>,
-) -> impl IntoView {
+/// Draws one line. `seen`: the other side has seen this message of the
+/// reader's side: `data-seen="true"`, and "Seen" in place of "Sent" when
+/// this client wrote it. (A line is drawn again when that changes: the
+/// list's key holds it, which costs the visitor's bundle less than a
+/// reactive attribute on every line.)
+fn message_view(entry: Entry, strings: ChatStrings, mine: Author, seen: bool) -> impl IntoView {
     let text = match (&entry.event, entry.notice) {
         (Some(event), _) => (strings.event)(event),
         (None, Some(notice)) => (strings.notice)(notice).to_owned(),
@@ -37,18 +34,9 @@ fn message_view(
     let state = match &entry.delivery {
         _ if !entry.own => None,
         Delivery::Pending => Some(("pending", strings.pending.to_owned())),
+        Delivery::Sent if seen => Some(("seen", strings.seen.to_owned())),
         Delivery::Sent => Some(("sent", strings.sent.to_owned())),
         Delivery::Failed(reason) => Some(("failed", (strings.error)(*reason).to_owned())),
-    };
-    let seq = entry.seq.filter(|_| entry.author == mine);
-    let state_attr = state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned();
-    let seen_here = move || matches!((seen, seq), (Some(upto), Some(seq)) if upto.get() >= seq);
-    let delivery = move || {
-        let state = match state.clone() {
-            Some(("sent", _)) if seen_here() => Some(("seen", strings.seen.to_owned())),
-            other => other,
-        };
-        state.map(|(class, label)| view! { <span class=format!("delivery {class}")>{label}</span> })
     };
     view! {
         <div
@@ -56,15 +44,15 @@ fn message_view(
             data-testid="message"
             data-author=author_attr(entry.author)
             data-seq=entry.seq.map(|s| s.to_string()).unwrap_or_default()
-            data-state=state_attr
-            data-seen=move || seen_here().then_some("true")
+            data-state=state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned()
+            data-seen=seen.then_some("true")
         >
             {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
             <p class="text">{text}</p>
             {clock(entry.at, strings.locale).map(|(short, full)| view! {
                 <time class="time" data-testid="message-time" title=full>{short}</time>
             })}
-            {delivery}
+            {state.clone().map(|(class, label)| view! { <span class=format!("delivery {class}")>{label}</span> })}
         </div>
     }
 }
@@ -187,9 +175,17 @@ pub fn MessageList(
                     </button>
                 </Show>
                 <For
-                    each=move || thread.with(|t| t.entries().to_vec())
-                    key=|e| (e.key.clone(), e.seq, e.delivery.clone())
-                    children=move |e| message_view(e, strings, mine, seen)
+                    each=move || {
+                        let upto = seen.map_or(0, |s| s.get());
+                        thread.with(|t| {
+                            t.entries()
+                                .iter()
+                                .map(|e| (e.clone(), e.author == mine && e.seq.is_some_and(|s| s <= upto)))
+                                .collect::<Vec<_>>()
+                        })
+                    }
+                    key=|(e, seen)| (e.key.clone(), e.seq, e.delivery.clone(), *seen)
+                    children=move |(e, seen)| message_view(e, strings, mine, seen)
                 />
             </div>
             <Show when=move || pill.get()>
