@@ -113,8 +113,9 @@ pub fn MessageList(
     #[prop(optional)]
     on_earlier: Option<Callback<i64>>,
     /// How far the other side has seen (marks the reader's messages up to it).
+    /// (An `RwSignal`: the visitor's bundle then needs no `Signal<i64>`.)
     #[prop(optional)]
-    seen: Option<Signal<i64>>,
+    seen: Option<RwSignal<i64>>,
 ) -> impl IntoView {
     let list = NodeRef::<html::Div>::new();
     let stuck = RwSignal::new(true);

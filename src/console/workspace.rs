@@ -196,7 +196,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 #[cfg(not(feature = "hydrate"))]
                 let _ = before;
             })
-            seen=handle.visitor_seen.into()
+            seen=handle.visitor_seen
         />
         <Show when=move || handle.typing.active.get()>
             <div class="typing-line">

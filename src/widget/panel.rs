@@ -117,7 +117,7 @@ pub fn Panel(
                         #[cfg(not(feature = "hydrate"))]
                         let _ = before;
                     })
-                    seen=state.agent_seen.into()
+                    seen=state.agent_seen
                 />
                 // Shaped as the greeting's line, so the bundle reuses its code.
                 {move || typing().map(|t| view! { <p class="typing" data-testid="typing-indicator">{t}</p> })}
