@@ -147,6 +147,24 @@ pub async fn list_agents() -> Result<Vec<AgentInfo>, AppError> {
     crate::server::edge::api::list_agents(&agent).await
 }
 
+/// Whom the signed-in agent may hand a conversation to: every enabled
+/// agent but themselves, by name, with whether each has a console open,
+/// is away, and how many conversations they serve (the transfer itself
+/// is a socket frame, checked again then).
+#[server(endpoint = "transfer_targets")]
+pub async fn transfer_targets() -> Result<Vec<AgentInfo>, AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::transfer::transfer_targets(&agent).await
+}
+
+/// Admins: every open conversation (queued ones first), which they may
+/// hand to any agent or back to the queue with a `transfer` frame.
+#[server(endpoint = "open_conversations")]
+pub async fn open_conversations() -> Result<Vec<crate::protocol::ConversationSummary>, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::transfer::open_conversations(&admin)
+}
+
 /// Admins: adds an agent. `admin` is a checkbox ("on" when ticked).
 #[server(endpoint = "add_agent")]
 pub async fn add_agent(

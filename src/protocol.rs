@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 mod api;
 mod frame;
+mod note;
 pub mod settings;
 mod types;
 
 pub use api::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
+pub use note::ChatNote;
 pub use types::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
     ConversationSummary, MessageId, Party, Resume, SystemEvent, VisitorInfo,
@@ -83,6 +85,16 @@ pub enum ErrorCode {
     ProfileNameControl,
     /// A `profile` email is not shaped like one, or is too long.
     ProfileEmailInvalid,
+    /// A transfer's receiver has no account (or not any more).
+    AgentUnknown,
+    /// A transfer's receiver is disabled.
+    AgentDisabled,
+    /// A transfer's receiver has no console open.
+    AgentOffline,
+    /// A transfer's receiver chose away: they take no new conversations.
+    AgentAway,
+    /// A transfer's receiver serves as many conversations as their capacity.
+    AgentAtCapacity,
     // ---- server functions (see `crate::error::AppError`) ----
     /// Not signed in, or the session ended.
     Unauthorized,
@@ -223,6 +235,33 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         draft: Option<String>,
     },
+    /// Agent: a private note in a conversation they serve, read by agents
+    /// only (never by the visitor). Stored; the note itself, echoed to the
+    /// sender, is its acknowledgement.
+    Note {
+        /// Client-chosen id (UUID); a resend of a stored id is not stored twice.
+        id: MessageId,
+        /// Which conversation.
+        conversation: ConversationId,
+        /// The text (the limits of a message's).
+        text: String,
+        /// This id may have been sent before (see [`ClientMsg::Send`]).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resend: bool,
+    },
+    /// Agent: hands a conversation they serve (admins: any open one) to
+    /// the agent `to`, or back to the queue when `to` is left out, with an
+    /// optional private note for whoever takes it.
+    Transfer {
+        /// Which conversation.
+        conversation: ConversationId,
+        /// The receiving agent; none: the queue.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<AgentId>,
+        /// A private note for the receiver (stored as a [`ChatNote`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 /// Server → browser.
@@ -324,6 +363,13 @@ pub enum ServerMsg {
     },
     /// Answer to `ping`.
     Pong,
+    /// A stored private note (agents only: every socket of the agent
+    /// serving the conversation, the writer's included, which takes it as
+    /// the acknowledgement of its `note`).
+    Note {
+        /// The note.
+        note: ChatNote,
+    },
     /// A message this build does not know (sent by a newer server).
     #[serde(other)]
     Unknown,

@@ -212,6 +212,30 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
             // Boxed: inline, its value tree made each union of frames big
             // enough to overflow the test thread's stack in debug builds.
             .boxed(),
+        (
+            message_id(),
+            conversation_id(),
+            message_text(),
+            any::<bool>()
+        )
+            .prop_map(|(id, conversation, text, resend)| ClientMsg::Note {
+                id,
+                conversation,
+                text,
+                resend,
+            })
+            .boxed(),
+        (
+            conversation_id(),
+            prop::option::of(any::<i64>().prop_map(kefu::protocol::AgentId)),
+            prop::option::of(message_text()),
+        )
+            .prop_map(|(conversation, to, note)| ClientMsg::Transfer {
+                conversation,
+                to,
+                note,
+            })
+            .boxed(),
     ]
 }
 
@@ -660,6 +684,8 @@ fn variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::Close { .. } => "close",
         ClientMsg::Ping => "ping",
         ClientMsg::Profile { .. } => "profile",
+        ClientMsg::Note { .. } => "note",
+        ClientMsg::Transfer { .. } => "transfer",
         ClientMsg::Typing { .. } => "typing",
     }
 }
@@ -697,7 +723,7 @@ fn corpus_frames_decode_consistently() {
         failures.join("\n")
     );
     let all = [
-        "hello", "start", "send", "read", "close", "ping", "profile", "typing",
+        "hello", "start", "send", "read", "close", "ping", "profile", "note", "transfer", "typing",
     ];
     for v in all {
         assert!(
@@ -999,6 +1025,10 @@ enum Expect {
     AckOr(MessageId, &'static [ErrorCode]),
     /// The agent closed `conversation`, or was told it is not theirs.
     Closed(ConversationId),
+    /// The note with this id echoed, or an error for it with one of these codes.
+    NoteOr(MessageId, &'static [ErrorCode]),
+    /// Nothing refused, or one refusal (of no message) with one of these codes.
+    NoneOr(&'static [ErrorCode]),
 }
 
 /// The oracle: what `src/server/ws.rs` promises for `wire` on `side` after `hello`.
@@ -1043,6 +1073,36 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
             }
         }
         (ClientMsg::Close { conversation }, Side::Agent) => Expect::Closed(conversation),
+        (ClientMsg::Note { .. } | ClientMsg::Transfer { .. }, Side::Visitor) => {
+            Expect::Error(ErrorCode::WrongRole, None)
+        }
+        (ClientMsg::Note { id, text, .. }, Side::Agent) => {
+            if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
+                Expect::Error(ErrorCode::BadMessageId, Some(id))
+            } else {
+                match check_text(&text) {
+                    Err(TextProblem::Blank) => Expect::Error(ErrorCode::EmptyText, Some(id)),
+                    Err(TextProblem::TooLong) => Expect::Error(ErrorCode::TextTooLong, Some(id)),
+                    Ok(()) => {
+                        Expect::NoteOr(id, &[ErrorCode::Forbidden, ErrorCode::ConversationClosed])
+                    }
+                }
+            }
+        }
+        (ClientMsg::Transfer { note, .. }, Side::Agent) => {
+            if note.is_some_and(|n| check_text(&n) == Err(TextProblem::TooLong)) {
+                Expect::Error(ErrorCode::TextTooLong, None)
+            } else {
+                Expect::NoneOr(&[
+                    ErrorCode::Forbidden,
+                    ErrorCode::AgentUnknown,
+                    ErrorCode::AgentDisabled,
+                    ErrorCode::AgentOffline,
+                    ErrorCode::AgentAway,
+                    ErrorCode::AgentAtCapacity,
+                ])
+            }
+        }
         (
             ClientMsg::Send {
                 id,
@@ -1113,6 +1173,21 @@ fn check_answers(expect: &Expect, got: &[ServerMsg]) -> Result<(), String> {
                 _ => false,
             }
         }
+        Expect::NoteOr(id, codes) => {
+            let echoed = got
+                .iter()
+                .any(|m| matches!(m, ServerMsg::Note { note } if note.id == *id));
+            match errors.as_slice() {
+                [] => echoed,
+                [(code, Some(e))] => !echoed && e == id && codes.contains(code),
+                _ => false,
+            }
+        }
+        Expect::NoneOr(codes) => match errors.as_slice() {
+            [] => true,
+            [(code, None)] => codes.contains(code),
+            _ => false,
+        },
         Expect::Closed(conversation) => {
             let closed = got.iter().any(|m| {
                 matches!(m, ServerMsg::Conversation { conversation: c }

@@ -41,6 +41,12 @@ pub trait Threads: Copy + 'static {
     fn identity(&self) -> Option<String> {
         None
     }
+    /// Sends again what else of this UI's is unacknowledged and was last
+    /// sent at least `min_age` ms before `now` (the console's notes; the
+    /// widget has none).
+    fn resend_notes(&self, now: f64, min_age: f64) {
+        let _ = (now, min_age);
+    }
     /// Acts on a frame the session does not handle itself (everything but
     /// acks and refusals); returns a history page to fetch, if any.
     fn apply(&self, msg: ServerMsg) -> Option<Fetch>;
@@ -135,6 +141,7 @@ pub fn resend_pending(ui: &impl Threads, min_age: f64) {
             });
         }
     }
+    ui.resend_notes(now, min_age);
 }
 
 /// Applies one server message: acks and refusals here, the rest by the UI

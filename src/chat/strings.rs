@@ -26,6 +26,8 @@ pub struct ChatStrings {
     pub earlier: &'static str,
     /// Shown when the text is over the length limit.
     pub too_long: &'static str,
+    /// The mark on a private note (agents only; the widget never shows one).
+    pub note: &'static str,
     /// Words for a stored system event.
     pub event: fn(&SystemEvent) -> String,
     /// Words for a presence notice.

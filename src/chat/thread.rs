@@ -2,7 +2,9 @@
 //! own messages still pending, and transient notices, merged so that the
 //! same message arriving twice (replay, history and live) shows once.
 
-use crate::protocol::{Author, ChatMessage, ConversationId, ErrorCode, MessageId, SystemEvent};
+use crate::protocol::{
+    Author, ChatMessage, ChatNote, ConversationId, ErrorCode, MessageId, SystemEvent,
+};
 
 /// A presence change shown in the list but not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub struct Entry {
     pub at: f64,
     /// Whether this client wrote it.
     pub own: bool,
+    /// A private note (agents only): shown after the message it is
+    /// anchored to, never sent as a message.
+    pub note: bool,
     /// Where notices and pending messages sort: after this seq.
     anchor: i64,
     /// Tie-breaker among entries with the same anchor.
@@ -138,7 +143,7 @@ impl Thread {
     pub fn pending(&self) -> Vec<(MessageId, String)> {
         self.entries
             .iter()
-            .filter(|e| e.own && e.delivery == Delivery::Pending)
+            .filter(|e| e.own && !e.note && e.delivery == Delivery::Pending)
             .map(|e| (MessageId(e.key.clone()), e.text.clone()))
             .collect()
     }
@@ -146,9 +151,18 @@ impl Thread {
     /// Own messages still unacknowledged that were last sent at least
     /// `min_age` ms before `now`, oldest first; they count as sent again now.
     pub fn take_due(&mut self, now: f64, min_age: f64) -> Vec<(MessageId, String)> {
+        self.take_due_of(now, min_age, false)
+    }
+
+    /// Own notes still unconfirmed, as [`Thread::take_due`] for messages.
+    pub fn take_due_notes(&mut self, now: f64, min_age: f64) -> Vec<(MessageId, String)> {
+        self.take_due_of(now, min_age, true)
+    }
+
+    fn take_due_of(&mut self, now: f64, min_age: f64, notes: bool) -> Vec<(MessageId, String)> {
         self.entries
             .iter_mut()
-            .filter(|e| e.own && e.delivery == Delivery::Pending)
+            .filter(|e| e.own && e.note == notes && e.delivery == Delivery::Pending)
             .filter(|e| e.tried_at == f64::MAX || now - e.tried_at >= min_age)
             .map(|e| {
                 e.tried_at = now;
@@ -168,10 +182,9 @@ impl Thread {
     /// The newest message a person wrote (visitor or agent, pending ones
     /// included), for previews: never a system event or a notice.
     pub fn last_said(&self) -> Option<&Entry> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|e| e.notice.is_none() && e.event.is_none() && e.author != Author::System)
+        self.entries.iter().rev().find(|e| {
+            e.notice.is_none() && e.event.is_none() && !e.note && e.author != Author::System
+        })
     }
 
     fn bump(&mut self) -> u64 {
@@ -236,6 +249,7 @@ impl Thread {
             delivery: Delivery::Sent,
             at: message.sent_at as f64,
             own: false,
+            note: false,
             anchor: message.seq,
             local,
             tried_at: 0.0,
@@ -258,11 +272,53 @@ impl Thread {
             delivery: Delivery::Pending,
             at: now,
             own: true,
+            note: false,
             anchor: i64::MAX,
             local,
             tried_at: now,
         });
         self.sort();
+    }
+
+    /// Adds one of our own private notes, unconfirmed until the server
+    /// echoes it; `now` is when it is first sent (ms since the epoch).
+    pub fn push_pending_note(&mut self, id: &MessageId, author_name: &str, text: &str, now: f64) {
+        self.push_pending(id, Author::Agent, text, now);
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key == id.0) {
+            e.note = true;
+            e.author_name = Some(author_name.to_owned());
+        }
+    }
+
+    /// Adds a stored private note after the message it is anchored to, or
+    /// confirms our own; returns false if it was already there.
+    pub fn merge_note(&mut self, note: ChatNote) -> bool {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key == note.id.0) {
+            e.delivery = Delivery::Sent;
+            e.anchor = note.after_seq;
+            e.at = note.sent_at as f64;
+            self.sort();
+            return false;
+        }
+        let local = self.bump();
+        self.entries.push(Entry {
+            key: note.id.0,
+            seq: None,
+            author: Author::Agent,
+            author_name: Some(note.author_name),
+            text: note.text,
+            event: None,
+            notice: None,
+            delivery: Delivery::Sent,
+            at: note.sent_at as f64,
+            own: false,
+            note: true,
+            anchor: note.after_seq,
+            local,
+            tried_at: 0.0,
+        });
+        self.sort();
+        true
     }
 
     /// Whether this thread shows a message with this id.
@@ -309,6 +365,7 @@ impl Thread {
             delivery: Delivery::Sent,
             at: 0.0,
             own: false,
+            note: false,
             anchor,
             local,
             tried_at: 0.0,

@@ -27,6 +27,7 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author, seen: bool) ->
         (None, None) => entry.text.clone(),
     };
     let side = match entry.author {
+        _ if entry.note => "note",
         Author::System => "system",
         author if author == mine => "mine",
         _ => "theirs",
@@ -42,12 +43,13 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author, seen: bool) ->
         <div
             class=format!("message {side}")
             data-testid="message"
-            data-author=author_attr(entry.author)
+            data-author=if entry.note { "note" } else { author_attr(entry.author) }
             data-seq=entry.seq.map(|s| s.to_string()).unwrap_or_default()
             data-state=state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned()
             data-seen=seen.then_some("true")
         >
             {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
+            {entry.note.then(|| view! { <span class="note-mark">{strings.note}</span> })}
             <p class="text">{text}</p>
             {clock(entry.at, strings.locale).map(|(short, full)| view! {
                 <time class="time" data-testid="message-time" title=full>{short}</time>

@@ -8,6 +8,7 @@ mod lang;
 pub mod settings;
 pub mod state;
 pub mod strings;
+pub mod transfer;
 pub mod workspace;
 
 use leptos::prelude::*;

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use crate::chat::session::{self, Held, Session, Threads};
 use crate::chat::{Fetch, Notice, TheirTyping, Thread, Typer};
 use crate::protocol::{
-    AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary, Party,
-    ServerMsg,
+    AgentId, AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
+    Party, ServerMsg,
 };
 
 /// One conversation tab.
@@ -110,6 +110,46 @@ impl ConsoleState {
         }
     }
 
+    /// Queues a private note in conversation `id`: shown at once as
+    /// pending, confirmed when the server echoes it (agents only).
+    pub fn send_note(&self, id: ConversationId, text: String) {
+        if let Some(c) = self.find(id) {
+            c.typer.stop();
+            let note = crate::chat::link::new_message_id();
+            let now = crate::chat::link::now_ms();
+            let me = self.me.with_value(|m| m.name.clone());
+            c.thread
+                .update(|t| t.push_pending_note(&note, &me, &text, now));
+            self.session.outbox.send(ClientMsg::Note {
+                id: note,
+                conversation: id,
+                text,
+                resend: false,
+            });
+        }
+    }
+
+    /// Asks the server to hand conversation `id` to agent `to` (none: back
+    /// to the queue), with an optional note for the receiver. Done, the
+    /// tab goes when the conversation's new summary names someone else.
+    pub fn transfer(&self, id: ConversationId, to: Option<AgentId>, note: Option<String>) {
+        self.session.outbox.send(ClientMsg::Transfer {
+            conversation: id,
+            to,
+            note,
+        });
+    }
+
+    /// Whether `summary` is a conversation this agent serves now.
+    fn serves(&self, summary: &ConversationSummary) -> bool {
+        let me = self.me.with_value(|m| m.name.clone());
+        summary.status == ConversationStatus::Assigned
+            && summary
+                .agent_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&me))
+    }
+
     /// Asks the server to close conversation `id`.
     pub fn close(&self, id: ConversationId) {
         self.session
@@ -124,7 +164,8 @@ impl ConsoleState {
 
     fn upsert(&self, summary: ConversationSummary) -> Option<Fetch> {
         let id = summary.id;
-        if summary.status == ConversationStatus::Closed {
+        // Closed, or handed to someone else (transferred, or back to the queue).
+        if summary.status == ConversationStatus::Closed || !self.serves(&summary) {
             self.remove(id);
             return None;
         }
@@ -180,6 +221,27 @@ impl Threads for ConsoleState {
             .with_untracked(|cs| cs.iter().map(ConvHandle::held).collect())
     }
 
+    /// Sends again the notes the server has not echoed (marked as resends).
+    fn resend_notes(&self, now: f64, min_age: f64) {
+        for held in self.threads() {
+            let Some(conversation) = held.named else {
+                continue;
+            };
+            let due = held
+                .thread
+                .try_update(|t| t.take_due_notes(now, min_age))
+                .unwrap_or_default();
+            for (id, text) in due {
+                self.session.outbox.send(ClientMsg::Note {
+                    id,
+                    conversation,
+                    text,
+                    resend: true,
+                });
+            }
+        }
+    }
+
     /// Returns a history page to fetch: the newest of a conversation new to
     /// this page and not empty, or one that fills a gap a message left (see
     /// [`Thread::gap`]).
@@ -232,6 +294,13 @@ impl Threads for ConsoleState {
                     });
                 }
             }
+            ServerMsg::Note { note } => {
+                if let Some(c) = self.find(note.conversation) {
+                    c.thread.update(|t| {
+                        t.merge_note(note);
+                    });
+                }
+            }
             ServerMsg::ReadUpTo { conversation, seq } => {
                 if let Some(c) = self.find(conversation) {
                     c.read_seq.update(|r| *r = (*r).max(seq));
@@ -274,7 +343,7 @@ mod tests {
     use super::*;
     use crate::chat::session::{hello, load_history};
     use crate::chat::LinkStatus;
-    use crate::protocol::{AgentId, ConversationStatus, ConversationSummary};
+    use crate::protocol::{ConversationStatus, ConversationSummary};
 
     /// A console signed in as Ann, with conversation `id` open in a tab.
     fn console_with_tab(id: ConversationId) -> ConsoleState {
@@ -352,6 +421,7 @@ mod tests {
                 _ => unreachable!(),
             }],
             more: true,
+            notes: vec![],
         };
         let thread = state.find(id).expect("the tab").thread;
         let fetch = Fetch {

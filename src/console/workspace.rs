@@ -8,6 +8,7 @@ use super::lang::{follow_choice, LangSwitch};
 use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
+use super::transfer::{ComposerMode, ReassignPanel, TransferControl};
 use crate::api::SignOut;
 use crate::chat::view::{Composer, MessageList};
 use crate::chat::LinkStatus;
@@ -78,6 +79,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
         <Show when=move || admin_open.get()>
             <AgentsPanel />
+            <ReassignPanel state />
         </Show>
         <Show when=move || settings_open.get()>
             <SettingsPanel />
@@ -169,6 +171,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = handle.id;
     let online = move || handle.summary.with(|c| c.visitor_online);
+    let note_mode = RwSignal::new(false);
     view! {
         <header class="conversation-header">
             <h2>{move || handle.summary.with(|c| s.visitor_label(c))}</h2>
@@ -182,6 +185,7 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 {move || if online() { s.visitor_online } else { s.visitor_offline }}
             </span>
             <span class="spacer"></span>
+            <TransferControl state id />
             <button class="danger" data-testid="close-conversation" on:click=move |_| state.close(id)>
                 {s.close}
             </button>
@@ -206,11 +210,27 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 })}
             </div>
         </Show>
-        <Composer
-            strings=s.chat
-            on_send=Callback::new(move |text| state.send_text(id, text))
-            on_input=Callback::new(move |text: String| handle.typer.input(&text))
-        />
+        <div class="composer-wrap" class:note-mode=move || note_mode.get()>
+            <ComposerMode note=note_mode />
+            <Composer
+                strings=s.chat
+                on_send=Callback::new(move |text| {
+                    if note_mode.get_untracked() {
+                        state.send_note(id, text)
+                    } else {
+                        state.send_text(id, text)
+                    }
+                })
+                // A note is for agents: writing one is not typing to the visitor.
+                on_input=Callback::new(move |text: String| {
+                    if note_mode.get_untracked() {
+                        handle.typer.stop()
+                    } else {
+                        handle.typer.input(&text)
+                    }
+                })
+            />
+        </div>
     }
 }
 
@@ -223,10 +243,15 @@ fn fetch_history(state: ConsoleState, fetch: crate::chat::Fetch) {
         return;
     };
     leptos::task::spawn_local(async move {
-        let page = |before| async move {
-            crate::api::conversation_history(fetch.conversation, before)
-                .await
-                .map(Some)
+        // Each page's private notes join the tab as it loads.
+        let page = move |before| async move {
+            let page = crate::api::conversation_history(fetch.conversation, before).await?;
+            tab.thread.update(|t| {
+                for note in page.notes.iter().cloned() {
+                    t.merge_note(note);
+                }
+            });
+            Ok::<_, crate::error::AppError>(Some(page))
         };
         let loaded = crate::chat::session::load_history(tab.thread, fetch, page).await;
         match loaded {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::settings::WidgetSettings;
-use super::{AgentInfo, ChatMessage, ConversationSummary};
+use super::{AgentInfo, ChatMessage, ChatNote, ConversationSummary};
 
 /// What `/console` should show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,13 @@ pub struct HistoryPage {
     pub messages: Vec<ChatMessage>,
     /// Whether older messages exist before the first one here.
     pub more: bool,
+    /// Agents' pages only: the private notes anchored among these
+    /// messages (after the seq before the first one, up to the last one;
+    /// on the newest page, every later note too). Never in a visitor's
+    /// page; the visitor's bundle does not even read the field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "visitor-bundle", serde(skip_deserializing))]
+    pub notes: Vec<ChatNote>,
 }
 
 /// A visitor's newest conversation and one page of its messages.

@@ -94,6 +94,14 @@ struct Error {
     id: Option<MessageId>,
 }
 
+/// Agents only: the visitor's bundle never reads a note (it takes the
+/// frame, which no visitor is sent anyway, as unknown).
+#[cfg(not(feature = "visitor-bundle"))]
+#[derive(Deserialize)]
+struct Note {
+    note: super::ChatNote,
+}
+
 #[derive(Deserialize)]
 struct NoData {
     #[serde(default)]
@@ -203,6 +211,10 @@ impl ServerMsg {
                 }
             }
             "pong" => no_data(text).map(|()| ServerMsg::Pong)?,
+            #[cfg(not(feature = "visitor-bundle"))]
+            "note" => ServerMsg::Note {
+                note: data::<Note>(text)?.note,
+            },
             _ => no_data(text).map(|()| ServerMsg::Unknown)?,
         })
     }
@@ -233,6 +245,8 @@ mod tests {
             r#"{"type":"error","data":{"code":"text_too_long","message":"too long","id":"a"}}"#,
             r#"{"type":"error","data":{"code":"rate_limited","message":"rate_limited"}}"#,
             r#"{"type":"pong"}"#,
+            r#"{"type":"note","data":{"note":{"id":"n","conversation":2,"after_seq":3,"author_name":"Ann","text":"vip","sent_at":7}}}"#,
+            r#"{"type":"message","data":{"message":{"id":"m","conversation":2,"seq":4,"author":"system","text":"","event":{"kind":"transferred","agent":"Bo"},"sent_at":8}}}"#,
             r#"{"type":"from_the_future"}"#,
             r#"{"type":"from_the_future","data":null}"#,
         ];

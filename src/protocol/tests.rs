@@ -397,3 +397,5 @@ fn system_events_read_as_tagged_objects() {
     assert_eq!(read(r#"{"kind":"assigned"}"#), None);
     assert_eq!(read(r#"{"agent":"Ann"}"#), None);
 }
+
+mod notes;

@@ -79,6 +79,18 @@ pub enum SystemEvent {
         /// The agent who went away.
         agent: String,
     },
+    /// An agent handed the conversation to another: "You are now chatting
+    /// with <agent>".
+    Transferred {
+        /// The receiving agent's display name.
+        agent: String,
+    },
+    /// The agent handed the conversation back to the queue; it waits for
+    /// another agent.
+    Returned {
+        /// The agent who handed it back.
+        agent: String,
+    },
     /// An event this build does not know (sent by a newer server).
     #[serde(other)]
     Unknown,
@@ -101,6 +113,8 @@ impl TryFrom<EventFields> for SystemEvent {
             "assigned" => SystemEvent::Assigned { agent: agent()? },
             "closed" => SystemEvent::Closed { agent: agent()? },
             "requeued" => SystemEvent::Requeued { agent: agent()? },
+            "transferred" => SystemEvent::Transferred { agent: agent()? },
+            "returned" => SystemEvent::Returned { agent: agent()? },
             _ => SystemEvent::Unknown,
         })
     }

@@ -242,6 +242,8 @@ impl Threads for WidgetState {
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }
             | ServerMsg::ReadUpTo { .. }
+            // Never sent to a visitor (agents only).
+            | ServerMsg::Note { .. }
             | ServerMsg::Pong
             | ServerMsg::Unknown => {}
         }

@@ -170,3 +170,47 @@ fn the_preview_skips_system_events_and_notices() {
         Some("an agent's reply")
     );
 }
+
+fn note(id: &str, after_seq: i64) -> ChatNote {
+    ChatNote {
+        id: MessageId(id.into()),
+        conversation: ConversationId(1),
+        after_seq,
+        author_name: "Ann".into(),
+        text: id.into(),
+        sent_at: 1,
+    }
+}
+
+/// Notes sit after the message they are anchored to, take no seq (no gap,
+/// no resume point), are never resent as messages nor previewed, and a
+/// repeated one (live, then in a history page) shows once.
+#[test]
+fn notes_sit_after_their_anchor_and_never_pass_for_messages() {
+    let mut t = Thread::new(Some(ConversationId(1)));
+    t.merge(msg("a", 1, Author::Visitor));
+    t.merge(msg("c", 3, Author::Visitor));
+    assert!(t.merge_note(note("n1", 1)));
+    t.push_pending_note(&MessageId("mine".into()), "Ann", "mine", 5.0);
+    t.merge(msg("b", 2, Author::Agent));
+    assert_eq!(texts(&t), ["a", "n1", "b", "c", "mine"]);
+    assert!(!t.merge_note(note("n1", 1)), "shown once");
+    assert_eq!((t.gap(), t.resume_after()), (None, 3));
+    assert!(
+        t.pending().is_empty(),
+        "a note is never resent as a message"
+    );
+    assert!(t.take_due(10.0, 0.0).is_empty());
+    assert_eq!(
+        t.take_due_notes(10.0, 0.0),
+        [(MessageId("mine".into()), "mine".to_owned())]
+    );
+    assert_eq!(t.last_said().map(|e| e.key.as_str()), Some("c"));
+
+    // The server's echo confirms our note in its place.
+    t.merge_note(note("mine", 2));
+    assert_eq!(texts(&t), ["a", "n1", "b", "mine", "c"]);
+    let mine = &t.entries()[3];
+    assert!(mine.note && mine.own && mine.delivery == Delivery::Sent);
+    assert!(t.take_due_notes(20.0, 0.0).is_empty());
+}

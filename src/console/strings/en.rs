@@ -49,6 +49,11 @@ fn error_en(code: ErrorCode) -> &'static str {
             "Visitor names cannot contain control or invisible characters."
         }
         ErrorCode::ProfileEmailInvalid => "That is not a valid email address.",
+        ErrorCode::AgentUnknown => "That agent does not exist.",
+        ErrorCode::AgentDisabled => "That agent is disabled.",
+        ErrorCode::AgentOffline => "That agent is offline.",
+        ErrorCode::AgentAway => "That agent is away.",
+        ErrorCode::AgentAtCapacity => "That agent has no free capacity.",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -63,6 +68,10 @@ fn event_en(event: &SystemEvent) -> String {
         SystemEvent::Closed { agent } => format!("{agent} closed the conversation"),
         SystemEvent::Requeued { agent } => {
             format!("{agent} was away too long; the conversation went back to the queue")
+        }
+        SystemEvent::Transferred { agent } => format!("Transferred to {agent}"),
+        SystemEvent::Returned { agent } => {
+            format!("{agent} handed the conversation back to the queue")
         }
         SystemEvent::Unknown => String::new(),
     }
@@ -91,6 +100,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         new_messages: "New messages ↓",
         earlier: "Earlier messages",
         too_long: "Messages are limited to 4,000 characters.",
+        note: "Private note",
         event: event_en,
         notice: notice_en,
         error: error_en,
@@ -98,6 +108,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::EN,
     accounts: super::accounts::EN,
+    transfer: super::transfer::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod en;
 pub mod settings;
+pub mod transfer;
 mod zh_cn;
 
 use crate::chat::ChatStrings;
@@ -22,6 +23,8 @@ pub struct ConsoleStrings {
     pub settings: settings::SettingsStrings,
     /// Own account (password, status) and password resets.
     pub accounts: accounts::AccountStrings,
+    /// Transfers and private notes.
+    pub transfer: transfer::TransferStrings,
     /// Page title without unread count.
     pub title: &'static str,
     /// Setup form heading.

@@ -43,6 +43,11 @@ fn error_zh(code: ErrorCode) -> &'static str {
         ErrorCode::ProfileNameTooLong => "访客名字最多 80 个字符。",
         ErrorCode::ProfileNameControl => "访客名字不能包含控制字符或不可见字符。",
         ErrorCode::ProfileEmailInvalid => "邮箱地址无效。",
+        ErrorCode::AgentUnknown => "该客服不存在。",
+        ErrorCode::AgentDisabled => "该客服已被停用。",
+        ErrorCode::AgentOffline => "该客服不在线。",
+        ErrorCode::AgentAway => "该客服处于离开状态。",
+        ErrorCode::AgentAtCapacity => "该客服的接待量已满。",
         ErrorCode::BadFrame
         | ErrorCode::FrameTooLarge
         | ErrorCode::HelloFirst
@@ -58,6 +63,8 @@ fn event_zh(event: &SystemEvent) -> String {
         SystemEvent::Requeued { agent } => {
             format!("{agent} 离开过久，对话已回到排队")
         }
+        SystemEvent::Transferred { agent } => format!("已转接给 {agent}"),
+        SystemEvent::Returned { agent } => format!("{agent} 将对话交回排队"),
         SystemEvent::Unknown => String::new(),
     }
 }
@@ -85,6 +92,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
         new_messages: "新消息 ↓",
         earlier: "更早的消息",
         too_long: "每条消息最多 4000 个字符。",
+        note: "内部备注",
         event: event_zh,
         notice: notice_zh,
         error: error_zh,
@@ -92,6 +100,7 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::ZH_CN,
     accounts: super::accounts::ZH_CN,
+    transfer: super::transfer::ZH_CN,
     title: "kefu 客服",
     setup_title: "欢迎使用 kefu",
     setup_hint: "请创建第一个管理员账号，之后可以再添加客服。",

@@ -166,7 +166,8 @@ pub async fn visitor_history(
     let Some(row) = storage.latest_conversation(visitor).await? else {
         return Ok(None);
     };
-    let page = history_page(storage, row.id, before).await?;
+    // Never a note: the visitor's page is messages only.
+    let page = history_page(storage, row.id, before, false).await?;
     Ok(Some(VisitorThread {
         conversation: hub.summary_for_visitor(&row),
         page,
@@ -183,25 +184,52 @@ pub async fn conversation_history(
     if !state.hub.serves(agent.id, conversation) && !agent.is_admin {
         return Err(AppError::NotFound);
     }
-    history_page(&state.storage, conversation, before).await
+    history_page(&state.storage, conversation, before, true).await
 }
 
-/// The [`HISTORY_PAGE`] messages before `before` (default: the newest).
+/// The [`HISTORY_PAGE`] messages before `before` (default: the newest),
+/// and for agents (`with_notes`) the private notes anchored among them.
 async fn history_page(
     storage: &crate::server::storage::Storage,
     conversation: ConversationId,
     before: Option<i64>,
+    with_notes: bool,
 ) -> Result<HistoryPage, AppError> {
-    let before = before.unwrap_or(i64::MAX);
+    let upto = before.unwrap_or(i64::MAX);
     let mut messages = storage
-        .messages_before(conversation, before, HISTORY_PAGE + 1)
+        .messages_before(conversation, upto, HISTORY_PAGE + 1)
         .await?;
     let more = messages.len() > HISTORY_PAGE as usize;
     if more {
         messages.remove(0);
     }
-    Ok(HistoryPage { messages, more })
+    let notes = if with_notes {
+        // Anchored after the message before this page's first (all the
+        // way from the start on the first page), up to its last: the
+        // next page (the one after) holds the notes anchored at its own.
+        let from = match (more, messages.first()) {
+            (true, Some(first)) => first.seq - 1,
+            _ => 0,
+        };
+        let to = match before {
+            Some(b) => b - 1,
+            None => i64::MAX,
+        };
+        storage
+            .notes_between(conversation, from, to, NOTES_PER_PAGE)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(HistoryPage {
+        messages,
+        more,
+        notes,
+    })
 }
+
+/// Most notes in one history page.
+const NOTES_PER_PAGE: i64 = 1_000;
 
 /// See [`crate::api::list_agents`].
 pub async fn list_agents(agent: &AgentInfo) -> Result<Vec<AgentInfo>, AppError> {

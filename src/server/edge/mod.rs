@@ -20,5 +20,6 @@ pub mod limits;
 pub mod origins;
 pub mod security;
 pub mod settings;
+pub mod transfer;
 pub mod visitors;
 pub mod ws;

@@ -138,6 +138,7 @@ impl Hub {
         for r in resume {
             if let Some(&(_, last)) = upto.iter().find(|(id, _)| *id == r.conversation) {
                 self.replay(conn, r.conversation, r.after, last).await;
+                self.replay_notes(conn, r.conversation, r.after).await;
             }
         }
         conn.release();

@@ -155,12 +155,16 @@ impl Hub {
     /// queue order, then tells every waiting visitor their place.
     pub(super) async fn dispatch(&self) {
         loop {
+            // The oldest queued conversation someone can take: the head,
+            // unless no one but the agent who handed it back could.
             let next = {
                 let st = self.state();
                 st.queue
-                    .front()
-                    .copied()
-                    .zip(st.pick_agent())
+                    .iter()
+                    .find_map(|&id| {
+                        let except = st.returned.get(&id).copied();
+                        st.pick_agent_except(except).map(|agent| (id, agent))
+                    })
                     .map(|(id, agent)| (id, agent, st.agents[&agent].name.clone()))
             };
             let Some((id, agent, name)) = next else {
@@ -173,6 +177,7 @@ impl Hub {
             {
                 let mut st = self.state();
                 st.queue.retain(|c| *c != id);
+                st.returned.remove(&id);
                 if let Some(c) = st.convs.get_mut(&id) {
                     c.agent = Some(agent);
                 }
@@ -226,6 +231,7 @@ impl Hub {
             if let Some(c) = st.convs.remove(&id) {
                 st.by_visitor.remove(&c.visitor);
             }
+            st.returned.remove(&id);
             if let Some(a) = st.agents.get_mut(&agent.id) {
                 a.convs.remove(&id);
             }

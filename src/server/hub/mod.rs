@@ -13,8 +13,8 @@
 //! `connections.rs` sockets coming and going, `lifecycle.rs` the queue and
 //! a conversation's life, `messages.rs` a message from the writer to the
 //! sockets, `state.rs` the routing tables themselves, `status.rs` agents'
-//! online/away choice, `typing.rs` typing frames and read positions passed
-//! to the other side.
+//! online/away choice, `transfer.rs` handing a conversation on, `notes.rs`
+//! agents' private notes, `typing.rs` typing frames passed to the other side.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,11 +33,13 @@ const REPLAY_LIMIT: i64 = 100_000;
 mod connections;
 mod lifecycle;
 mod messages;
+mod notes;
 mod profiles;
 mod state;
 mod status;
 #[cfg(test)]
 mod tests;
+mod transfer;
 mod typing;
 
 pub use messages::Submitted;

@@ -90,6 +90,9 @@ pub(super) struct State {
     pub(super) convs: HashMap<ConversationId, ConvLive>,
     pub(super) by_visitor: HashMap<VisitorId, ConversationId>,
     pub(super) queue: VecDeque<ConversationId>,
+    /// Queued conversations an agent handed back (see `transfer.rs`): not
+    /// given to that agent again.
+    pub(super) returned: HashMap<ConversationId, AgentId>,
 }
 
 impl State {
@@ -210,11 +213,12 @@ impl State {
     }
 
     /// The available (online, not away) agent with the most free capacity;
-    /// ties go to the one idle longest.
-    pub(super) fn pick_agent(&self) -> Option<AgentId> {
+    /// ties go to the one idle longest; never `except` (the agent who
+    /// handed the conversation back).
+    pub(super) fn pick_agent_except(&self, except: Option<AgentId>) -> Option<AgentId> {
         self.agents
             .iter()
-            .filter(|(_, a)| a.available() && a.free() > 0)
+            .filter(|(id, a)| Some(**id) != except && a.available() && a.free() > 0)
             .max_by(|(_, a), (_, b)| {
                 a.free()
                     .cmp(&b.free())

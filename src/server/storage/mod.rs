@@ -18,19 +18,22 @@ use async_trait::async_trait;
 
 pub use error::{StoreError, StoreResult};
 pub use types::{
-    now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, OnCommit, VisitorId,
-    VisitorProfile,
+    now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, NewNote, OnCommit,
+    VisitorId, VisitorProfile,
 };
 
-use crate::protocol::{AgentId, ChatMessage, ConversationId};
+use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
 
 /// A complete backend: accounts, conversations, messages, identities and settings.
-pub trait Store: Accounts + Conversations + Messages + Identities + Settings + Debug {}
+pub trait Store:
+    Accounts + Conversations + Messages + Notes + Identities + Settings + Debug
+{
+}
 
-impl<T: Accounts + Conversations + Messages + Identities + Settings + Debug> Store for T {}
+impl<T: Accounts + Conversations + Messages + Notes + Identities + Settings + Debug> Store for T {}
 
 /// Agent accounts and their sign-in sessions.
 #[async_trait]
@@ -246,6 +249,32 @@ pub trait Messages: Send + Sync {
         before: i64,
         limit: i64,
     ) -> StoreResult<Vec<ChatMessage>>;
+}
+
+/// Agents' private notes on a conversation, apart from its messages (they
+/// take no seq): written straight to the database, not through the
+/// messages' group-commit writer, and committed before the call returns.
+#[async_trait]
+pub trait Notes: Send + Sync {
+    /// Stores `note` in the open conversation `conversation`, anchored
+    /// after its newest stored message. A note whose id is stored in this
+    /// conversation already is not stored again: the stored one is
+    /// returned. `None`: the conversation is closed or does not exist.
+    async fn add_note(
+        &self,
+        conversation: ConversationId,
+        note: NewNote,
+    ) -> StoreResult<Option<ChatNote>>;
+
+    /// The notes anchored at `from` <= after_seq < `to`, oldest first, at
+    /// most `limit`.
+    async fn notes_between(
+        &self,
+        conversation: ConversationId,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatNote>>;
 }
 
 /// What admins set in the console, one JSON document per key (the server

@@ -174,6 +174,19 @@ impl NewMessage {
     }
 }
 
+/// A private note to store (see [`super::Notes`]).
+#[derive(Debug, Clone)]
+pub struct NewNote {
+    /// The writer's id for it (or a server-made one).
+    pub id: MessageId,
+    /// The writing agent.
+    pub agent: AgentId,
+    /// Their display name, kept with the note.
+    pub author_name: String,
+    /// The text.
+    pub text: String,
+}
+
 /// What became of a message handed to storage.
 #[derive(Debug)]
 pub enum Appended {

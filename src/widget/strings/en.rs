@@ -30,7 +30,8 @@ fn event_en(event: &SystemEvent) -> String {
     match event {
         SystemEvent::Assigned { agent } => format!("{agent} will serve you"),
         SystemEvent::Closed { agent } => format!("{agent} closed the conversation"),
-        SystemEvent::Requeued { agent } => {
+        SystemEvent::Transferred { agent } => format!("You are now chatting with {agent}"),
+        SystemEvent::Requeued { agent } | SystemEvent::Returned { agent } => {
             format!("{agent} is no longer available; another agent will be with you shortly")
         }
         SystemEvent::Unknown => String::new(),
@@ -60,6 +61,8 @@ pub const EN: WidgetStrings = WidgetStrings {
         new_messages: "New messages ↓",
         earlier: "Earlier messages",
         too_long: "Messages are limited to 4,000 characters.",
+        // Visitors never see a note.
+        note: "",
         event: event_en,
         notice: notice_en,
         error: error_en,

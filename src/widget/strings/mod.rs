@@ -140,6 +140,11 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::OriginNotAllowed
             | ErrorCode::WrongPassword
             | ErrorCode::WrongSetupCode
+            | ErrorCode::AgentUnknown
+            | ErrorCode::AgentDisabled
+            | ErrorCode::AgentOffline
+            | ErrorCode::AgentAway
+            | ErrorCode::AgentAtCapacity
             | ErrorCode::Internal
             | ErrorCode::Unknown => Refusal::Other,
         }

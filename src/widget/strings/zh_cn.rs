@@ -26,7 +26,8 @@ fn event_zh(event: &SystemEvent) -> String {
     match event {
         SystemEvent::Assigned { agent } => format!("{agent} 将为您服务"),
         SystemEvent::Closed { agent } => format!("{agent} 结束了对话"),
-        SystemEvent::Requeued { agent } => {
+        SystemEvent::Transferred { agent } => format!("您现在正在与 {agent} 对话"),
+        SystemEvent::Requeued { agent } | SystemEvent::Returned { agent } => {
             format!("{agent} 暂时无法服务，其他客服将尽快为您服务")
         }
         SystemEvent::Unknown => String::new(),
@@ -56,6 +57,8 @@ pub const ZH_CN: WidgetStrings = WidgetStrings {
         new_messages: "新消息 ↓",
         earlier: "更早的消息",
         too_long: "每条消息最多 4000 个字符。",
+        // Visitors never see a note.
+        note: "",
         event: event_zh,
         notice: notice_zh,
         error: error_zh,

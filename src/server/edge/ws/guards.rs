@@ -134,7 +134,8 @@ impl Pace {
     pub(super) fn allow(&mut self, msg: &ClientMsg) -> bool {
         let counted = match msg {
             ClientMsg::Ping => false,
-            ClientMsg::Send { .. } => true,
+            // Each is stored: paced alike.
+            ClientMsg::Send { .. } | ClientMsg::Note { .. } => true,
             _ => self.visitor,
         };
         !counted

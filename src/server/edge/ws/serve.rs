@@ -31,6 +31,19 @@ fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
     Some(ServerMsg::error(code, Some(id.clone())))
 }
 
+/// A transfer's note for the receiver: a blank one is left out, an
+/// over-long one refuses the transfer.
+fn check_transfer_note(note: Option<String>) -> Result<Option<String>, ErrorCode> {
+    match note {
+        Some(text) => match check_text(&text) {
+            Ok(()) => Ok(Some(text)),
+            Err(TextProblem::Blank) => Ok(None),
+            Err(TextProblem::TooLong) => Err(ErrorCode::TextTooLong),
+        },
+        None => Ok(None),
+    }
+}
+
 /// A field of a `profile` as stored: `None` unchanged, `Some(None)` cleared.
 type ProfileField = Option<Option<String>>;
 
@@ -215,8 +228,33 @@ async fn handle(
                 Err(code) => conn.send(&ServerMsg::error(code, None)).await,
             }
         }
+        (
+            ClientMsg::Note {
+                id,
+                conversation,
+                text,
+                ..
+            },
+            Peer::Agent(a),
+        ) => match check_send(&id, &text) {
+            Some(error) => conn.send(&error).await,
+            None => hub.note(a, conn, conversation, id, text).await,
+        },
+        (
+            ClientMsg::Transfer {
+                conversation,
+                to,
+                note,
+            },
+            Peer::Agent(a),
+        ) => match check_transfer_note(note) {
+            Ok(note) => hub.transfer(a, conversation, to, note, conn).await,
+            Err(code) => conn.send(&ServerMsg::error(code, None)).await,
+        },
         (ClientMsg::Start, Peer::Agent(_))
         | (ClientMsg::Profile { .. }, Peer::Agent(_))
+        | (ClientMsg::Note { .. }, Peer::Visitor(_))
+        | (ClientMsg::Transfer { .. }, Peer::Visitor(_))
         | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
     }
 }

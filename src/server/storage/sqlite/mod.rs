@@ -6,6 +6,7 @@ mod checkpoint;
 mod conversations;
 mod identities;
 mod messages;
+mod notes;
 mod settings;
 mod writer;
 
