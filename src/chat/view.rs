@@ -45,7 +45,8 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author, seen: bool) ->
             data-testid="message"
             data-author=if entry.note { "note" } else { author_attr(entry.author) }
             data-seq=entry.seq.map(|s| s.to_string()).unwrap_or_default()
-            data-state=state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned()
+            // The delivery state: a seen message is "sent" here too.
+            data-state=state.as_ref().map(|(s, _)| if *s == "seen" { "sent" } else { s }).unwrap_or("").to_owned()
             data-seen=seen.then_some("true")
         >
             {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
