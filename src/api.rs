@@ -24,6 +24,10 @@ mod browser;
 #[cfg(feature = "visitor-bundle")]
 pub use browser::visitor_history;
 
+// The console's desk: canned replies, closed conversations and search.
+mod desk;
+pub use desk::*;
+
 /// Whether any agent is online now (drawn on the widget's launcher).
 #[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "agent_availability")]
@@ -64,8 +68,9 @@ pub async fn visitor_history(
     crate::server::edge::api::visitor_history(&token, before, identity.as_deref()).await
 }
 
-/// The newest page of messages of a conversation the signed-in agent serves,
-/// or the page of messages with seq below `before`.
+/// The newest page of messages of a conversation the signed-in agent
+/// serves or has served (admins: any), or the page of messages with seq
+/// below `before`.
 #[server(endpoint = "conversation_history")]
 pub async fn conversation_history(
     conversation: ConversationId,

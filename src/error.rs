@@ -35,6 +35,16 @@ pub enum Invalid {
     Origin,
     /// Travels as `setting_too_long`.
     SettingTooLong,
+    /// Travels as `canned_shortcut`.
+    CannedShortcut,
+    /// Travels as `canned_text`.
+    CannedText,
+    /// Travels as `shortcut_taken`.
+    ShortcutTaken,
+    /// Travels as `too_many_canned`.
+    TooManyCanned,
+    /// Travels as `search_too_long`.
+    SearchTooLong,
 }
 
 /// The error type of every server function.
@@ -103,6 +113,11 @@ impl AppError {
                 Invalid::Color => ErrorCode::BadColor,
                 Invalid::Origin => ErrorCode::BadOrigin,
                 Invalid::SettingTooLong => ErrorCode::SettingTooLong,
+                Invalid::CannedShortcut => ErrorCode::CannedShortcut,
+                Invalid::CannedText => ErrorCode::CannedText,
+                Invalid::ShortcutTaken => ErrorCode::ShortcutTaken,
+                Invalid::TooManyCanned => ErrorCode::TooManyCanned,
+                Invalid::SearchTooLong => ErrorCode::SearchTooLong,
             },
             AppError::Internal => ErrorCode::Internal,
             AppError::Transport(_) => ErrorCode::Unreachable,
@@ -134,6 +149,11 @@ impl AppError {
             ErrorCode::BadColor => AppError::Invalid(Invalid::Color),
             ErrorCode::BadOrigin => AppError::Invalid(Invalid::Origin),
             ErrorCode::SettingTooLong => AppError::Invalid(Invalid::SettingTooLong),
+            ErrorCode::CannedShortcut => AppError::Invalid(Invalid::CannedShortcut),
+            ErrorCode::CannedText => AppError::Invalid(Invalid::CannedText),
+            ErrorCode::ShortcutTaken => AppError::Invalid(Invalid::ShortcutTaken),
+            ErrorCode::TooManyCanned => AppError::Invalid(Invalid::TooManyCanned),
+            ErrorCode::SearchTooLong => AppError::Invalid(Invalid::SearchTooLong),
             ErrorCode::Unreachable => AppError::Transport(String::new()),
             _ => AppError::Internal,
         }
@@ -210,6 +230,11 @@ mod tests {
             AppError::Invalid(Invalid::Color),
             AppError::Invalid(Invalid::Origin),
             AppError::Invalid(Invalid::SettingTooLong),
+            AppError::Invalid(Invalid::CannedShortcut),
+            AppError::Invalid(Invalid::CannedText),
+            AppError::Invalid(Invalid::ShortcutTaken),
+            AppError::Invalid(Invalid::TooManyCanned),
+            AppError::Invalid(Invalid::SearchTooLong),
             AppError::Internal,
         ];
         for error in all {

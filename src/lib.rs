@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod canned;
 pub mod chat;
 pub mod console;
 pub mod error;

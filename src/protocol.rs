@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 mod api;
+pub mod archive;
+pub mod canned;
 mod frame;
 mod note;
 pub mod settings;
@@ -136,6 +138,19 @@ pub enum ErrorCode {
     /// The first-start setup code is missing or wrong (it is printed in
     /// kefu's log at start while no account exists).
     WrongSetupCode,
+    /// A canned reply's shortcut is blank, over
+    /// [`crate::canned::MAX_SHORTCUT_CHARS`], or has something other than
+    /// letters, digits, `-` and `_`.
+    CannedShortcut,
+    /// A canned reply's text is blank, over [`crate::canned::MAX_CANNED_CHARS`],
+    /// or has control characters other than line breaks and tabs.
+    CannedText,
+    /// The owner (the agent, or the shared replies) has a reply with that shortcut.
+    ShortcutTaken,
+    /// The owner has [`crate::canned::MAX_CANNED_PER_OWNER`] replies already.
+    TooManyCanned,
+    /// A search query is over [`archive::MAX_SEARCH_CHARS`].
+    SearchTooLong,
     /// The server failed; details are in its log.
     Internal,
     /// The request did not reach the server, or its answer could not be

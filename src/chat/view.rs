@@ -223,8 +223,16 @@ pub fn Composer(
     /// Called with the text after every edit (typing frames).
     #[prop(optional)]
     on_input: Option<Callback<String>>,
+    /// The text, when the UI reads or fills it too (the console's canned
+    /// replies); otherwise the composer keeps its own.
+    #[prop(optional)]
+    text: Option<RwSignal<String>>,
+    /// Sees each key before the composer does; `true`: it was handled
+    /// (the console's canned-reply list takes ↑, ↓, Enter and Esc).
+    #[prop(optional)]
+    on_key: Option<Callback<leptos::ev::KeyboardEvent, bool>>,
 ) -> impl IntoView {
-    let text = RwSignal::new(String::new());
+    let text = text.unwrap_or_else(|| RwSignal::new(String::new()));
     let problem = RwSignal::new(None::<&'static str>);
     let submit = move || {
         let value = text.get_untracked();
@@ -259,6 +267,9 @@ pub fn Composer(
                     }
                 }
                 on:keydown=move |ev| {
+                    if on_key.is_some_and(|hook| hook.run(ev.clone())) {
+                        return;
+                    }
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
                         submit();

@@ -3,8 +3,11 @@
 
 pub mod account;
 pub mod admin;
+pub mod canned;
+pub mod history;
 pub mod identity;
 mod lang;
+pub mod read_only;
 pub mod settings;
 pub mod state;
 pub mod strings;

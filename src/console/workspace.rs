@@ -4,13 +4,16 @@ use leptos::prelude::*;
 
 use super::account::{PasswordPanel, StatusSelect};
 use super::admin::AgentsPanel;
+use super::canned::popup::CannedComposer;
+use super::canned::{reload, CannedList, CannedPanel};
+use super::history::HistoryPanel;
 use super::lang::{follow_choice, LangSwitch};
 use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
 use super::transfer::{ComposerMode, ReassignPanel, TransferControl};
 use crate::api::SignOut;
-use crate::chat::view::{Composer, MessageList};
+use crate::chat::view::MessageList;
 use crate::chat::LinkStatus;
 use crate::protocol::{AgentInfo, Author};
 
@@ -22,6 +25,10 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
     let admin_open = RwSignal::new(false);
     let settings_open = RwSignal::new(false);
     let password_open = RwSignal::new(false);
+    let canned_open = RwSignal::new(false);
+    let history_open = RwSignal::new(false);
+    let canned: CannedList = RwSignal::new(Vec::new());
+    let is_admin = me.is_admin;
 
     // Runs once, after hydration (untracked: one socket, whatever it reads).
     let chosen = me.clone();
@@ -29,6 +36,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         follow_choice(&chosen);
         #[cfg(feature = "hydrate")]
         untrack(|| connect(state));
+        reload(canned);
     });
     Effect::new(move |_| {
         let n = state.total_unread();
@@ -62,6 +70,12 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                     {s.settings.heading}
                 </button>
             })}
+            <button class="link" data-testid="history-toggle" on:click=move |_| history_open.update(|o| *o = !*o)>
+                {s.desk.history_heading}
+            </button>
+            <button class="link" data-testid="canned-toggle" on:click=move |_| canned_open.update(|o| *o = !*o)>
+                {s.desk.canned_heading}
+            </button>
             <button class="link" data-testid="password-toggle" on:click=move |_| password_open.update(|o| *o = !*o)>
                 {s.accounts.password_heading}
             </button>
@@ -87,6 +101,12 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         <Show when=move || password_open.get()>
             <PasswordPanel />
         </Show>
+        <Show when=move || canned_open.get()>
+            <CannedPanel list=canned is_admin />
+        </Show>
+        <Show when=move || history_open.get()>
+            <HistoryPanel />
+        </Show>
         <div class="console-body">
             <nav class="tabs" aria-label="Conversations">
                 <Show when=move || state.convs.with(Vec::is_empty)>
@@ -100,7 +120,7 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
             </nav>
             <section class="conversation">
                 {move || match state.selected.get().and_then(|id| state.find(id)) {
-                    Some(handle) => view! { <ConversationPane state handle /> }.into_any(),
+                    Some(handle) => view! { <ConversationPane state handle canned /> }.into_any(),
                     None => view! { <p class="muted empty">{s.pick_conversation}</p> }.into_any(),
                 }}
             </section>
@@ -167,7 +187,7 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
 
 /// The conversation in front: header, messages, composer.
 #[component]
-fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
+fn ConversationPane(state: ConsoleState, handle: ConvHandle, canned: CannedList) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let id = handle.id;
     let online = move || handle.summary.with(|c| c.visitor_online);
@@ -212,8 +232,10 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
         </Show>
         <div class="composer-wrap" class:note-mode=move || note_mode.get()>
             <ComposerMode note=note_mode />
-            <Composer
-                strings=s.chat
+            <CannedComposer
+                state
+                handle
+                canned
                 on_send=Callback::new(move |text| {
                     if note_mode.get_untracked() {
                         state.send_note(id, text)

@@ -31,6 +31,15 @@ fn error_en(code: ErrorCode) -> &'static str {
         ErrorCode::OriginNotAllowed => "This site is not on the allowed sites list.",
         ErrorCode::WrongPassword => "The current password is wrong.",
         ErrorCode::WrongSetupCode => "Wrong setup code. It is printed in kefu's log at start.",
+        ErrorCode::CannedShortcut => {
+            "A shortcut is 1 to 32 letters, digits, - or _ (no spaces)."
+        }
+        ErrorCode::CannedText => {
+            "A reply's text is 1 to 2,000 characters of plain text."
+        }
+        ErrorCode::ShortcutTaken => "A reply with that shortcut exists already.",
+        ErrorCode::TooManyCanned => "That is the most canned replies one list can hold (200).",
+        ErrorCode::SearchTooLong => "Search for at most 200 characters.",
         ErrorCode::Internal => "Something went wrong on the server. Please try again.",
         ErrorCode::Unreachable => "The server could not be reached. Please try again.",
         ErrorCode::EmptyText => "Please type a message.",
@@ -108,6 +117,7 @@ pub const EN: ConsoleStrings = ConsoleStrings {
     },
     settings: super::settings::EN,
     accounts: super::accounts::EN,
+    desk: super::desk::EN,
     transfer: super::transfer::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",

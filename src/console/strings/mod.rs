@@ -2,6 +2,7 @@
 //! (`en.rs`, `zh_cn.rs`), so a missing translation does not compile.
 
 pub mod accounts;
+pub mod desk;
 mod en;
 pub mod settings;
 pub mod transfer;
@@ -23,6 +24,8 @@ pub struct ConsoleStrings {
     pub settings: settings::SettingsStrings,
     /// Own account (password, status) and password resets.
     pub accounts: accounts::AccountStrings,
+    /// Canned replies, closed conversations and search.
+    pub desk: desk::DeskStrings,
     /// Transfers and private notes.
     pub transfer: transfer::TransferStrings,
     /// Page title without unread count.

@@ -180,11 +180,10 @@ pub async fn conversation_history(
     conversation: ConversationId,
     before: Option<i64>,
 ) -> Result<HistoryPage, AppError> {
-    let state = state();
-    if !state.hub.serves(agent.id, conversation) && !agent.is_admin {
+    if !super::archive::may_read(agent, conversation).await? {
         return Err(AppError::NotFound);
     }
-    history_page(&state.storage, conversation, before, true).await
+    history_page(&state().storage, conversation, before, true).await
 }
 
 /// The [`HISTORY_PAGE`] messages before `before` (default: the newest),

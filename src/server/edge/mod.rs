@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: the bodies of the server functions declared in `crate::api`;
 //! - [`accounts`]: first-start setup (its one-time code) and password changes;
+//! - [`canned`]: canned replies; [`archive`]: closed conversations and search;
 //! - [`assets`]: the chat's code and style under `/pkg`, precompressed;
 //! - [`ws`]: the WebSocket endpoints, `hello`, and each socket's reader loop;
 //! - [`settings`]: admins' settings (server functions) and `/embed/config`;
@@ -14,8 +15,10 @@
 
 pub mod accounts;
 pub mod api;
+pub mod archive;
 pub mod assets;
 pub mod auth;
+pub mod canned;
 pub mod limits;
 pub mod origins;
 pub mod security;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 /// leave the server.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// An agent with that name exists already (names are case-insensitive).
-    #[error("an agent with that name already exists")]
+    /// An agent with that name exists already (names are case-insensitive),
+    /// or the owner has a canned reply with that shortcut.
+    #[error("that name is taken")]
     NameTaken,
     /// The message writer has stopped (it panicked): nothing can be stored.
     #[error("the message writer has stopped")]

@@ -7,6 +7,7 @@
 //! of its own implementing the three traits ([`sqlite`] today; PostgreSQL
 //! is planned as a second).
 
+mod desk;
 mod error;
 pub mod sqlite;
 mod types;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use desk::{Archive, Canned, FoundMessage, FoundVisitor, Owner, Reader};
 pub use error::{StoreError, StoreResult};
 pub use types::{
     now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, NewNote, OnCommit,
@@ -27,13 +29,25 @@ use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
 
-/// A complete backend: accounts, conversations, messages, identities and settings.
+/// A complete backend: accounts, conversations, messages, notes,
+/// identities, settings, canned replies and the archive.
 pub trait Store:
-    Accounts + Conversations + Messages + Notes + Identities + Settings + Debug
+    Accounts + Conversations + Messages + Notes + Identities + Settings + Canned + Archive + Debug
 {
 }
 
-impl<T: Accounts + Conversations + Messages + Notes + Identities + Settings + Debug> Store for T {}
+impl<T> Store for T where
+    T: Accounts
+        + Conversations
+        + Messages
+        + Notes
+        + Identities
+        + Settings
+        + Canned
+        + Archive
+        + Debug
+{
+}
 
 /// Agent accounts and their sign-in sessions.
 #[async_trait]
@@ -141,7 +155,8 @@ pub trait Conversations: Send + Sync {
     /// One conversation.
     async fn conversation(&self, id: ConversationId) -> StoreResult<Option<ConversationRow>>;
 
-    /// Gives a conversation to an agent.
+    /// Gives a conversation to an agent (who from then on has served it:
+    /// see [`Archive::has_served`]).
     async fn assign(&self, id: ConversationId, agent: AgentId) -> StoreResult<()>;
 
     /// Puts a conversation back in the queue (unless it is closed).

@@ -140,6 +140,11 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::OriginNotAllowed
             | ErrorCode::WrongPassword
             | ErrorCode::WrongSetupCode
+            | ErrorCode::CannedShortcut
+            | ErrorCode::CannedText
+            | ErrorCode::ShortcutTaken
+            | ErrorCode::TooManyCanned
+            | ErrorCode::SearchTooLong
             | ErrorCode::AgentUnknown
             | ErrorCode::AgentDisabled
             | ErrorCode::AgentOffline

@@ -95,11 +95,21 @@ impl Conversations for Sqlite {
     }
 
     async fn assign(&self, id: ConversationId, agent: AgentId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE conversations SET agent_id = ?, status = 'assigned' WHERE id = ?")
             .bind(agent)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "INSERT INTO conversation_agents (agent_id, conversation_id) VALUES (?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(agent)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -2,9 +2,12 @@
 //! chat messages, and WAL checkpoints off the write path.
 
 mod accounts;
+mod archive;
+mod canned;
 mod checkpoint;
 mod conversations;
 mod identities;
+mod indexer;
 mod messages;
 mod notes;
 mod settings;
@@ -41,6 +44,8 @@ pub struct Sqlite {
     pool: SqlitePool,
     /// The one writer of chat messages (group commit).
     writer: writer::Writer,
+    /// Keeps the full-text index in step with the messages, off their path.
+    indexer: indexer::Indexer,
 }
 
 impl Sqlite {
@@ -81,9 +86,14 @@ impl Sqlite {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let gate = checkpoint::Gate::default();
-        let writer = writer::Writer::start(options, gate.clone()).await?;
+        let indexer = indexer::Indexer::start(pool.clone(), &options, gate.clone()).await?;
+        let writer = writer::Writer::start(options, gate.clone(), indexer.clone()).await?;
         checkpoint::start(pool.clone(), gate);
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            indexer,
+        })
     }
 }
 

@@ -22,6 +22,7 @@ use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::Gate;
+use super::indexer::Indexer;
 use super::messages::MessageRow;
 use crate::protocol::{ChatMessage, ConversationId};
 use crate::server::storage::{now_ms, Appended, NewMessage, OnCommit, StoreError, StoreResult};
@@ -55,12 +56,17 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the writer's own connection and starts the task.
-    /// Batches are written while holding `gate` (see [`super::checkpoint`]).
-    pub async fn start(options: SqliteConnectOptions, gate: Gate) -> StoreResult<Self> {
+    /// Batches are written while holding `gate` (see [`super::checkpoint`]);
+    /// `indexer` is told which conversations each committed batch touched.
+    pub async fn start(
+        options: SqliteConnectOptions,
+        gate: Gate,
+        indexer: Indexer,
+    ) -> StoreResult<Self> {
         let conn = options.connect().await?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let (announce, announced) = mpsc::channel(ANNOUNCE_QUEUE);
-        tokio::spawn(run(conn, rx, gate, announce));
+        tokio::spawn(run(conn, rx, gate, announce, indexer));
         tokio::spawn(announcer(announced));
         Ok(Self { tx })
     }
@@ -104,6 +110,7 @@ async fn run(
     mut rx: mpsc::Receiver<Job>,
     gate: Gate,
     announce: mpsc::Sender<Announced>,
+    indexer: Indexer,
 ) {
     let mut work = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
@@ -121,7 +128,14 @@ async fn run(
             write_batch(&mut conn, work.drain(..)).await
         };
         let answers: Announced = match written {
-            Ok(results) => thens.into_iter().zip(results.into_iter().map(Ok)).collect(),
+            Ok(results) => {
+                // Before any answer leaves: a search after an ack finds it.
+                indexer.mark(results.iter().filter_map(|a| match a {
+                    Appended::New(m) => Some(m.conversation),
+                    _ => None,
+                }));
+                thens.into_iter().zip(results.into_iter().map(Ok)).collect()
+            }
             Err(e) => {
                 tracing::error!(error = %e, size = thens.len(), "storing a batch of messages failed");
                 let e = StoreError::from(e);
