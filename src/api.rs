@@ -253,9 +253,10 @@ pub async fn get_site_settings() -> Result<SiteSettings, AppError> {
     crate::server::edge::settings::site_settings(&admin)
 }
 
-/// Admins: saves the widget's look and words and the allowed sites (one
-/// per line); nothing is saved if any value is refused. The widget uses
-/// them from its next open.
+/// Admins: saves the widget's look and words, the allowed sites (one
+/// per line) and whether agents see visitors' drafts (`draft_preview`:
+/// the ticked box's `on`, absent when unticked); nothing is saved if any
+/// value is refused. The widget uses them from its next open.
 #[server(endpoint = "save_site_settings")]
 pub async fn save_site_settings(
     color: String,
@@ -266,6 +267,7 @@ pub async fn save_site_settings(
     prechat_name: String,
     prechat_email: String,
     allowed_origins: String,
+    #[server(default)] draft_preview: Option<String>,
 ) -> Result<SiteSettings, AppError> {
     let admin = crate::server::edge::api::signed_in().await?;
     let form = crate::server::edge::settings::SettingsForm {
@@ -277,6 +279,7 @@ pub async fn save_site_settings(
         prechat_name,
         prechat_email,
         allowed_origins,
+        draft_preview,
     };
     crate::server::edge::settings::save_site_settings(&admin, form).await
 }

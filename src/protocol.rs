@@ -38,6 +38,17 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest client message id (a UUID is 36).
 pub const MAX_MESSAGE_ID_LEN: usize = 64;
+/// Longest draft in a `typing` frame, in Unicode scalar values (clients
+/// send the start of a longer draft; the server refuses a longer one).
+pub const MAX_DRAFT_CHARS: usize = MAX_TEXT_CHARS;
+/// How long a `typing` frame shows the sender as typing unless another
+/// follows (receivers clear it after this; senders repeat it while typing).
+/// A frame leaves at most [`TYPING_EVERY_MS`] after the keystroke it
+/// reports, so the indicator ends within 5 s of the last keystroke.
+pub const TYPING_SHOWN_MS: u32 = 4_500;
+/// Least time between two `typing` frames a client sends for one
+/// conversation (the server forwards at most 2 a second on average).
+pub const TYPING_EVERY_MS: u32 = 500;
 /// Why the server refused something: on every error frame and every
 /// server-function error. Each UI's strings table has words for each code;
 /// no English from the server reaches a user.
@@ -206,7 +217,9 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         resend: bool,
     },
-    /// Agent has read a conversation up to `seq` (clears unread on all its tabs).
+    /// This side has read a conversation up to `seq`: agents (clears unread
+    /// on all their tabs, and the visitor sees "Seen"), and visitors (their
+    /// own conversation: the agent sees which replies were seen).
     Read {
         /// The conversation.
         conversation: ConversationId,
@@ -249,6 +262,20 @@ pub enum ClientMsg {
         /// The visitor's offset from UTC in minutes (east positive).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         utc_offset: Option<i32>,
+    },
+    /// The sender is typing (`active`), or stopped (sent, or emptied the
+    /// composer). Never stored; forwarded only to the conversation's other
+    /// side, at most 2 a second. Visitors leave `conversation` out.
+    Typing {
+        /// Agents: which conversation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation: Option<ConversationId>,
+        /// Typing now (`false`: stopped).
+        active: bool,
+        /// Visitors: the unsent text, for the agent's preview (at most
+        /// [`MAX_DRAFT_CHARS`]; dropped when an admin turned previews off).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        draft: Option<String>,
     },
     /// Agent: a private note in a conversation they serve, read by agents
     /// only (never by the visitor). Stored; the note itself, echoed to the
@@ -338,6 +365,32 @@ pub enum ServerMsg {
         /// The conversation.
         conversation: ConversationId,
         /// Highest seq read.
+        seq: i64,
+    },
+    /// The other side of the conversation is typing (`active`) or stopped.
+    /// Shown for [`TYPING_SHOWN_MS`] unless another follows; a message from
+    /// that side ends it too.
+    Typing {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Who is typing.
+        party: Party,
+        /// Typing now (`false`: stopped).
+        active: bool,
+        /// To agents: the visitor's unsent text (absent when an admin
+        /// turned draft previews off).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        draft: Option<String>,
+    },
+    /// `party` has seen the conversation up to `seq`: to the visitor when
+    /// the agent read ("Seen"), to both sides when the visitor read (the
+    /// visitor's other tabs clear their unread count).
+    Seen {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Who read.
+        party: Party,
+        /// Highest seq seen.
         seq: i64,
     },
     /// A frame was refused. The connection stays open.

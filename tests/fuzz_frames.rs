@@ -196,6 +196,17 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
         conversation_id().prop_map(|conversation| ClientMsg::Close { conversation }),
         Just(ClientMsg::Ping),
         (
+            prop::option::of(conversation_id()),
+            any::<bool>(),
+            prop::option::of(message_text()),
+        )
+            .prop_map(|(conversation, active, draft)| ClientMsg::Typing {
+                conversation,
+                active,
+                draft,
+            })
+            .boxed(),
+        (
             prop::option::of(prop_oneof![any::<String>(), "[a-z ]{0,90}"]),
             prop::option::of(prop_oneof![
                 any::<String>(),
@@ -698,6 +709,7 @@ fn variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::PageView { .. } => "page_view",
         ClientMsg::Note { .. } => "note",
         ClientMsg::Transfer { .. } => "transfer",
+        ClientMsg::Typing { .. } => "typing",
     }
 }
 
@@ -744,6 +756,7 @@ fn corpus_frames_decode_consistently() {
         "page_view",
         "note",
         "transfer",
+        "typing",
     ];
     for v in all {
         assert!(
@@ -1068,10 +1081,21 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
         (ClientMsg::Ping, _) => Expect::Pong,
         (ClientMsg::Hello { .. }, _) => Expect::Error(ErrorCode::BadFrame, None),
         (ClientMsg::Start, Side::Visitor) => Expect::NoError,
-        (ClientMsg::Start, Side::Agent)
-        | (ClientMsg::Read { .. }, Side::Visitor)
-        | (ClientMsg::Close { .. }, Side::Visitor) => Expect::Error(ErrorCode::WrongRole, None),
-        (ClientMsg::Read { .. }, Side::Agent) => Expect::NoError,
+        (ClientMsg::Start, Side::Agent) | (ClientMsg::Close { .. }, Side::Visitor) => {
+            Expect::Error(ErrorCode::WrongRole, None)
+        }
+        (ClientMsg::Read { .. }, _) => Expect::NoError,
+        (ClientMsg::Typing { draft, .. }, Side::Visitor) => {
+            if draft.is_some_and(|d| d.chars().count() > kefu::protocol::MAX_DRAFT_CHARS) {
+                Expect::Error(ErrorCode::TextTooLong, None)
+            } else {
+                Expect::NoError
+            }
+        }
+        (ClientMsg::Typing { conversation, .. }, Side::Agent) => match conversation {
+            Some(_) => Expect::NoError,
+            None => Expect::Error(ErrorCode::BadFrame, None),
+        },
         (ClientMsg::Profile { .. }, Side::Agent) | (ClientMsg::PageView { .. }, Side::Agent) => {
             Expect::Error(ErrorCode::WrongRole, None)
         }
@@ -1524,6 +1548,14 @@ impl World {
                 self.ids.push(id.clone());
             }
             ClientMsg::Read { conversation, .. } | ClientMsg::Close { conversation } => {
+                if let Some(t) = target {
+                    *conversation = t;
+                }
+            }
+            ClientMsg::Typing {
+                conversation: Some(conversation),
+                ..
+            } => {
                 if let Some(t) = target {
                     *conversation = t;
                 }

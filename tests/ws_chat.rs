@@ -377,7 +377,9 @@ async fn visitors_cannot_see_other_conversations_or_act_as_agents() {
             ServerMsg::Conversation { conversation } => conversation.id == conv_a,
             ServerMsg::Ack { conversation, .. }
             | ServerMsg::Presence { conversation, .. }
-            | ServerMsg::ReadUpTo { conversation, .. } => *conversation == conv_a,
+            | ServerMsg::ReadUpTo { conversation, .. }
+            | ServerMsg::Typing { conversation, .. }
+            | ServerMsg::Seen { conversation, .. } => *conversation == conv_a,
             _ => false,
         })
         .collect();
@@ -397,13 +399,23 @@ async fn visitors_cannot_see_other_conversations_or_act_as_agents() {
         })
         .await;
     visitor_b.next_is_error(ErrorCode::WrongRole).await;
+    // A read mark is the visitor's own to set, on their own conversation
+    // only: B's on A's is ignored (nothing answered, nothing stored).
     visitor_b
         .send(&ClientMsg::Read {
             conversation: conv_a,
             seq: 3,
         })
         .await;
-    visitor_b.next_is_error(ErrorCode::WrongRole).await;
+    visitor_b.ping_pong().await;
+    let row = server
+        .state
+        .storage
+        .conversation(conv_a)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(row.visitor_read_seq, 0, "B marked nothing of A's");
     visitor_a
         .send(&ClientMsg::Close {
             conversation: conv_a,

@@ -312,6 +312,8 @@ pub struct Phase {
     pub duration: Duration,
     pub sent: Arc<AtomicU64>,
     pub late: Arc<AtomicU64>,
+    /// `typing` frames per second of each visitor, beside its messages.
+    pub typing: f64,
 }
 
 /// When conversation `i` of `n` sends, relative to the phase start: every
@@ -463,8 +465,35 @@ async fn run_phase(
     phase: &Phase,
 ) -> bool {
     let give_up = phase.start + phase.duration + SEND_SLACK;
-    for (k, offset) in schedule(index, count, phase.rate, phase.duration).enumerate() {
+    // Typing frames halfway between the conversations' message slots, each
+    // with a draft the size of a short sentence (never timed: only
+    // messages carry a mark).
+    let typing = (phase.typing > 0.0)
+        .then(|| schedule(index, count, phase.typing, phase.duration))
+        .into_iter()
+        .flatten()
+        .map(|at| (at + Duration::from_secs_f64(0.5 / phase.rate), None));
+    let messages = schedule(index, count, phase.rate, phase.duration)
+        .enumerate()
+        .map(|(k, at)| (at, Some(k)));
+    let mut frames: Vec<(Duration, Option<usize>)> = messages.chain(typing).collect();
+    frames.sort_by_key(|(at, _)| *at);
+    for (offset, k) in frames {
         let due = phase.start + offset;
+        let Some(k) = k else {
+            if Instant::now() > give_up {
+                return true;
+            }
+            let frame = format!(
+                "{{\"type\":\"typing\",\"data\":{{\"active\":true,\"draft\":\"is my order {index} on its way yet\"}}}}"
+            );
+            tokio::time::sleep_until(due).await;
+            match tokio::time::timeout_at(give_up, sink.send(Message::text(frame))).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) => return false,
+                Err(_) => return true,
+            }
+        };
         tokio::time::sleep_until(due).await;
         let now = Instant::now();
         if now > give_up {

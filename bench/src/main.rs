@@ -87,6 +87,11 @@ struct Cli {
     /// Stored messages in the history scenario (10,000).
     #[arg(long)]
     history: Option<usize>,
+    /// `typing` frames per second each visitor sends (with a draft) during
+    /// the chat scenarios, beside its messages (0: none; the widget sends
+    /// at most 2).
+    #[arg(long, default_value_t = 0.0)]
+    typing: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +134,8 @@ struct Plan {
     history: usize,
     history_repeats: usize,
     budget: Duration,
+    /// `typing` frames per second of each visitor in the chat scenarios.
+    typing: f64,
 }
 
 impl Plan {
@@ -154,6 +161,7 @@ impl Plan {
             history: cli.history.unwrap_or(10_000),
             history_repeats: if full { 20 } else { 5 },
             budget: Duration::from_secs(if full { 3 * 3600 } else { 15 * 60 }),
+            typing: cli.typing.max(0.0),
         }
     }
 }

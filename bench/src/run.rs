@@ -130,6 +130,7 @@ pub async fn run_in(
         pid,
         db,
     );
+    kefu.typing = plan.typing;
     for name in &names {
         let cookie = procs::sign_in(addr, name, PASSWORD).await?;
         kefu.cookies.insert(name.clone(), cookie);
@@ -144,6 +145,7 @@ pub async fn run_in(
             Some(s.pid()),
             None,
         )
+        .typing(plan.typing)
     });
 
     let mut records: Vec<Record> = Vec::new();

@@ -46,6 +46,8 @@ pub struct Side {
     pub cookies: HashMap<String, String>,
     pub conversations: usize,
     next_phase: u32,
+    /// `typing` frames per second each visitor sends in chat phases (0: none).
+    pub typing: f64,
 }
 
 impl Side {
@@ -63,7 +65,14 @@ impl Side {
             cookies: HashMap::new(),
             conversations: 0,
             next_phase: 1,
+            typing: 0.0,
         }
+    }
+
+    /// The same side, its visitors sending `per_s` typing frames a second.
+    pub fn typing(mut self, per_s: f64) -> Self {
+        self.typing = per_s;
+        self
     }
 
     fn rss(&self) -> Option<f64> {
@@ -233,6 +242,15 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
         .param("rate_per_conversation", rate)
         .param("offered_per_s", rate * n as f64)
         .param("duration_s", duration.as_secs_f64());
+    // Only the chat scenarios type (maxrate measures messages alone).
+    let typing = if scenario.starts_with("chat") {
+        side.typing
+    } else {
+        0.0
+    };
+    if typing > 0.0 {
+        r = r.param("typing_per_conversation", typing);
+    }
     let sent = Arc::new(AtomicU64::new(0));
     let late = Arc::new(AtomicU64::new(0));
     let errors0 = side.visitor_stats.errors.load(Ordering::Relaxed);
@@ -250,6 +268,7 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
         duration,
         sent: sent.clone(),
         late: late.clone(),
+        typing,
     }));
     tokio::time::sleep_until(start + duration).await;
     // Drain: until everything arrived, or nothing more for 2 s, or 10 s.

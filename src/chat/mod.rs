@@ -6,12 +6,14 @@ pub mod link;
 pub mod session;
 pub mod strings;
 pub mod thread;
+pub mod typing;
 pub mod view;
 
 pub use link::{LinkStatus, Outbox};
 pub use session::{Held, Session, Threads};
 pub use strings::ChatStrings;
 pub use thread::{Delivery, Entry, Notice, Thread};
+pub use typing::{TheirTyping, Typer};
 
 /// A page of a conversation's history that a UI should fetch: the newest
 /// (`before: None`), or the one below a seq (an older page, or one that

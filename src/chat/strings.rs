@@ -15,6 +15,11 @@ pub struct ChatStrings {
     pub pending: &'static str,
     /// Under a message stored by the server.
     pub sent: &'static str,
+    /// Under a message of ours the other side has seen.
+    pub seen: &'static str,
+    /// The other side is typing: "Ann is typing…" with their name, or
+    /// "typing…" without.
+    pub typing: fn(Option<&str>) -> String,
     /// Over the list when the reader scrolled up and new messages came.
     pub new_messages: &'static str,
     /// Button over the oldest message shown when older ones exist.

@@ -15,7 +15,12 @@ fn author_attr(author: Author) -> &'static str {
     author.as_str()
 }
 
-fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoView {
+/// Draws one line. `seen`: the other side has seen this message of the
+/// reader's side: `data-seen="true"`, and "Seen" in place of "Sent" when
+/// this client wrote it. (A line is drawn again when that changes: the
+/// list's key holds it, which costs the visitor's bundle less than a
+/// reactive attribute on every line.)
+fn message_view(entry: Entry, strings: ChatStrings, mine: Author, seen: bool) -> impl IntoView {
     let text = match (&entry.event, entry.notice) {
         (Some(event), _) => (strings.event)(event),
         (None, Some(notice)) => (strings.notice)(notice).to_owned(),
@@ -30,6 +35,7 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoVi
     let state = match &entry.delivery {
         _ if !entry.own => None,
         Delivery::Pending => Some(("pending", strings.pending.to_owned())),
+        Delivery::Sent if seen => Some(("seen", strings.seen.to_owned())),
         Delivery::Sent => Some(("sent", strings.sent.to_owned())),
         Delivery::Failed(reason) => Some(("failed", (strings.error)(*reason).to_owned())),
     };
@@ -39,7 +45,9 @@ fn message_view(entry: Entry, strings: ChatStrings, mine: Author) -> impl IntoVi
             data-testid="message"
             data-author=if entry.note { "note" } else { author_attr(entry.author) }
             data-seq=entry.seq.map(|s| s.to_string()).unwrap_or_default()
-            data-state=state.as_ref().map(|(s, _)| *s).unwrap_or("").to_owned()
+            // The delivery state: a seen message is "sent" here too.
+            data-state=state.as_ref().map(|(s, _)| if *s == "seen" { "sent" } else { s }).unwrap_or("").to_owned()
+            data-seen=seen.then_some("true")
         >
             {entry.author_name.clone().map(|name| view! { <span class="author">{name}</span> })}
             {entry.note.then(|| view! { <span class="note-mark">{strings.note}</span> })}
@@ -107,6 +115,10 @@ pub fn MessageList(
     /// Fetches the page of messages before this seq.
     #[prop(optional)]
     on_earlier: Option<Callback<i64>>,
+    /// How far the other side has seen (marks the reader's messages up to it).
+    /// (An `RwSignal`: the visitor's bundle then needs no `Signal<i64>`.)
+    #[prop(optional)]
+    seen: Option<RwSignal<i64>>,
 ) -> impl IntoView {
     let list = NodeRef::<html::Div>::new();
     let stuck = RwSignal::new(true);
@@ -167,9 +179,17 @@ pub fn MessageList(
                     </button>
                 </Show>
                 <For
-                    each=move || thread.with(|t| t.entries().to_vec())
-                    key=|e| (e.key.clone(), e.seq, e.delivery.clone())
-                    children=move |e| message_view(e, strings, mine)
+                    each=move || {
+                        let upto = seen.map_or(0, |s| s.get());
+                        thread.with(|t| {
+                            t.entries()
+                                .iter()
+                                .map(|e| (e.clone(), e.author == mine && e.seq.is_some_and(|s| s <= upto)))
+                                .collect::<Vec<_>>()
+                        })
+                    }
+                    key=|(e, seen)| (e.key.clone(), e.seq, e.delivery.clone(), *seen)
+                    children=move |(e, seen)| message_view(e, strings, mine, seen)
                 />
             </div>
             <Show when=move || pill.get()>
@@ -200,6 +220,9 @@ pub fn Composer(
     /// Greys the composer out.
     #[prop(into, optional)]
     disabled: Signal<bool>,
+    /// Called with the text after every edit (typing frames).
+    #[prop(optional)]
+    on_input: Option<Callback<String>>,
     /// The text, when the UI reads or fills it too (the console's canned
     /// replies); otherwise the composer keeps its own.
     #[prop(optional)]
@@ -236,6 +259,9 @@ pub fn Composer(
                 prop:disabled=move || disabled.get()
                 on:input=move |ev| {
                     text.set(event_target_value(&ev));
+                    if let Some(on_input) = on_input {
+                        on_input.run(text.get_untracked());
+                    }
                     if problem.get_untracked().is_some() && check_text(&text.get_untracked()).is_ok() {
                         problem.set(None);
                     }

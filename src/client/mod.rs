@@ -64,3 +64,16 @@ pub fn set_title(title: &str) {
         d.set_title(title);
     }
 }
+
+/// Calls `f` each time the page becomes visible again (the
+/// `visibilitychange` event reaches the window as it bubbles).
+pub fn on_visible(f: impl Fn() + 'static) {
+    std::mem::forget(leptos::prelude::window_event_listener_untyped(
+        "visibilitychange",
+        move |_| {
+            if page_visible() {
+                f();
+            }
+        },
+    ));
+}

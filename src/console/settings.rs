@@ -1,5 +1,6 @@
 //! Admins' settings panel: the widget's look and words, its pre-chat form,
-//! the sites that may embed it, and (below) the identity secret. Saved in one step; a refused value
+//! the sites that may embed it, whether agents see visitors' drafts, and
+//! (below) the identity secret. Saved in one step; a refused value
 //! says why in the form and nothing is saved.
 
 use leptos::prelude::*;
@@ -82,6 +83,14 @@ fn SettingsForm(site: SiteSettings, save: ServerAction<SaveSiteSettings>) -> imp
                 <textarea name="allowed_origins" rows="3" placeholder="https://shop.example">
                     {site.allowed_origins.join("\n")}
                 </textarea>
+            </fieldset>
+            <fieldset>
+                <legend>{t.agents_see}</legend>
+                <label class="check">
+                    <input type="checkbox" name="draft_preview" data-testid="draft-preview-setting" checked=site.draft_preview />
+                    {t.draft_preview}
+                </label>
+                <p class="muted">{t.draft_preview_hint}</p>
             </fieldset>
             <button type="submit">{s.save}</button>
         </ActionForm>

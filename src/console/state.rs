@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::chat::session::{self, Held, Session, Threads};
-use crate::chat::{Fetch, Notice, Thread};
+use crate::chat::{Fetch, Notice, TheirTyping, Thread, Typer};
 use crate::protocol::{
     AgentId, AgentInfo, Author, ClientMsg, ConversationId, ConversationStatus, ConversationSummary,
     PageSeen, Party, ServerMsg,
@@ -22,6 +22,12 @@ pub struct ConvHandle {
     pub thread: RwSignal<Thread>,
     /// The agent has read up to here.
     pub read_seq: RwSignal<i64>,
+    /// The visitor has seen the conversation up to here.
+    pub visitor_seen: RwSignal<i64>,
+    /// The visitor typing, and their draft when the site shows drafts.
+    pub typing: TheirTyping,
+    /// This agent's typing frames in this conversation.
+    pub typer: Typer,
 }
 
 impl ConvHandle {
@@ -109,6 +115,7 @@ impl ConsoleState {
     /// Queues a reply in conversation `id`.
     pub fn send_text(&self, id: ConversationId, text: String) {
         if let Some(c) = self.find(id) {
+            c.typer.stop();
             session::send_text(self, c.held(), Author::Agent, text);
         }
     }
@@ -117,6 +124,7 @@ impl ConsoleState {
     /// pending, confirmed when the server echoes it (agents only).
     pub fn send_note(&self, id: ConversationId, text: String) {
         if let Some(c) = self.find(id) {
+            c.typer.stop();
             let note = crate::chat::link::new_message_id();
             let now = crate::chat::link::now_ms();
             let me = self.me.with_value(|m| m.name.clone());
@@ -173,6 +181,8 @@ impl ConsoleState {
         }
         if let Some(c) = self.find(id) {
             c.read_seq.update(|r| *r = (*r).max(summary.agent_read_seq));
+            c.visitor_seen
+                .update(|r| *r = (*r).max(summary.visitor_read_seq));
             c.summary.set(summary);
             return None;
         }
@@ -183,6 +193,9 @@ impl ConsoleState {
         let handle = ConvHandle {
             id,
             read_seq: RwSignal::new(summary.agent_read_seq),
+            visitor_seen: RwSignal::new(summary.visitor_read_seq),
+            typing: TheirTyping::new(),
+            typer: Typer::new(self.session.outbox, Some(id), false),
             summary: RwSignal::new(summary),
             thread: RwSignal::new(Thread::new(Some(id))),
         };
@@ -276,6 +289,7 @@ impl Threads for ConsoleState {
                         .try_update(|t| (t.merge(message), Fetch::gap(t)))
                         .unwrap_or((false, None));
                     if from_visitor {
+                        c.typing.clear();
                         self.mark_read_if_seen(id);
                         if fresh {
                             super::notify::new_message(self, id, &text);
@@ -316,7 +330,28 @@ impl Threads for ConsoleState {
                     c.read_seq.update(|r| *r = (*r).max(seq));
                 }
             }
+            ServerMsg::Typing {
+                conversation,
+                party: Party::Visitor,
+                active,
+                draft,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.typing.show(active, draft);
+                }
+            }
+            ServerMsg::Seen {
+                conversation,
+                party: Party::Visitor,
+                seq,
+            } => {
+                if let Some(c) = self.find(conversation) {
+                    c.visitor_seen.update(|r| *r = (*r).max(seq));
+                }
+            }
             ServerMsg::Presence { .. }
+            | ServerMsg::Typing { .. }
+            | ServerMsg::Seen { .. }
             | ServerMsg::Availability { .. }
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }
@@ -359,6 +394,7 @@ mod tests {
                 agent_online: true,
                 last_seq: 0,
                 agent_read_seq: 0,
+                visitor_read_seq: 0,
                 queue_position: None,
                 visitor_name: None,
                 visitor_email: None,

@@ -181,6 +181,9 @@ fn ConversationTab(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                     <span class="badge" data-testid="unread-badge">{unread}</span>
                 </Show>
             </span>
+            <Show when=move || handle.typing.active.get()>
+                <span class="typing" data-testid="typing-indicator">{(s.chat.typing)(None)}</span>
+            </Show>
             <span class="preview" data-testid="tab-preview">{preview}</span>
         </button>
     }
@@ -221,16 +224,38 @@ fn ConversationPane(state: ConsoleState, handle: ConvHandle, canned: CannedList)
                 #[cfg(not(feature = "hydrate"))]
                 let _ = before;
             })
+            seen=handle.visitor_seen
         />
+        <Show when=move || handle.typing.active.get()>
+            <div class="typing-line">
+                <span class="typing" data-testid="typing-indicator">{(s.chat.typing)(None)}</span>
+                {move || handle.typing.draft.get().map(|draft| view! {
+                    <p class="draft" data-testid="draft-preview">{draft}</p>
+                })}
+            </div>
+        </Show>
         <div class="composer-wrap" class:note-mode=move || note_mode.get()>
             <ComposerMode note=note_mode />
-            <CannedComposer state handle canned on_send=Callback::new(move |text| {
-                if note_mode.get_untracked() {
-                    state.send_note(id, text)
-                } else {
-                    state.send_text(id, text)
-                }
-            }) />
+            <CannedComposer
+                state
+                handle
+                canned
+                on_send=Callback::new(move |text| {
+                    if note_mode.get_untracked() {
+                        state.send_note(id, text)
+                    } else {
+                        state.send_text(id, text)
+                    }
+                })
+                // A note is for agents: writing one is not typing to the visitor.
+                on_input=Callback::new(move |text: String| {
+                    if note_mode.get_untracked() {
+                        handle.typer.stop()
+                    } else {
+                        handle.typer.input(&text)
+                    }
+                })
+            />
         </div>
     }
 }
@@ -271,4 +296,10 @@ fn connect(state: ConsoleState) {
         |_| {},
         move |fetch| fetch_history(state, fetch),
     );
+    // Messages that came while the console was hidden are read once it shows.
+    crate::client::on_visible(move || {
+        if let Some(id) = state.selected.get_untracked() {
+            state.mark_read_if_seen(id);
+        }
+    });
 }

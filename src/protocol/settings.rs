@@ -124,15 +124,30 @@ impl WidgetSettings {
     }
 }
 
-/// Everything admins set for the site: the widget, and the sites that may
-/// embed it (beside those the `--allow-origin` flag names).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Everything admins set for the site: the widget, the sites that may
+/// embed it (beside those the `--allow-origin` flag names), and whether
+/// agents see visitors' unsent drafts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SiteSettings {
     /// The widget's look and words.
     pub widget: WidgetSettings,
     /// Origins (`scheme://host[:port]`) that may embed the widget.
     pub allowed_origins: Vec<String>,
+    /// Agents see a live preview of what the visitor is typing (on unless
+    /// an admin turns it off; off, no draft text leaves the server, and
+    /// agents still see "typing…").
+    pub draft_preview: bool,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            widget: WidgetSettings::default(),
+            allowed_origins: Vec::new(),
+            draft_preview: true,
+        }
+    }
 }
 
 impl SiteSettings {
@@ -152,6 +167,7 @@ impl SiteSettings {
         Ok(Self {
             widget: self.widget.checked()?,
             allowed_origins,
+            draft_preview: self.draft_preview,
         })
     }
 }
@@ -264,6 +280,15 @@ mod tests {
         ] {
             assert_eq!(origin(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn drafts_are_previewed_unless_turned_off_also_for_settings_stored_before() {
+        assert!(SiteSettings::default().draft_preview);
+        let older: SiteSettings =
+            serde_json::from_str(r##"{"widget":{"color":"#112233"},"allowed_origins":[]}"##)
+                .expect("reads");
+        assert!(older.draft_preview);
     }
 
     #[test]

@@ -162,6 +162,7 @@ fn server_messages_have_pinned_json() {
                 agent_online: false,
                 last_seq: 0,
                 agent_read_seq: 0,
+                visitor_read_seq: 0,
                 queue_position: Some(2),
                 visitor_name: None,
                 visitor_email: None,
@@ -183,6 +184,7 @@ fn server_messages_have_pinned_json() {
                 agent_online: true,
                 last_seq: 3,
                 agent_read_seq: 1,
+                visitor_read_seq: 0,
                 queue_position: None,
                 visitor_name: None,
                 visitor_email: None,
@@ -204,6 +206,7 @@ fn server_messages_have_pinned_json() {
                 agent_online: false,
                 last_seq: 0,
                 agent_read_seq: 0,
+                visitor_read_seq: 0,
                 queue_position: Some(1),
                 visitor_name: Some("Li Lei".into()),
                 visitor_email: Some("li@example.com".into()),
@@ -262,6 +265,74 @@ fn server_messages_have_pinned_json() {
         json!({"type":"page_viewed","data":{"conversation":4,"page":{"url":"https://shop.example/cart","title":"Cart","at":1_700_000_000_000_i64}}}),
     );
     pin(ErrorCode::PageViewInvalid, json!("page_view_invalid"));
+}
+
+/// Typing and read positions (issue 13): new frames, one new summary field.
+#[test]
+fn typing_and_seen_have_pinned_json() {
+    pin(
+        ClientMsg::Typing {
+            conversation: None,
+            active: true,
+            draft: Some("where is my ord".into()),
+        },
+        json!({"type":"typing","data":{"active":true,"draft":"where is my ord"}}),
+    );
+    pin(
+        ClientMsg::Typing {
+            conversation: Some(ConversationId(3)),
+            active: false,
+            draft: None,
+        },
+        json!({"type":"typing","data":{"conversation":3,"active":false}}),
+    );
+    pin(
+        ServerMsg::Typing {
+            conversation: ConversationId(3),
+            party: Party::Visitor,
+            active: true,
+            draft: Some("hel".into()),
+        },
+        json!({"type":"typing","data":{"conversation":3,"party":"visitor","active":true,"draft":"hel"}}),
+    );
+    pin(
+        ServerMsg::Typing {
+            conversation: ConversationId(3),
+            party: Party::Agent,
+            active: false,
+            draft: None,
+        },
+        json!({"type":"typing","data":{"conversation":3,"party":"agent","active":false}}),
+    );
+    pin(
+        ServerMsg::Seen {
+            conversation: ConversationId(3),
+            party: Party::Agent,
+            seq: 4,
+        },
+        json!({"type":"seen","data":{"conversation":3,"party":"agent","seq":4}}),
+    );
+    pin(
+        ServerMsg::Conversation {
+            conversation: ConversationSummary {
+                id: ConversationId(2),
+                status: ConversationStatus::Assigned,
+                visitor_label: "Visitor 7".into(),
+                visitor_number: 7,
+                agent_name: Some("Ann".into()),
+                visitor_online: true,
+                agent_online: true,
+                last_seq: 3,
+                agent_read_seq: 2,
+                visitor_read_seq: 3,
+                queue_position: None,
+                visitor_name: None,
+                visitor_email: None,
+                verified: false,
+            },
+        },
+        json!({"type":"conversation","data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","visitor_number":7,"agent_name":"Ann","visitor_online":true,"agent_online":true,"last_seq":3,"agent_read_seq":2,"visitor_read_seq":3}}}),
+    );
 }
 
 #[test]

@@ -207,9 +207,14 @@ pub struct ConversationSummary {
     /// The newest message's seq (0: none yet).
     #[serde(default)]
     pub last_seq: i64,
-    /// The last seq the agent has read (agents only; 0 for visitors).
+    /// The last seq the agent has read (the visitor's messages up to it
+    /// show as "Seen").
     #[serde(default)]
     pub agent_read_seq: i64,
+    /// The last seq the visitor has read (the agent's replies up to it show
+    /// as seen; the widget counts unread replies after it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub visitor_read_seq: i64,
     /// 1-based place in the queue while queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,

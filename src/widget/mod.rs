@@ -7,6 +7,7 @@ mod boot;
 pub mod embed;
 mod panel;
 mod prechat;
+mod reading;
 pub mod state;
 pub mod strings;
 mod visit;
@@ -101,8 +102,8 @@ pub fn Widget() -> impl IntoView {
                         <path fill="currentColor" d="M4 4h16v12H7l-3 3z"/>
                     </svg>
                     <span class="presence-dot"></span>
-                    <Show when=move || { state.unread.get() > 0 }>
-                        <span class="widget-unread" data-testid="widget-unread">{move || state.unread.get()}</span>
+                    <Show when=move || { state.unread() > 0 }>
+                        <span class="widget-unread" data-testid="widget-unread">{move || state.unread()}</span>
                     </Show>
                 </button>
             </Show>
@@ -189,7 +190,7 @@ fn own_page() -> Option<embed::HostPage> {
 #[cfg(feature = "hydrate")]
 fn tell_host_when_changed(state: WidgetState) {
     use embed::ToHost;
-    Effect::new(move |_| state.tell_host(&ToHost::Unread(state.unread.get())));
+    Effect::new(move |_| state.tell_host(&ToHost::Unread(state.unread())));
     Effect::new(move |_| {
         if state.conversation.with(Option::is_some) {
             state.tell_host(&ToHost::Active(state.has_open_conversation()));
@@ -217,7 +218,12 @@ pub(crate) fn fetch_history(state: WidgetState, fetch: crate::chat::Fetch) {
             }
         };
         // A failed load is retried at the next reconnect or message.
-        let _ = crate::chat::session::load_history(state.thread, fetch, page).await;
+        if crate::chat::session::load_history(state.thread, fetch, page)
+            .await
+            .is_ok()
+        {
+            state.mark_read_if_seen();
+        }
     });
 }
 
@@ -238,6 +244,7 @@ fn connect(state: WidgetState) {
     crate::chat::session::connect(state, "/ws/visitor", keep_token, move |fetch| {
         fetch_history(state, fetch)
     });
+    crate::client::on_visible(move || state.mark_read_if_seen());
 }
 
 #[cfg(test)]

@@ -59,6 +59,15 @@ pub fn Panel(
         let empty = state.thread.with(|t| t.entries().is_empty());
         settings.with(|c| (empty && !c.greeting.is_empty()).then(|| c.greeting.clone()))
     };
+    // "Ann is typing…" while she is.
+    let typing = move || {
+        state.agent_typing.active.get().then(|| {
+            let name = state
+                .conversation
+                .with(|c| c.as_ref().and_then(|c| c.agent_name.clone()));
+            (s.chat.typing)(name.as_deref())
+        })
+    };
     let minimize = move |_| {
         state.open.set(false);
         #[cfg(feature = "hydrate")]
@@ -120,8 +129,15 @@ pub fn Panel(
                         #[cfg(not(feature = "hydrate"))]
                         let _ = before;
                     })
+                    seen=state.agent_seen
                 />
-                <Composer strings=s.chat on_send=Callback::new(move |text| state.send_text(text)) />
+                // Shaped as the greeting's line, so the bundle reuses its code.
+                {move || typing().map(|t| view! { <p class="typing" data-testid="typing-indicator">{t}</p> })}
+                <Composer
+                    strings=s.chat
+                    on_send=Callback::new(move |text| state.send_text(text))
+                    on_input=Callback::new(move |text: String| state.typed(&text))
+                />
             </Show>
         </section>
     }

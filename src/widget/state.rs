@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::embed::ToHost;
 use super::embed::{Embed, HostPage, Identity};
 use crate::chat::session::{self, Held, Session, Threads};
-use crate::chat::{Fetch, Notice, Thread};
+use crate::chat::{Fetch, Notice, TheirTyping, Thread, Typer};
 use crate::protocol::{
     Author, ClientMsg, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
@@ -25,8 +25,15 @@ pub const SOUND_KEY: &str = "kefu.sound";
 pub struct WidgetState {
     /// Whether the panel is open.
     pub open: RwSignal<bool>,
-    /// Agent messages that came while the panel was closed.
-    pub unread: RwSignal<u32>,
+    /// How far the visitor has read (stored by the server: agent messages
+    /// after it count as unread, on every tab and after a reload).
+    pub read_seq: RwSignal<i64>,
+    /// How far the agent has seen the conversation ("Seen").
+    pub agent_seen: RwSignal<i64>,
+    /// The agent typing.
+    pub agent_typing: TheirTyping,
+    /// The visitor's own typing frames.
+    pub typer: Typer,
     /// Whether any agent is online (None until known).
     pub agents_online: RwSignal<Option<bool>>,
     /// The visitor's current (or last) conversation.
@@ -54,6 +61,7 @@ pub struct WidgetState {
 impl WidgetState {
     /// Empty state, for a widget embedded in `embed` (if any).
     pub fn new(embed: Option<Embed>) -> Self {
+        let session = Session::new();
         Self {
             embed: StoredValue::new(embed),
             identity: RwSignal::new(None),
@@ -62,11 +70,14 @@ impl WidgetState {
             muted: RwSignal::new(false),
             page: StoredValue::new(None),
             open: RwSignal::new(false),
-            unread: RwSignal::new(0),
+            read_seq: RwSignal::new(0),
+            agent_seen: RwSignal::new(0),
+            agent_typing: TheirTyping::new(),
+            typer: Typer::new(session.outbox, None, true),
             agents_online: RwSignal::new(None),
             conversation: RwSignal::new(None),
             thread: RwSignal::new(Thread::default()),
-            session: Session::new(),
+            session,
         }
     }
 
@@ -85,7 +96,7 @@ impl WidgetState {
     /// Opens the panel; asks for a conversation when none is open.
     pub fn open_panel(&self) {
         self.open.set(true);
-        self.unread.set(0);
+        self.mark_read_if_seen();
         self.start_if_wanted();
     }
 
@@ -127,6 +138,7 @@ impl WidgetState {
 
     /// Queues a message typed by the visitor.
     pub fn send_text(&self, text: String) {
+        self.typer.stop();
         session::send_text(self, self.held(), Author::Visitor, text);
     }
 
@@ -183,6 +195,7 @@ impl Threads for WidgetState {
                 if !known {
                     self.thread.update(|t| t.switch_to(id));
                 }
+                self.marks_from(&conversation, !known);
                 self.conversation.set(Some(conversation));
                 return fetch.then_some(Fetch {
                     conversation: id,
@@ -209,9 +222,12 @@ impl Threads for WidgetState {
                         (t.merge(message), Fetch::gap(t))
                     })
                     .unwrap_or((false, None));
-                if added && from_agent && !self.open.get_untracked() {
-                    self.unread.update(|n| *n += 1);
+                if from_agent {
+                    self.agent_typing.clear();
+                    self.mark_read_if_seen();
                 }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = added;
                 #[cfg(feature = "hydrate")]
                 if added && from_agent {
                     if !crate::chat::link::page_visible() && !self.muted.get_untracked() {
@@ -235,6 +251,7 @@ impl Threads for WidgetState {
                     Notice::AgentOffline
                 })
             }),
+            msg @ (ServerMsg::Typing { .. } | ServerMsg::Seen { .. }) => self.other_side(msg),
             ServerMsg::Presence { .. }
             | ServerMsg::Ack { .. }
             | ServerMsg::Error { .. }

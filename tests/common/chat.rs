@@ -31,6 +31,12 @@ pub fn about(frame: &ServerMsg, conversation: ConversationId) -> bool {
         }
         | ServerMsg::ReadUpTo {
             conversation: c, ..
+        }
+        | ServerMsg::Typing {
+            conversation: c, ..
+        }
+        | ServerMsg::Seen {
+            conversation: c, ..
         } => *c == conversation,
         _ => false,
     }

@@ -21,6 +21,9 @@ pub fn CannedComposer(
     canned: CannedList,
     /// Sends what the agent wrote (a reply, or a note).
     on_send: Callback<String>,
+    /// Called with the text after every edit (typing frames).
+    #[prop(optional)]
+    on_input: Option<Callback<String>>,
 ) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let text = RwSignal::new(String::new());
@@ -120,6 +123,7 @@ pub fn CannedComposer(
                 on_send
                 text
                 on_key
+                on_input=on_input.unwrap_or_else(|| Callback::new(|_| {}))
             />
         </div>
     }

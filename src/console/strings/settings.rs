@@ -40,6 +40,12 @@ pub struct SettingsStrings {
     pub sites: &'static str,
     /// How to list them.
     pub sites_hint: &'static str,
+    /// Agents group (what agents see of visitors).
+    pub agents_see: &'static str,
+    /// The draft preview checkbox.
+    pub draft_preview: &'static str,
+    /// What the draft preview is, and what turning it off does.
+    pub draft_preview_hint: &'static str,
     /// After a save.
     pub saved: &'static str,
 }
@@ -67,6 +73,9 @@ pub const EN: SettingsStrings = SettingsStrings {
     },
     sites: "Sites that may embed the chat",
     sites_hint: "One per line, as scheme://host[:port], e.g. https://shop.example. Sites given with --allow-origin are allowed too.",
+    agents_see: "What agents see",
+    draft_preview: "Show agents what visitors are typing before they send it",
+    draft_preview_hint: "Off, agents still see \"typing…\" but never the unsent text: it does not leave the server.",
     saved: "Settings saved. The widget uses them from its next open.",
 };
 
@@ -93,5 +102,8 @@ pub const ZH_CN: SettingsStrings = SettingsStrings {
     },
     sites: "允许嵌入聊天的网站",
     sites_hint: "每行一个，格式为 scheme://host[:port]，例如 https://shop.example。通过 --allow-origin 指定的网站同样允许。",
+    agents_see: "客服可见内容",
+    draft_preview: "向客服显示访客尚未发送的输入内容",
+    draft_preview_hint: "关闭后，客服仍会看到“正在输入…”，但看不到未发送的文字：这些文字不会离开服务器。",
     saved: "设置已保存。聊天窗口下次打开时生效。",
 };

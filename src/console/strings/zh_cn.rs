@@ -90,6 +90,11 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
         send: "发送",
         pending: "发送中…",
         sent: "已发送",
+        seen: "已读",
+        typing: |name| match name {
+            Some(name) => format!("{name} 正在输入…"),
+            None => "正在输入…".to_owned(),
+        },
         new_messages: "新消息 ↓",
         earlier: "更早的消息",
         too_long: "每条消息最多 4000 个字符。",

@@ -33,6 +33,8 @@ pub struct SettingsForm {
     pub prechat_email: String,
     /// One origin per line (commas and blanks separate too).
     pub allowed_origins: String,
+    /// The draft preview checkbox: present (`on`) when ticked.
+    pub draft_preview: Option<String>,
 }
 
 /// Reads and checks a posted form: the settings to save, or the first
@@ -60,6 +62,7 @@ pub fn parse(form: SettingsForm) -> Result<SiteSettings, AppError> {
             .filter(|o| !o.is_empty())
             .map(str::to_owned)
             .collect(),
+        draft_preview: form.draft_preview.is_some(),
     };
     settings.checked().map_err(|code| {
         AppError::Invalid(match code {
@@ -190,6 +193,12 @@ mod tests {
     #[test]
     fn a_form_reads_into_checked_settings() {
         let s = parse(form()).expect("valid");
+        assert!(!s.draft_preview, "an unticked box turns previews off");
+        let ticked = SettingsForm {
+            draft_preview: Some("on".into()),
+            ..form()
+        };
+        assert!(parse(ticked).expect("valid").draft_preview);
         assert_eq!(s.widget.position, Position::Left);
         assert_eq!(s.widget.prechat_name, FieldRule::Required);
         assert_eq!(s.widget.prechat_email, FieldRule::Optional);

@@ -137,16 +137,7 @@ impl Hub {
         match self.storage().create_conversation(visitor).await {
             Ok(id) => {
                 let mut st = self.state();
-                st.convs.insert(
-                    id,
-                    ConvLive {
-                        visitor,
-                        agent: None,
-                        last_seq: 0,
-                        agent_read_seq: 0,
-                        profile,
-                    },
-                );
+                st.convs.insert(id, ConvLive::new(visitor, None, profile));
                 st.by_visitor.insert(visitor, id);
                 st.queue.push_back(id);
                 st.announce(id);

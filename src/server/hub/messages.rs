@@ -4,7 +4,7 @@
 
 use super::{encode, new_token, Conn, Hub, REPLAY_LIMIT};
 use crate::protocol::{
-    AgentInfo, ChatMessage, ConversationId, ErrorCode, MessageId, ServerMsg, SystemEvent,
+    AgentInfo, ChatMessage, ConversationId, ErrorCode, MessageId, Party, ServerMsg, SystemEvent,
 };
 use tokio::sync::oneshot;
 
@@ -158,7 +158,8 @@ impl Hub {
         st.to_both_except(id, &frame, except);
     }
 
-    /// The agent read up to `seq`: remembered, and every tab of theirs is told.
+    /// The agent read up to `seq`: remembered, every tab of theirs is
+    /// told, and the visitor sees their messages up to it as seen.
     pub async fn read(&self, agent: &AgentInfo, conversation: ConversationId, seq: i64) {
         if !self.serves(agent.id, conversation) {
             return;
@@ -168,13 +169,57 @@ impl Hub {
             return;
         }
         let mut st = self.state();
+        let mut seen = None;
         if let Some(c) = st.convs.get_mut(&conversation) {
-            c.agent_read_seq = c.agent_read_seq.max(seq.min(c.last_seq));
+            let upto = seq.min(c.last_seq);
+            if upto > c.agent_read_seq {
+                c.agent_read_seq = upto;
+                seen = Some((c.visitor, upto));
+            }
         }
         st.to_agent(
             agent.id,
             &encode(&ServerMsg::ReadUpTo { conversation, seq }),
         );
+        if let Some((visitor, seq)) = seen {
+            let frame = ServerMsg::Seen {
+                conversation,
+                party: Party::Agent,
+                seq,
+            };
+            st.to_visitor(visitor, &encode(&frame));
+        }
+    }
+
+    /// The visitor read their open conversation up to `seq`: remembered
+    /// (never backwards, never past its end), and both sides are told (the
+    /// agent sees the replies as seen, the visitor's other tabs clear their
+    /// unread count). Anything else is ignored.
+    pub async fn visitor_read(&self, visitor: VisitorId, conversation: ConversationId, seq: i64) {
+        let upto = {
+            let st = self.state();
+            if st.by_visitor.get(&visitor) != Some(&conversation) {
+                return;
+            }
+            match st.convs.get(&conversation) {
+                Some(c) if seq.min(c.last_seq) > c.visitor_read_seq => seq.min(c.last_seq),
+                _ => return,
+            }
+        };
+        if let Err(e) = self.storage().set_visitor_read(conversation, upto).await {
+            tracing::warn!(error = %e, "storing a visitor's read mark failed");
+            return;
+        }
+        let mut st = self.state();
+        if let Some(c) = st.convs.get_mut(&conversation) {
+            c.visitor_read_seq = c.visitor_read_seq.max(upto);
+        }
+        let frame = ServerMsg::Seen {
+            conversation,
+            party: Party::Visitor,
+            seq: upto,
+        };
+        st.to_both(conversation, &encode(&frame));
     }
 
     /// Sends `conn` the stored messages with `after` < seq <= `upto`: those

@@ -13,9 +13,9 @@
 //! `connections.rs` sockets coming and going, `lifecycle.rs` the queue and
 //! a conversation's life, `messages.rs` a message from the writer to the
 //! sockets, `state.rs` the routing tables themselves, `status.rs` agents'
-//! online/away choice, `visits.rs` visitors' page views.
 //! online/away choice, `transfer.rs` handing a conversation on, `notes.rs`
-//! agents' private notes.
+//! agents' private notes, `typing.rs` typing frames passed to the other side,
+//! `visits.rs` visitors' page views.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +41,7 @@ mod status;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod typing;
 mod visits;
 
 pub use messages::Submitted;
@@ -104,11 +105,10 @@ impl Hub {
                 st.convs.insert(
                     row.id,
                     ConvLive {
-                        visitor: row.visitor_id,
-                        agent: row.agent_id,
                         last_seq: row.last_seq,
                         agent_read_seq: row.agent_read_seq,
-                        profile: row.visitor,
+                        visitor_read_seq: row.visitor_read_seq,
+                        ..ConvLive::new(row.visitor_id, row.agent_id, row.visitor)
                     },
                 );
             }
@@ -186,6 +186,7 @@ fn closed_summary(row: &crate::server::storage::ConversationRow) -> Conversation
         agent_online: false,
         last_seq: row.last_seq,
         agent_read_seq: row.agent_read_seq,
+        visitor_read_seq: row.visitor_read_seq,
         queue_position: None,
         visitor_name: row.visitor.name.clone(),
         visitor_email: row.visitor.email.clone(),

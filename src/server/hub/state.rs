@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 
+use super::typing::TypingPace;
 use super::{encode, Conn};
 use crate::protocol::{
     AgentId, ConversationId, ConversationStatus, ConversationSummary, Party, ServerMsg,
@@ -59,8 +60,26 @@ pub(super) struct ConvLive {
     pub(super) agent: Option<AgentId>,
     pub(super) last_seq: i64,
     pub(super) agent_read_seq: i64,
+    pub(super) visitor_read_seq: i64,
     /// What labels the visitor in the agent's tab.
     pub(super) profile: VisitorProfile,
+    /// The pace of each side's typing frames (never stored).
+    pub(super) typing: TypingPace,
+}
+
+impl ConvLive {
+    /// A conversation as the hub first sees it.
+    pub(super) fn new(visitor: VisitorId, agent: Option<AgentId>, profile: VisitorProfile) -> Self {
+        Self {
+            visitor,
+            agent,
+            last_seq: 0,
+            agent_read_seq: 0,
+            visitor_read_seq: 0,
+            profile,
+            typing: TypingPace::default(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -100,6 +119,7 @@ impl State {
             agent_online: agent.is_some_and(AgentLive::online),
             last_seq: conv.last_seq,
             agent_read_seq: conv.agent_read_seq,
+            visitor_read_seq: conv.visitor_read_seq,
             queue_position: self
                 .queue
                 .iter()

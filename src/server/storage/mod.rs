@@ -185,6 +185,9 @@ pub trait Conversations: Send + Sync {
 
     /// Records how far the agent has read (never backwards, never past the end).
     async fn set_agent_read(&self, id: ConversationId, seq: i64) -> StoreResult<()>;
+
+    /// Records how far the visitor has read (never backwards, never past the end).
+    async fn set_visitor_read(&self, id: ConversationId, seq: i64) -> StoreResult<()>;
 }
 
 /// Who visitors are: the secrets websites sign identities with, visitors

@@ -85,6 +85,8 @@ pub struct ConversationRow {
     pub last_seq: i64,
     /// Agent has read up to here.
     pub agent_read_seq: i64,
+    /// Visitor has read up to here.
+    pub visitor_read_seq: i64,
     /// What labels the visitor for agents.
     #[sqlx(flatten)]
     pub visitor: VisitorProfile,

@@ -53,6 +53,11 @@ pub const EN: WidgetStrings = WidgetStrings {
         send: "Send",
         pending: "Sending…",
         sent: "Sent",
+        seen: "Seen",
+        typing: |name| match name {
+            Some(name) => format!("{name} is typing…"),
+            None => "typing…".to_owned(),
+        },
         new_messages: "New messages ↓",
         earlier: "Earlier messages",
         too_long: "Messages are limited to 4,000 characters.",

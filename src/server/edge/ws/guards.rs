@@ -103,6 +103,11 @@ const PAGE_VIEW_BURST: u32 = 5;
 /// …and then per second (a visitor clicking through a site stays well
 /// within; the widget sends at most one a second).
 const PAGE_VIEW_RATE: f64 = 1.0;
+/// `typing` frames one socket may send at once, beyond which they are
+/// dropped unread (the hub then forwards at most 2 a second per side).
+const TYPING_BURST: u32 = 8;
+/// `typing` frames one socket may send per second, on average.
+const TYPING_RATE: f64 = 4.0;
 
 /// Rate limits on what a socket sends (token buckets; see docs/SECURITY.md).
 pub(super) struct Pace {
@@ -110,6 +115,8 @@ pub(super) struct Pace {
     /// `page_view` frames, apart from messages: a busy site visit must not
     /// cost the visitor their messages, nor a flood of page views the server.
     pub(super) pages: TokenBucket,
+    /// `typing` frames, apart from messages: typing never costs a message.
+    pub(super) typing: TokenBucket,
     pub(super) addr: Option<(KeyedBuckets<IpAddr>, IpAddr)>,
     pub(super) visitor: bool,
 }
@@ -120,9 +127,15 @@ impl Pace {
         Self {
             own: TokenBucket::new(l.msg_burst, l.msg_rate),
             pages: TokenBucket::new(PAGE_VIEW_BURST, PAGE_VIEW_RATE),
+            typing: TokenBucket::new(TYPING_BURST, TYPING_RATE),
             addr: visitor.then(|| (security.addr_messages.clone(), addr.0)),
             visitor,
         }
+    }
+
+    /// Whether a `typing` frame may be acted on now (else it is dropped).
+    pub(super) fn allow_typing(&mut self) -> bool {
+        self.typing.try_take(Instant::now())
     }
 
     /// Whether this frame may be acted on now. Sends always count; visitors'

@@ -207,6 +207,8 @@ struct Ctx {
     storage: Storage,
     shutdown: Shutdown,
     security: SecurityState,
+    /// Admins' settings (whether drafts are previewed).
+    site: crate::server::site::Site,
 }
 
 /// Sets a socket up and spawns its task. The setup happens here, outside
@@ -221,6 +223,7 @@ where
         storage: state.storage.clone(),
         shutdown: state.shutdown.clone(),
         security: state.security.clone(),
+        site: state.site.clone(),
     };
     drop(state);
     let open = ctx.shutdown.guard();
@@ -333,7 +336,7 @@ async fn run<S: Frames>(
                     Who::Visitor(_) => None,
                 },
             };
-            let end = serve(&mut stream, &conn, hub, &peer, ended, &mut pace).await;
+            let end = serve(&mut stream, &conn, hub, &ctx.site, &peer, ended, &mut pace).await;
             overflowed = end == End::Overflow;
             if end == End::Revoked {
                 conn.close(4001, "signed out").await;

@@ -11,10 +11,11 @@ use super::{decode, read_error, Frames, IDLE_TIMEOUT, MAX_IN_FLIGHT};
 use crate::profile::{clean_email, clean_profile_name};
 use crate::protocol::{
     check_text, ClientMsg, ConversationId, ErrorCode, MessageId, ServerMsg, TextProblem,
-    MAX_MESSAGE_ID_LEN,
+    MAX_DRAFT_CHARS, MAX_MESSAGE_ID_LEN,
 };
 use crate::server::edge::visits::check_page_view;
 use crate::server::hub::{Conn, Hub, Peer, Submitted};
+use crate::server::site::Site;
 use crate::server::storage::NewMessage;
 
 /// Checks a `send`'s id and text: the error for the sender, if any.
@@ -64,16 +65,28 @@ fn check_profile(
 /// else this socket is told about a `send` (a refusal) and every other
 /// frame first waits until the messages before it were answered. Whatever
 /// ends the loop, messages already queued are still delivered.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn serve<S: Frames>(
     stream: &mut S,
     conn: &Conn,
     hub: &Hub,
+    site: &Site,
     peer: &Peer,
     mut ended: Ended<'_>,
     pace: &mut Pace,
 ) -> End {
     let mut in_flight = InFlight::new();
-    let end = read_loop(stream, conn, hub, peer, &mut ended, pace, &mut in_flight).await;
+    let end = read_loop(
+        stream,
+        conn,
+        hub,
+        site,
+        peer,
+        &mut ended,
+        pace,
+        &mut in_flight,
+    )
+    .await;
     drain(&mut in_flight).await;
     end
 }
@@ -87,10 +100,12 @@ async fn drain(in_flight: &mut InFlight) {
     while in_flight.next().await.is_some() {}
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn read_loop<S: Frames>(
     stream: &mut S,
     conn: &Conn,
     hub: &Hub,
+    site: &Site,
     peer: &Peer,
     ended: &mut Ended<'_>,
     pace: &mut Pace,
@@ -126,6 +141,17 @@ async fn read_loop<S: Frames>(
             Ok(None) => continue,
             Err(()) => return End::Gone,
         };
+        // Typing is never stored and waits for nothing: passed on at once
+        // (or dropped over its pace), beside the messages in flight.
+        if let ClientMsg::Typing {
+            conversation,
+            active,
+            draft,
+        } = msg
+        {
+            typing(conn, hub, site, peer, pace, conversation, active, draft);
+            continue;
+        }
         if !pace.allow(&msg) {
             let id = match msg {
                 ClientMsg::Send { id, .. } => Some(id),
@@ -190,6 +216,11 @@ async fn handle(
         (ClientMsg::Read { conversation, seq }, Peer::Agent(a)) => {
             hub.read(a, conversation, seq).await
         }
+        (ClientMsg::Read { conversation, seq }, Peer::Visitor(v)) => {
+            hub.visitor_read(*v, conversation, seq).await
+        }
+        // Handled in the reader loop, without waiting.
+        (ClientMsg::Typing { .. }, _) => {}
         (ClientMsg::Close { conversation }, Peer::Agent(a)) => {
             hub.close(a, conversation, conn).await
         }
@@ -243,8 +274,46 @@ async fn handle(
         | (ClientMsg::Profile { .. }, Peer::Agent(_))
         | (ClientMsg::Note { .. }, Peer::Visitor(_))
         | (ClientMsg::Transfer { .. }, Peer::Visitor(_))
-        | (ClientMsg::Read { .. }, Peer::Visitor(_))
         | (ClientMsg::Close { .. }, Peer::Visitor(_)) => conn.send(&wrong_role()).await,
+    }
+}
+
+/// Passes a `typing` frame to the conversation's other side: an agent's
+/// without any draft, a visitor's with theirs only while the site's admins
+/// allow draft previews. An over-long draft is refused with
+/// `text_too_long`, an agent's frame without a conversation with
+/// `bad_frame`; frames over the socket's typing pace are dropped unread.
+#[allow(clippy::too_many_arguments)]
+fn typing(
+    conn: &Conn,
+    hub: &Hub,
+    site: &Site,
+    peer: &Peer,
+    pace: &mut Pace,
+    conversation: Option<ConversationId>,
+    active: bool,
+    draft: Option<String>,
+) {
+    let too_long = draft
+        .as_deref()
+        .is_some_and(|d| d.chars().count() > MAX_DRAFT_CHARS);
+    match peer {
+        Peer::Visitor(_) if too_long => {
+            conn.reply(&ServerMsg::error(ErrorCode::TextTooLong, None));
+        }
+        Peer::Agent(_) if conversation.is_none() => {
+            conn.reply(&ServerMsg::error(ErrorCode::BadFrame, None));
+        }
+        _ if !pace.allow_typing() => {}
+        Peer::Visitor(v) => {
+            let draft = draft.filter(|_| site.get().draft_preview);
+            hub.visitor_typing(*v, active, draft);
+        }
+        Peer::Agent(a) => {
+            if let Some(c) = conversation {
+                hub.agent_typing(a.id, c, active);
+            }
+        }
     }
 }
 

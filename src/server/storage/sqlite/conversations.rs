@@ -9,6 +9,7 @@ use crate::server::storage::{now_ms, ConversationRow, Conversations, StoreResult
 /// The columns of a [`ConversationRow`], and where they come from.
 const CONVERSATION_COLUMNS: &str =
     "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq,
+     c.visitor_read_seq,
      v.name, v.email, v.verified
      FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
      JOIN visitors v ON v.id = c.visitor_id";
@@ -134,6 +135,17 @@ impl Conversations for Sqlite {
     async fn set_agent_read(&self, id: ConversationId, seq: i64) -> StoreResult<()> {
         sqlx::query(
             "UPDATE conversations SET agent_read_seq = MAX(agent_read_seq, MIN(?, last_seq)) WHERE id = ?",
+        )
+        .bind(seq)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_visitor_read(&self, id: ConversationId, seq: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE conversations SET visitor_read_seq = MAX(visitor_read_seq, MIN(?, last_seq)) WHERE id = ?",
         )
         .bind(seq)
         .bind(id)
