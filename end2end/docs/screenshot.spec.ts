@@ -4,28 +4,34 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test, openWidget, openEmbedded, signIn, say, newPage, messages, expect } from "../tests/fixtures";
 
-test("README screenshot", async ({ browser, kefu }) => {
+test("README screenshot", async ({ browser, kefu, host }) => {
   kefu.addAgent("Ann");
   const agent = await newPage(browser);
-  await agent.page.setViewportSize({ width: 1000, height: 640 });
+  await agent.page.setViewportSize({ width: 1280, height: 680 });
   await signIn(agent.page, kefu, "Ann");
   const other = await newPage(browser);
   await openWidget(other.page, kefu);
   await say(other.page, "Do you ship to Lyon?");
-  const visitor = await newPage(browser);
-  await visitor.page.setViewportSize({ width: 480, height: 640 });
-  await openWidget(visitor.page, kefu);
-  await say(visitor.page, "Hi! My order #1042 hasn't arrived yet.");
+  const visitor = await newPage(browser, { locale: "en-GB" });
+  await visitor.page.setViewportSize({ width: 480, height: 680 });
+  const chat = await openEmbedded(visitor.page, host.page({ path: "/orders/1042" }));
+  await say(chat, "Hi! My order #1042 hasn't arrived yet.");
   await agent.page.getByTestId("conversation-tab").nth(1).click();
+  await agent.page.getByTestId("composer-mode").selectOption("note");
+  await say(agent.page, "Carrier delay in Lyon this week: offer a refund if over 5 days.");
+  await agent.page.getByTestId("composer-mode").selectOption("reply");
   await say(agent.page, "Sorry about that! Let me check the tracking for you.");
-  await expect(messages(visitor.page, "agent")).toHaveCount(1);
-  await say(visitor.page, "Thank you <3");
+  await expect(messages(chat, "agent")).toHaveCount(1);
+  await say(chat, "Thank you <3");
   await expect(messages(agent.page, "visitor")).toHaveCount(2);
-  await agent.page.getByTestId("conversation-tab").nth(0).evaluate(() => undefined);
+  await expect(agent.page.locator('[data-seen="true"]').first()).toBeAttached();
+  await chat.getByTestId("composer").pressSequentially("Could you also change the delivery", { delay: 20 });
+  await expect(agent.page.getByTestId("draft-preview")).toHaveText("Could you also change the delivery");
+  await expect(agent.page.getByTestId("visitor-info").locator('[data-field="page_url"]')).toContainText("/orders/1042");
 
   const left = (await visitor.page.screenshot()).toString("base64");
   const right = (await agent.page.screenshot()).toString("base64");
-  const sheet = await browser.newPage({ viewport: { width: 1500, height: 660 } });
+  const sheet = await browser.newPage({ viewport: { width: 1790, height: 700 } });
   await sheet.setContent(`<body style="margin:0;background:#d1d5db;display:flex;gap:10px;padding:10px">
     <img src="data:image/png;base64,${left}"><img src="data:image/png;base64,${right}"></body>`);
   const out = path.resolve(__dirname, "..", "..", "docs", "screenshot.png");
