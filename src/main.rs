@@ -51,7 +51,8 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database at {}", db.display()))?
         .with_security(args.security)
-        .with_assets(assets);
+        .with_assets(assets)
+        .with_away_after_idle(args.away_after_idle_secs);
     let shutdown = state.shutdown.clone();
     let listener = listen(args.addr).with_context(|| format!("listening on {}", args.addr))?;
     tracing::info!(

@@ -1,5 +1,6 @@
 // Agents' status: an away agent gets no new visitors but keeps serving the
 // ones they have; admins see each agent's status and load.
+import { Page } from "@playwright/test";
 import { test, expect, openWidget, signIn, say, newPage, messages, hydrated } from "./fixtures";
 
 test("an away agent keeps their visitor, new visitors go to the online one", async ({ browser, kefu }) => {
@@ -47,3 +48,51 @@ test("an away agent keeps their visitor, new visitors go to the online one", asy
   await say(third.page, "third visitor");
   await expect(ann.page.getByTestId("conversation-tab")).toHaveCount(2);
 });
+
+test.describe("with --away-after-idle", () => {
+  test.use({ serverEnv: { KEFU_AWAY_AFTER_IDLE_SECS: "1" } });
+
+  test("a hidden console goes away by itself, and online again when shown", async ({ browser, kefu }) => {
+    kefu.addAgent("Ann");
+    const ann = await newPage(browser);
+    await signIn(ann.page, kefu, "Ann");
+    const status = ann.page.getByTestId("agent-status");
+    await expect(status).toHaveValue("online");
+
+    // Hidden past the idle time: away, and stored (a new visitor is not hers).
+    await setHidden(ann.page, true);
+    await expect(status).toHaveValue("away", { timeout: 5_000 });
+    const visitor = await newPage(browser);
+    await openWidget(visitor.page, kefu);
+    await say(visitor.page, "anyone there?");
+    await ann.page.waitForTimeout(1_000);
+    await expect(ann.page.getByTestId("conversation-tab")).toHaveCount(0);
+
+    // Shown again: online, and the waiting visitor comes to her.
+    await setHidden(ann.page, false);
+    await expect(status).toHaveValue("online");
+    await expect(messages(ann.page, "visitor")).toHaveText(["anyone there?"]);
+
+    // Shown briefly hidden (under the idle time), nothing changes; an
+    // agent who chose away herself is not brought back by the console.
+    await setHidden(ann.page, true);
+    await setHidden(ann.page, false);
+    await status.selectOption("away");
+    await setHidden(ann.page, true);
+    await ann.page.waitForTimeout(1_500);
+    await setHidden(ann.page, false);
+    await expect(status).toHaveValue("away");
+    await ann.page.reload();
+    await hydrated(ann.page);
+    await expect(status).toHaveValue("away");
+  });
+});
+
+/** Makes the page report itself hidden (or visible again, with the event). */
+async function setHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
+    document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
+  }, hidden);
+}

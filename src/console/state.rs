@@ -380,6 +380,7 @@ mod tests {
             disabled: false,
             away: false,
             notify: false,
+            away_after_idle_secs: None,
             online: None,
             load: None,
         });

@@ -287,6 +287,12 @@ pub struct AgentInfo {
     /// new conversations and messages (served with `lang`; absent: off).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notify: bool,
+    /// Seconds after which a console hidden that long (another browser
+    /// tab in front, the window minimised) sets its agent away by itself,
+    /// and back online when shown again (`kefu serve --away-after-idle`;
+    /// served with `lang`; absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_after_idle_secs: Option<u32>,
     /// In admins' agent list (`list_agents`): whether the agent has a
     /// console open now; absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]

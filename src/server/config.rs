@@ -36,6 +36,11 @@ pub struct ServeArgs {
     /// Seconds an agent who went offline keeps their conversations.
     #[arg(long, env = "KEFU_GRACE_SECS", default_value_t = 30)]
     pub grace_secs: u64,
+    /// Seconds after which an agent whose console is hidden (another tab
+    /// in front, the window minimised) goes away by itself, and back online
+    /// when the console shows again. Unset: only the agent's own choice.
+    #[arg(long = "away-after-idle", env = "KEFU_AWAY_AFTER_IDLE_SECS", value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub away_after_idle_secs: Option<u32>,
     /// Origins, cookies, proxies and abuse limits.
     #[command(flatten)]
     pub security: Security,

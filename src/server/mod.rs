@@ -49,6 +49,8 @@ pub struct AppState {
     pub setup: edge::accounts::SetupCode,
     /// The file names of this build's bundles and stylesheet.
     pub assets: edge::assets::AssetNames,
+    /// Seconds after which a hidden console sets its agent away (`--away-after-idle`).
+    pub away_after_idle_secs: Option<u32>,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             security: SecurityState::new(config),
             site,
             setup,
+            away_after_idle_secs: None,
         })
     }
 
@@ -105,6 +108,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Sets the idle time after which a hidden console goes away by itself.
+    pub fn with_away_after_idle(mut self, secs: Option<u32>) -> Self {
+        self.away_after_idle_secs = secs;
+        self
+    }
+
     /// Replaces the bundles' file names (read from the build's hash file).
     pub fn with_assets(mut self, assets: edge::assets::AssetNames) -> Self {
         self.assets = assets;

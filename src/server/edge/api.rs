@@ -54,6 +54,7 @@ async fn with_lang(mut agent: AgentInfo) -> Result<AgentInfo, AppError> {
         agent.lang = Some(lang.tag().to_owned());
     }
     agent.notify = state().storage.agent_notify(agent.id).await?;
+    agent.away_after_idle_secs = state().away_after_idle_secs;
     Ok(agent)
 }
 

@@ -62,6 +62,7 @@ impl AgentRow {
             lang: None,
             away: self.away,
             notify: false,
+            away_after_idle_secs: None,
             online: None,
             load: None,
         }
