@@ -8,7 +8,7 @@ use crate::protocol::{ErrorCode, SystemEvent};
 fn error_en(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::Unauthorized => "Your session ended. Please sign in again.",
-        ErrorCode::Forbidden => "Only admins can do that.",
+        ErrorCode::Forbidden => "You may not do that: it is an admin's, or not yours.",
         ErrorCode::NotFound => "Not found.",
         ErrorCode::WrongCredentials => "Wrong name or password.",
         ErrorCode::AlreadySetUp => "Setup is already done. Please sign in.",

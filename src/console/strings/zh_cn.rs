@@ -8,7 +8,7 @@ use crate::protocol::{ErrorCode, SystemEvent};
 fn error_zh(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::Unauthorized => "登录已过期，请重新登录。",
-        ErrorCode::Forbidden => "只有管理员可以这样做。",
+        ErrorCode::Forbidden => "您无权这样做：这需要管理员权限，或不属于您。",
         ErrorCode::NotFound => "未找到。",
         ErrorCode::WrongCredentials => "用户名或密码错误。",
         ErrorCode::AlreadySetUp => "初始设置已完成，请登录。",
