@@ -249,8 +249,6 @@ impl Archive for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::SqlitePool;
 
     /// A database from before the search migration: its messages are
     /// indexed (system notices left out) and who served what is known.
@@ -259,22 +257,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("old.db");
         {
-            let pool = SqlitePool::connect_with(
-                SqliteConnectOptions::new()
-                    .filename(&path)
-                    .create_if_missing(true),
-            )
-            .await
-            .expect("opens");
-            let mut before = sqlx::migrate!("./migrations");
-            before.migrations = before
-                .migrations
-                .iter()
-                .filter(|m| m.version < 20261205000021)
-                .cloned()
-                .collect::<Vec<_>>()
-                .into();
-            before.run(&pool).await.expect("the older migrations run");
+            let pool = super::super::tests::migrated_before(&path, 20261205000021).await;
             sqlx::query(
                 "INSERT INTO agents (id, name, password_hash, created_at) VALUES (1, 'Ann', 'x', 0), (2, 'Bob', 'x', 0);
                  INSERT INTO visitors (id, token_hash, created_at) VALUES (1, x'01', 0);

@@ -100,8 +100,6 @@ mod tests {
     use super::super::tests::temp;
     use super::*;
     use crate::server::storage::Conversations;
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::SqlitePool;
     use std::time::Duration;
 
     fn text(id: &MessageId, text: &str) -> NewMessage {
@@ -204,22 +202,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("old.db");
         {
-            let pool = SqlitePool::connect_with(
-                SqliteConnectOptions::new()
-                    .filename(&path)
-                    .create_if_missing(true),
-            )
-            .await
-            .expect("opens");
-            let mut before = sqlx::migrate!("./migrations");
-            before.migrations = before
-                .migrations
-                .iter()
-                .filter(|m| m.version < 20261124000001)
-                .cloned()
-                .collect::<Vec<_>>()
-                .into();
-            before.run(&pool).await.expect("the older migrations run");
+            let pool = super::super::tests::migrated_before(&path, 20261124000001).await;
             sqlx::query(
                 "INSERT INTO visitors (id, token_hash, created_at) VALUES (1, x'01', 0);
                  INSERT INTO conversations (id, visitor_id, status, last_seq, created_at, queued_at)

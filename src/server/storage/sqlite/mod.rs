@@ -110,4 +110,26 @@ mod tests {
             .expect("opens");
         (dir, storage)
     }
+
+    /// A database file at `path` made by the migrations older than
+    /// `version` only: the shape a real database had before that one, for
+    /// tests that a migration keeps (or fills in) what was stored.
+    pub(super) async fn migrated_before(path: &std::path::Path, version: i64) -> sqlx::SqlitePool {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("opens");
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&pool).await.expect("the older migrations run");
+        pool
+    }
 }
