@@ -28,6 +28,10 @@ pub use browser::visitor_history;
 mod desk;
 pub use desk::*;
 
+// The console's webhooks panel (admins).
+mod webhooks;
+pub use webhooks::*;
+
 /// Whether any agent is online now (drawn on the widget's launcher).
 #[cfg(not(feature = "visitor-bundle"))]
 #[server(endpoint = "agent_availability")]
@@ -282,4 +286,26 @@ pub async fn save_site_settings(
         draft_preview,
     };
     crate::server::edge::settings::save_site_settings(&admin, form).await
+}
+
+/// Admins: the report of the conversations started from `from` to `to`
+/// (`YYYY-MM-DD`, UTC, both included; empty: the last 30 days).
+#[server(endpoint = "load_report")]
+pub async fn load_report(
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+) -> Result<crate::protocol::report::Report, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::reports::report(&admin, &from, &to).await
+}
+
+/// Admins: saves the team's business hours (sent as JSON: seven days'
+/// windows); refused with `bad_hours` or `bad_time_zone`, nothing saved.
+/// Applied to the widget at once.
+#[server(endpoint = "save_business_hours", input = leptos::server_fn::codec::Json)]
+pub async fn save_business_hours(
+    hours: crate::protocol::hours::BusinessHours,
+) -> Result<crate::protocol::hours::BusinessHours, AppError> {
+    let admin = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::settings::save_business_hours(&admin, hours).await
 }

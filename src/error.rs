@@ -35,6 +35,10 @@ pub enum Invalid {
     Origin,
     /// Travels as `setting_too_long`.
     SettingTooLong,
+    /// Travels as `bad_hours`.
+    Hours,
+    /// Travels as `bad_time_zone`.
+    TimeZone,
     /// Travels as `canned_shortcut`.
     CannedShortcut,
     /// Travels as `canned_text`.
@@ -45,6 +49,20 @@ pub enum Invalid {
     TooManyCanned,
     /// Travels as `search_too_long`.
     SearchTooLong,
+    /// Travels as `visitor_active`.
+    VisitorActive,
+    /// Travels as `webhook_url`.
+    WebhookUrl,
+    /// Travels as `webhook_self`.
+    WebhookSelf,
+    /// Travels as `webhook_private`.
+    WebhookPrivate,
+    /// Travels as `webhook_events`.
+    WebhookEvents,
+    /// Travels as `too_many_webhooks`.
+    TooManyWebhooks,
+    /// Travels as `report_range`.
+    ReportRange,
 }
 
 /// The error type of every server function.
@@ -113,11 +131,20 @@ impl AppError {
                 Invalid::Color => ErrorCode::BadColor,
                 Invalid::Origin => ErrorCode::BadOrigin,
                 Invalid::SettingTooLong => ErrorCode::SettingTooLong,
+                Invalid::Hours => ErrorCode::BadHours,
+                Invalid::TimeZone => ErrorCode::BadTimeZone,
                 Invalid::CannedShortcut => ErrorCode::CannedShortcut,
                 Invalid::CannedText => ErrorCode::CannedText,
                 Invalid::ShortcutTaken => ErrorCode::ShortcutTaken,
                 Invalid::TooManyCanned => ErrorCode::TooManyCanned,
                 Invalid::SearchTooLong => ErrorCode::SearchTooLong,
+                Invalid::VisitorActive => ErrorCode::VisitorActive,
+                Invalid::WebhookUrl => ErrorCode::WebhookUrl,
+                Invalid::WebhookSelf => ErrorCode::WebhookSelf,
+                Invalid::WebhookPrivate => ErrorCode::WebhookPrivate,
+                Invalid::WebhookEvents => ErrorCode::WebhookEvents,
+                Invalid::TooManyWebhooks => ErrorCode::TooManyWebhooks,
+                Invalid::ReportRange => ErrorCode::ReportRange,
             },
             AppError::Internal => ErrorCode::Internal,
             AppError::Transport(_) => ErrorCode::Unreachable,
@@ -149,11 +176,20 @@ impl AppError {
             ErrorCode::BadColor => AppError::Invalid(Invalid::Color),
             ErrorCode::BadOrigin => AppError::Invalid(Invalid::Origin),
             ErrorCode::SettingTooLong => AppError::Invalid(Invalid::SettingTooLong),
+            ErrorCode::BadHours => AppError::Invalid(Invalid::Hours),
+            ErrorCode::BadTimeZone => AppError::Invalid(Invalid::TimeZone),
             ErrorCode::CannedShortcut => AppError::Invalid(Invalid::CannedShortcut),
             ErrorCode::CannedText => AppError::Invalid(Invalid::CannedText),
             ErrorCode::ShortcutTaken => AppError::Invalid(Invalid::ShortcutTaken),
             ErrorCode::TooManyCanned => AppError::Invalid(Invalid::TooManyCanned),
             ErrorCode::SearchTooLong => AppError::Invalid(Invalid::SearchTooLong),
+            ErrorCode::VisitorActive => AppError::Invalid(Invalid::VisitorActive),
+            ErrorCode::WebhookUrl => AppError::Invalid(Invalid::WebhookUrl),
+            ErrorCode::WebhookSelf => AppError::Invalid(Invalid::WebhookSelf),
+            ErrorCode::WebhookPrivate => AppError::Invalid(Invalid::WebhookPrivate),
+            ErrorCode::WebhookEvents => AppError::Invalid(Invalid::WebhookEvents),
+            ErrorCode::TooManyWebhooks => AppError::Invalid(Invalid::TooManyWebhooks),
+            ErrorCode::ReportRange => AppError::Invalid(Invalid::ReportRange),
             ErrorCode::Unreachable => AppError::Transport(String::new()),
             _ => AppError::Internal,
         }
@@ -230,11 +266,19 @@ mod tests {
             AppError::Invalid(Invalid::Color),
             AppError::Invalid(Invalid::Origin),
             AppError::Invalid(Invalid::SettingTooLong),
+            AppError::Invalid(Invalid::Hours),
+            AppError::Invalid(Invalid::TimeZone),
             AppError::Invalid(Invalid::CannedShortcut),
             AppError::Invalid(Invalid::CannedText),
             AppError::Invalid(Invalid::ShortcutTaken),
             AppError::Invalid(Invalid::TooManyCanned),
             AppError::Invalid(Invalid::SearchTooLong),
+            AppError::Invalid(Invalid::VisitorActive),
+            AppError::Invalid(Invalid::WebhookUrl),
+            AppError::Invalid(Invalid::WebhookSelf),
+            AppError::Invalid(Invalid::WebhookPrivate),
+            AppError::Invalid(Invalid::WebhookEvents),
+            AppError::Invalid(Invalid::TooManyWebhooks),
             AppError::Internal,
         ];
         for error in all {

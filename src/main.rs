@@ -1,4 +1,4 @@
-//! kefu's binary: `kefu serve` (the default) and `kefu agent …`.
+//! kefu's binary: `kefu serve` (the default), `kefu agent …`, `kefu visitor …` and `kefu backup`.
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -7,25 +7,49 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use clap::Parser;
 use kefu::routes::router;
-use kefu::server::config::{AgentCommand, Cli, Command, ServeArgs};
+use kefu::server::config::{AgentCommand, Cli, Command, LogFormat, ServeArgs, VisitorCommand};
 use kefu::server::edge::assets::AssetNames;
 use kefu::server::storage::sqlite;
 use kefu::server::{secrets, AppState};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    init_logs(cli.log_format);
     match cli.command {
         None => serve(&cli.db, default_serve_args()?).await,
         Some(Command::Serve(args)) => serve(&cli.db, args).await,
         Some(Command::Agent(cmd)) => agent(&cli.db, cmd).await,
+        Some(Command::Visitor(cmd)) => visitor(&cli.db, cmd).await,
+        Some(Command::Backup { file }) => backup(&cli.db, &file).await,
     }
+}
+
+/// Logs to standard output at `RUST_LOG` (default: info), as text or JSON.
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.init(),
+        // Span fields (`conn`, `role`) on every line, in `span` and `spans`.
+        LogFormat::Json => logs.json().init(),
+    }
+}
+
+/// `kefu backup FILE`.
+async fn backup(db: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
+    let copy = sqlite::backup(db, file)
+        .await
+        .with_context(|| format!("backing up {} into {}", db.display(), file.display()))?;
+    println!(
+        "backed up {} into {} ({} bytes, {} messages)",
+        db.display(),
+        file.display(),
+        copy.bytes,
+        copy.messages
+    );
+    Ok(())
 }
 
 /// `kefu` alone means `kefu serve`, with the serve flags' environment variables.
@@ -47,14 +71,61 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     // names carry hashes; Leptos' HydrationScripts reads it only if told to.
     let assets = AssetNames::beside_exe(&leptos_options).context("reading the hash file")?;
     leptos_options.hash_files = assets.hashed;
-    let state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
+    // Before anything records (the writer registers its handles on first use).
+    let exporter = if args.metrics_addr.is_some() || args.metrics_token.is_some() {
+        Some(kefu::server::metrics::install(
+            args.metrics_token.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let mut state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
         .await
         .with_context(|| format!("opening the database at {}", db.display()))?
         .with_security(args.security)
         .with_assets(assets)
         .with_away_after_idle(args.away_after_idle_secs);
+    kefu::server::retention::start(
+        state.storage.clone(),
+        state.hub.clone(),
+        kefu::server::retention::Policy {
+            retain_days: args.retain_days,
+            session_idle: Duration::from_secs(
+                state
+                    .security
+                    .config
+                    .limits
+                    .session_idle_hours
+                    .saturating_mul(3600),
+            ),
+        },
+    );
+    match args.retain_days {
+        Some(days) => tracing::info!(days, "closed conversations are kept {days} days"),
+        None => tracing::info!("closed conversations are kept forever (no --retain-days)"),
+    }
+    if let Some(exporter) = exporter {
+        state = state.with_metrics(exporter);
+    }
+    if let Some(addr) = args.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening for /metrics on {addr}"))?;
+        tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+        let ops = kefu::server::edge::ops::router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, ops).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    state
+        .webhooks
+        .configure(args.webhooks)
+        .context("starting the webhooks' HTTP client")?;
     let shutdown = state.shutdown.clone();
     let listener = listen(args.addr).with_context(|| format!("listening on {}", args.addr))?;
+    state.webhooks.set_own_addr(listener.local_addr()?);
     tracing::info!(
         "kefu is serving on http://{} (database {})",
         listener.local_addr()?,
@@ -75,17 +146,20 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         async move {
             shutdown_signal().await;
             tracing::info!("shutting down: telling every socket the server restarts");
+            // From here `/readyz` says 503 and new sockets are refused, while
+            // the listener still answers: load balancers see "not ready"
+            // (not a refused connection) until the sockets have drained.
             shutdown.begin();
+            if !shutdown.drained(DRAIN).await {
+                tracing::warn!(
+                    open = shutdown.live(),
+                    "sockets still open after {DRAIN:?}; exiting anyway"
+                );
+            }
         }
     })
     .await
     .context("serving")?;
-    if !shutdown.drained(Duration::from_secs(10)).await {
-        tracing::warn!(
-            open = shutdown.live(),
-            "sockets still open after 10 s; exiting anyway"
-        );
-    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -164,6 +238,34 @@ async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `kefu visitor export|delete ID`: what is stored about a visitor.
+async fn visitor(db: &std::path::Path, cmd: VisitorCommand) -> anyhow::Result<()> {
+    use kefu::server::storage::{Deleted, VisitorId};
+    let storage = sqlite::open(db)
+        .await
+        .with_context(|| format!("opening the database at {}", db.display()))?;
+    match cmd {
+        VisitorCommand::Export { id } => {
+            let export = storage
+                .export_visitor(VisitorId(id))
+                .await?
+                .with_context(|| format!("no visitor {id}"))?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+        }
+        VisitorCommand::Delete { id } => match storage.delete_visitor(VisitorId(id)).await? {
+            Deleted::Gone => println!("deleted visitor {id} and everything stored about them"),
+            Deleted::NotFound => anyhow::bail!("no visitor {id}"),
+            Deleted::Open(c) => anyhow::bail!(
+                "visitor {id} has an open conversation ({}): close it first, then delete",
+                c.0
+            ),
+        },
+    }
+    Ok(())
+}
+/// Longest wait for sockets to close after SIGTERM.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// Most connections waiting to be accepted. Every page that carries the
 /// widget opens a socket, so after a restart thousands reconnect at once;

@@ -14,16 +14,22 @@ mod api;
 pub mod archive;
 pub mod canned;
 mod context;
+mod error_code;
 mod frame;
+pub mod hours;
 mod note;
+pub mod rating;
+pub mod report;
 pub mod settings;
 mod types;
+pub mod webhooks;
 
 pub use api::{ConsoleView, HistoryPage, VisitorThread, WidgetBoot, HISTORY_PAGE};
 pub use context::{
     PageSeen, PastConversation, VisitorContext, MAX_PAGE_TITLE_CHARS, MAX_PAGE_URL_BYTES,
     MAX_TIME_ZONE_CHARS,
 };
+pub use error_code::ErrorCode;
 pub use note::ChatNote;
 pub use types::{
     AgentId, AgentInfo, Author, ChatMessage, ConversationId, ConversationStatus,
@@ -49,134 +55,6 @@ pub const TYPING_SHOWN_MS: u32 = 4_500;
 /// Least time between two `typing` frames a client sends for one
 /// conversation (the server forwards at most 2 a second on average).
 pub const TYPING_EVERY_MS: u32 = 500;
-/// Why the server refused something: on every error frame and every
-/// server-function error. Each UI's strings table has words for each code;
-/// no English from the server reaches a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// Not JSON, or not a known message.
-    BadFrame,
-    /// Over [`MAX_FRAME_BYTES`].
-    FrameTooLarge,
-    /// The first frame must be `hello`.
-    HelloFirst,
-    /// Message text is blank.
-    EmptyText,
-    /// Message text is over [`MAX_TEXT_CHARS`].
-    TextTooLong,
-    /// The message id is empty or over [`MAX_MESSAGE_ID_LEN`].
-    BadMessageId,
-    /// Not yours to read or write.
-    Forbidden,
-    /// The conversation is closed.
-    ConversationClosed,
-    /// This action is not available to this side of the chat.
-    WrongRole,
-    /// The message could not be stored; it was not delivered. Retry it.
-    Storage,
-    /// Over a rate limit (messages, or new conversations): nothing was done. Retry later.
-    SlowDown,
-    /// The signed identity in `hello` is malformed, its signature does not
-    /// match, a field is too long, or it expires more than 30 days ahead:
-    /// the visitor carries on anonymous.
-    IdentityInvalid,
-    /// The signed identity in `hello` has expired: the visitor carries on anonymous.
-    IdentityExpired,
-    /// The signed identity in `hello` was signed with a secret an admin has
-    /// since rotated out: the visitor carries on anonymous.
-    IdentityRetired,
-    /// A `profile` name is over [`crate::profile::MAX_PROFILE_NAME_CHARS`].
-    ProfileNameTooLong,
-    /// A `profile` name has control or invisible characters.
-    ProfileNameControl,
-    /// A `profile` email is not shaped like one, or is too long.
-    ProfileEmailInvalid,
-    /// A `page_view` is refused: its URL is not `http(s)` or is over
-    /// [`MAX_PAGE_URL_BYTES`], or its title, referrer or time zone is too long.
-    PageViewInvalid,
-    /// A transfer's receiver has no account (or not any more).
-    AgentUnknown,
-    /// A transfer's receiver is disabled.
-    AgentDisabled,
-    /// A transfer's receiver has no console open.
-    AgentOffline,
-    /// A transfer's receiver chose away: they take no new conversations.
-    AgentAway,
-    /// A transfer's receiver serves as many conversations as their capacity.
-    AgentAtCapacity,
-    // ---- server functions (see `crate::error::AppError`) ----
-    /// Not signed in, or the session ended.
-    Unauthorized,
-    /// No such thing, or not yours.
-    NotFound,
-    /// Name and password do not match an enabled account.
-    WrongCredentials,
-    /// The first admin exists already.
-    AlreadySetUp,
-    /// Too many failed sign-ins: wait (`retry_after_secs` says how long).
-    TooManyAttempts,
-    /// A name is blank.
-    NameEmpty,
-    /// A name is over [`crate::accounts::MAX_NAME_CHARS`].
-    NameTooLong,
-    /// A name has control or invisible characters.
-    NameControl,
-    /// A password is too short (or absurdly long).
-    PasswordLength,
-    /// A capacity is out of range.
-    Capacity,
-    /// Another agent has that name.
-    NameTaken,
-    /// Admins cannot disable or remove themselves.
-    SelfLockout,
-    /// A form could not be read.
-    BadForm,
-    /// A colour is not `#rrggbb` (settings).
-    BadColor,
-    /// A site is not `scheme://host[:port]`, or there are too many (settings).
-    BadOrigin,
-    /// A title, greeting or offline text is over its length limit (settings).
-    SettingTooLong,
-    /// This site may not embed the chat: an admin adds it to the allowed
-    /// sites in the console.
-    OriginNotAllowed,
-    /// The current password given to change one's own password is wrong.
-    WrongPassword,
-    /// The first-start setup code is missing or wrong (it is printed in
-    /// kefu's log at start while no account exists).
-    WrongSetupCode,
-    /// A canned reply's shortcut is blank, over
-    /// [`crate::canned::MAX_SHORTCUT_CHARS`], or has something other than
-    /// letters, digits, `-` and `_`.
-    CannedShortcut,
-    /// A canned reply's text is blank, over [`crate::canned::MAX_CANNED_CHARS`],
-    /// or has control characters other than line breaks and tabs.
-    CannedText,
-    /// The owner (the agent, or the shared replies) has a reply with that shortcut.
-    ShortcutTaken,
-    /// The owner has [`crate::canned::MAX_CANNED_PER_OWNER`] replies already.
-    TooManyCanned,
-    /// A search query is over [`archive::MAX_SEARCH_CHARS`].
-    SearchTooLong,
-    /// The server failed; details are in its log.
-    Internal,
-    /// The request did not reach the server, or its answer could not be
-    /// read (set by the browser, never sent by the server).
-    Unreachable,
-    /// A code this build does not know.
-    #[serde(other)]
-    Unknown,
-}
-impl ErrorCode {
-    /// The code as it is on the wire, e.g. `"text_too_long"`.
-    pub fn name(self) -> String {
-        serde_json::to_string(&self)
-            .ok()
-            .and_then(|json| Some(json.strip_prefix('"')?.strip_suffix('"')?.to_owned()))
-            .unwrap_or_else(|| String::from("unknown"))
-    }
-}
 
 /// Browser → server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,6 +182,18 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Visitor: rates their closed conversation, once (1–5, an optional
+    /// comment of at most [`rating::MAX_RATING_COMMENT_CHARS`]). Answered
+    /// with the conversation's summary, now with its `rating`.
+    Rate {
+        /// Which conversation (the visitor's own, closed).
+        conversation: ConversationId,
+        /// 1 (bad) to 5 (very good).
+        score: u8,
+        /// The visitor's words.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
 }
 
 /// Server → browser.
@@ -327,8 +217,13 @@ pub enum ServerMsg {
     },
     /// Whether any agent is online changed (visitors).
     Availability {
-        /// Whether any agent is online now.
+        /// Whether any agent is online now (and, with business hours set,
+        /// the team is in).
         agents_online: bool,
+        /// Outside business hours: when the team is next in (unix ms;
+        /// absent inside hours, or when no day is open).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        back_at: Option<i64>,
     },
     /// A conversation appeared or changed (assigned, queued, closed, presence, queue position).
     Conversation {
@@ -418,6 +313,14 @@ pub enum ServerMsg {
     Note {
         /// The note.
         note: ChatNote,
+    },
+    /// Agents: the visitor rated a conversation this agent closed (to
+    /// the agent's sockets, as it is stored).
+    Rated {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The rating.
+        rating: rating::Rating,
     },
     /// A message this build does not know (sent by a newer server).
     #[serde(other)]

@@ -11,7 +11,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::visitor::widget_shell;
 use crate::app::{shell, App};
-use crate::server::edge::{assets, security, settings, ws};
+use crate::server::edge::{assets, ops, reports, security, settings, trace, ws};
 use crate::server::AppState;
 
 /// `/widget`, rendered from its own shell with the state in context (for
@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router {
         .route_service("/embed.js", assets::embed_js(&state.leptos_options))
         .route("/embed/config", get(settings::config))
         .route("/theme.css", get(settings::theme))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::public_metrics))
+        .route("/console/reports.csv", get(reports::csv))
         // Outside the App's router: the visitor's bundle hydrates it alone.
         .route("/widget", get(widget_page))
         .leptos_routes(&state, routes, {
@@ -45,6 +49,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,
+        ))
+        // Outermost: the guard's own lines carry the request's id too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::request_span,
         ))
         .with_state(state)
 }

@@ -710,6 +710,7 @@ fn variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::Note { .. } => "note",
         ClientMsg::Transfer { .. } => "transfer",
         ClientMsg::Typing { .. } => "typing",
+        ClientMsg::Rate { .. } => "rate",
     }
 }
 
@@ -757,6 +758,7 @@ fn corpus_frames_decode_consistently() {
         "note",
         "transfer",
         "typing",
+        "rate",
     ];
     for v in all {
         assert!(
@@ -1122,6 +1124,19 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
             }
         }
         (ClientMsg::Close { conversation }, Side::Agent) => Expect::Closed(conversation),
+        (ClientMsg::Rate { .. }, Side::Agent) => Expect::Error(ErrorCode::WrongRole, None),
+        (ClientMsg::Rate { score, comment, .. }, Side::Visitor) => {
+            match kefu::server::hub::check_rating(score, &comment) {
+                Err(code) => Expect::Error(code, None),
+                // Not theirs (or no such conversation), not closed, or rated:
+                // refused; theirs and closed: answered with its summary.
+                Ok(()) => Expect::NoneOr(&[
+                    ErrorCode::Forbidden,
+                    ErrorCode::ConversationOpen,
+                    ErrorCode::AlreadyRated,
+                ]),
+            }
+        }
         (ClientMsg::Note { .. } | ClientMsg::Transfer { .. }, Side::Visitor) => {
             Expect::Error(ErrorCode::WrongRole, None)
         }
@@ -1457,8 +1472,11 @@ impl World {
                 visitor: Some(info),
                 ..
             } => {
-                // A token issued earlier is recognised: no new one.
-                let returning = matches!(case.visitor_token, TokenPick::Issued(_));
+                // A token issued earlier is recognised (no new one) once its
+                // visitor was stored: they had a conversation. (One who did
+                // nothing worth keeping was never stored: issue 14.)
+                let returning =
+                    matches!(case.visitor_token, TokenPick::Issued(_)) && !own.is_empty();
                 if returning && token.is_some() && info.token.is_some() {
                     return Err(format!(
                         "a known visitor token was not recognised: {token:?}"

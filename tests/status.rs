@@ -75,7 +75,8 @@ async fn an_away_agent_gets_no_new_visitors_but_keeps_serving_their_own() {
             matches!(
                 m,
                 ServerMsg::Availability {
-                    agents_online: false
+                    agents_online: false,
+                    ..
                 }
             )
         })
@@ -86,7 +87,8 @@ async fn an_away_agent_gets_no_new_visitors_but_keeps_serving_their_own() {
             matches!(
                 m,
                 ServerMsg::Availability {
-                    agents_online: true
+                    agents_online: true,
+                    ..
                 }
             )
         })

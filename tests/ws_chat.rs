@@ -829,6 +829,7 @@ async fn messages_left_while_no_agent_is_online_wait_for_one() {
     match visitor.next_within(EXPECT_TIMEOUT).await {
         Some(ServerMsg::Availability {
             agents_online: false,
+            back_at: None,
         }) => {}
         other => panic!("expected availability false after start, got {other:?}"),
     }
@@ -867,7 +868,8 @@ async fn messages_left_while_no_agent_is_online_wait_for_one() {
             matches!(
                 m,
                 ServerMsg::Availability {
-                    agents_online: true
+                    agents_online: true,
+                    ..
                 }
             )
         })

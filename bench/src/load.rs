@@ -378,6 +378,7 @@ pub async fn open_conversation(target: Target, key: &str) -> Result<Visitor> {
                 }
                 ServerMsg::Availability {
                     agents_online: false,
+                    ..
                 } => None,
                 _ => None,
             })

@@ -238,7 +238,7 @@ const openContexts = new Set<BrowserContext>();
 /** A page in a fresh browser context (its own cookies and localStorage). */
 export async function newPage(
   browser: Browser,
-  opts: { locale?: string } = {},
+  opts: { locale?: string; timezoneId?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(opts);
   openContexts.add(context);

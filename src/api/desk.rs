@@ -50,6 +50,15 @@ pub async fn closed_conversations(
     crate::server::edge::archive::closed_conversations(&agent, before_closed_at, before_id).await
 }
 
+/// Admins: deletes a visitor (the number of "Visitor N") and everything
+/// stored about them, from every table and from search. Refused with
+/// `visitor_active` while they are connected or have an open conversation.
+#[server(endpoint = "delete_visitor")]
+pub async fn delete_visitor(visitor: i64) -> Result<(), AppError> {
+    let agent = crate::server::edge::api::signed_in().await?;
+    crate::server::edge::privacy::delete_visitor(&agent, visitor).await
+}
+
 /// Conversations the agent may see whose visitor's name or email holds
 /// `query`, then messages people wrote holding all its words (taken
 /// literally), newest first, with the words around each match.

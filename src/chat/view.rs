@@ -95,6 +95,30 @@ fn clock(at: f64, locale: &str) -> Option<(String, String)> {
     }
 }
 
+/// A moment within the coming week in `locale`, as a weekday and time in
+/// the reader's own time zone (browser only, like [`clock`]).
+pub fn weekday_time(at: f64, locale: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsValue;
+        let o = js_sys::Object::new();
+        for (k, v) in [
+            ("weekday", "long"),
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+        ] {
+            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+        }
+        let date = js_sys::Date::new(&JsValue::from_f64(at));
+        Some(date.to_locale_string(locale, &o).into())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (at, locale);
+        None
+    }
+}
+
 fn at_bottom(el: &leptos::web_sys::HtmlDivElement) -> bool {
     el.scroll_height() - el.scroll_top() - el.client_height() <= AT_BOTTOM_SLACK
 }

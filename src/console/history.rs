@@ -20,7 +20,11 @@ pub fn label(s: &ConsoleStrings, v: &VisitorLabel) -> String {
 
 /// The panel (opened from the console's header).
 #[component]
-pub fn HistoryPanel() -> impl IntoView {
+pub fn HistoryPanel(
+    /// Admins may delete a visitor from a closed conversation.
+    #[prop(optional)]
+    is_admin: bool,
+) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let d = s.desk;
     let opened = RwSignal::new(None::<(ConversationId, VisitorLabel, Option<i64>)>);
@@ -29,6 +33,20 @@ pub fn HistoryPanel() -> impl IntoView {
     let more = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let query = NodeRef::<leptos::html::Input>::new();
+    let deleted = RwSignal::new(false);
+    // A deleted visitor's conversations leave the lists at once.
+    let on_deleted = is_admin.then(|| {
+        Callback::new(move |number: i64| {
+            closed.update(|c| c.retain(|c| c.visitor.number != number));
+            hits.update(|h| {
+                if let Some(h) = h {
+                    h.retain(|hit| hit.visitor.number != number);
+                }
+            });
+            opened.set(None);
+            deleted.set(true);
+        })
+    });
 
     let load_closed = move |after: Option<(i64, i64)>| {
         #[cfg(feature = "hydrate")]
@@ -82,8 +100,19 @@ pub fn HistoryPanel() -> impl IntoView {
                 <button type="submit">{d.search}</button>
             </form>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-            {move || opened.get().map(|(id, visitor, seq)| view! {
-                <ReadOnlyConversation id visitor seq on_back=Callback::new(move |()| opened.set(None)) />
+            <Show when=move || deleted.get()>
+                <p class="notice" role="status" data-testid="visitor-deleted">{s.privacy.deleted}</p>
+            </Show>
+            {move || opened.get().map(|(id, visitor, seq)| {
+                deleted.set(false);
+                match on_deleted {
+                    Some(on_deleted) => view! {
+                        <ReadOnlyConversation id visitor seq on_back=Callback::new(move |()| opened.set(None)) on_deleted />
+                    }.into_any(),
+                    None => view! {
+                        <ReadOnlyConversation id visitor seq on_back=Callback::new(move |()| opened.set(None)) />
+                    }.into_any(),
+                }
             })}
             {move || hits.get().map(|found| view! {
                 <h3>{d.results}</h3>

@@ -1,13 +1,17 @@
 //! A conversation opened from the history panel: its whole history,
-//! read-only, with the message a search found brought into view and marked.
+//! read-only, with the message a search found brought into view and marked,
+//! and for admins the visitor's id and the button that deletes them.
 
 use leptos::prelude::*;
 
 use super::history::label;
+use super::privacy::DeleteVisitor;
+use super::state::LiveRatings;
 use super::strings::ConsoleStrings;
 use crate::chat::view::MessageList;
 use crate::chat::Thread;
 use crate::protocol::archive::VisitorLabel;
+use crate::protocol::rating::Rating;
 use crate::protocol::{Author, ConversationId};
 
 /// The read-only view.
@@ -21,10 +25,20 @@ pub fn ReadOnlyConversation(
     seq: Option<i64>,
     /// Closes the view.
     on_back: Callback<()>,
+    /// For admins: deleting the visitor is offered, and this runs once done.
+    #[prop(optional)]
+    on_deleted: Option<Callback<i64>>,
 ) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let thread = RwSignal::new(Thread::new(Some(id)));
     let failed = RwSignal::new(None::<String>);
+    // The visitor's rating: with the newest page, or live (`rated`).
+    let rating = RwSignal::new(None::<Rating>);
+    let live = use_context::<LiveRatings>();
+    let shown = move || {
+        live.and_then(|l| l.with(|l| l.get(&id).cloned()))
+            .or_else(|| rating.get())
+    };
     let view_ref = NodeRef::<leptos::html::Section>::new();
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
@@ -34,6 +48,9 @@ pub fn ReadOnlyConversation(
             loop {
                 match crate::api::conversation_history(id, before).await {
                     Ok(page) => {
+                        if before.is_none() {
+                            rating.set(page.rating);
+                        }
                         before = page.messages.first().map(|m| m.seq);
                         let more = page.more && before.is_some();
                         thread.update(|t| {
@@ -58,7 +75,7 @@ pub fn ReadOnlyConversation(
             }
         });
         #[cfg(not(feature = "hydrate"))]
-        let _ = (seq, failed, view_ref);
+        let _ = (seq, failed, view_ref, rating);
     });
     view! {
         <section class="read-only" data-testid="read-only-conversation" data-conversation=id.0.to_string() node_ref=view_ref>
@@ -69,7 +86,21 @@ pub fn ReadOnlyConversation(
                 <span class="spacer"></span>
                 <button class="link" data-testid="read-only-back" on:click=move |_| on_back.run(())>{s.desk.back}</button>
             </header>
+            {on_deleted.map(|on_deleted| view! {
+                <p class="muted visitor-id" data-testid="read-only-visitor-id">
+                    {s.privacy.visitor_id}": "{visitor.number}
+                </p>
+                <DeleteVisitor number=visitor.number on_deleted />
+            })}
             {move || failed.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            {move || shown().map(|r| view! {
+                <p class="rating" data-testid="rating" data-score=r.score.to_string()>
+                    <strong>{(s.reports.rated)(r.score)}</strong>
+                    " "
+                    <span class="rating-stars" aria-hidden="true">{"★".repeat(r.score.into())}</span>
+                    {(!r.comment.is_empty()).then(|| view! { <q class="rating-comment">{r.comment.clone()}</q> })}
+                </p>
+            })}
             <MessageList thread=thread.into() strings=s.chat mine=Author::Agent />
         </section>
     }

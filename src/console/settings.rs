@@ -1,12 +1,14 @@
 //! Admins' settings panel: the widget's look and words, its pre-chat form,
 //! the sites that may embed it, whether agents see visitors' drafts, and
-//! (below) the identity secret. Saved in one step; a refused value
+//! (below) the identity secret and the webhooks. Saved in one step; a refused value
 //! says why in the form and nothing is saved.
 
 use leptos::prelude::*;
 
+use super::hours::HoursPanel;
 use super::identity::IdentityPanel;
 use super::strings::ConsoleStrings;
+use super::webhooks::WebhooksPanel;
 use crate::api::{get_site_settings, SaveSiteSettings};
 use crate::protocol::settings::{FieldRule, Position, SiteSettings};
 
@@ -38,7 +40,12 @@ pub fn SettingsPanel() -> impl IntoView {
             })}
         </section>
         <IdentityPanel />
+        <HoursPanel />
+        <WebhooksPanel />
     }
+    // Type-erased: four panels in one view made the console's render future
+    // too big for a debug build's 2 MiB worker stack (tests/pages.rs).
+    .into_any()
 }
 
 /// The form, filled with what is stored.

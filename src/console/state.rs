@@ -63,7 +63,14 @@ pub struct ConsoleState {
     pub served: StoredValue<Vec<ConversationId>>,
     /// The page each conversation's visitor was last seen on, live.
     pub pages: RwSignal<std::collections::HashMap<ConversationId, PageSeen>>,
+    /// Ratings given since this page opened to conversations this agent
+    /// closed (shown by the read-only view of a closed conversation).
+    pub ratings: LiveRatings,
 }
+
+/// Ratings that came live (`rated` frames), by conversation.
+pub type LiveRatings =
+    RwSignal<std::collections::HashMap<ConversationId, crate::protocol::rating::Rating>>;
 
 impl ConsoleState {
     /// Empty state for `me`.
@@ -72,6 +79,7 @@ impl ConsoleState {
             notify: RwSignal::new(me.notify),
             served: StoredValue::new(Vec::new()),
             pages: RwSignal::new(Default::default()),
+            ratings: RwSignal::new(Default::default()),
             me: StoredValue::new(me),
             convs: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
@@ -318,6 +326,14 @@ impl Threads for ConsoleState {
                     p.insert(conversation, page);
                 });
             }
+            ServerMsg::Rated {
+                conversation,
+                rating,
+            } => {
+                self.ratings.update(|r| {
+                    r.insert(conversation, rating);
+                });
+            }
             ServerMsg::Note { note } => {
                 if let Some(c) = self.find(note.conversation) {
                     c.thread.update(|t| {
@@ -400,6 +416,7 @@ mod tests {
                 visitor_name: None,
                 visitor_email: None,
                 verified: false,
+                rating: None,
             },
         });
         state
@@ -448,6 +465,7 @@ mod tests {
             }],
             more: true,
             notes: vec![],
+            rating: None,
         };
         let thread = state.find(id).expect("the tab").thread;
         let fetch = Fetch {

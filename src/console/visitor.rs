@@ -1,6 +1,6 @@
 //! The visitor panel beside a conversation: who the agent is talking to
 //! (their current page, live; where they came from, browser and system,
-//! language, local time, first visit, name and email) and their earlier
+//! language, local time, first visit, their id, name and email) and their earlier
 //! conversations, each openable read-only.
 
 use leptos::prelude::*;
@@ -60,6 +60,8 @@ pub fn VisitorPanel(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
             .with(|c| c.visitor_email.clone())
             .or_else(|| ctx(&|c| c.email.clone()))
     };
+    // What `kefu visitor export` and `delete` take.
+    let visitor_id = move || Some(handle.summary.with(|c| c.visitor_number.to_string()));
     let browser = move || ctx(&|c| c.browser.clone());
     let os = move || ctx(&|c| c.os.clone());
     let language = move || ctx(&|c| c.language.clone());
@@ -123,6 +125,7 @@ pub fn VisitorPanel(state: ConsoleState, handle: ConvHandle) -> impl IntoView {
                 {row("language", v.language, Signal::derive(language))}
                 {row("local_time", v.local_time, Signal::derive(local_time))}
                 {row("first_seen", v.first_seen, Signal::derive(first_seen))}
+                {row("visitor_id", s.privacy.visitor_id, Signal::derive(visitor_id))}
                 {row("name", v.name, Signal::derive(name))}
                 {row("email", v.email, Signal::derive(email))}
             </dl>

@@ -9,6 +9,7 @@ use super::canned::{reload, CannedList, CannedPanel};
 use super::history::HistoryPanel;
 use super::lang::{follow_choice, LangSwitch};
 use super::notify::NotifyToggle;
+use super::reports::ReportsPanel;
 use super::settings::SettingsPanel;
 use super::state::{ConsoleState, ConvHandle};
 use super::strings::ConsoleStrings;
@@ -24,11 +25,14 @@ use crate::protocol::{AgentInfo, Author};
 pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView {
     let s = ConsoleStrings::of(crate::i18n::Lang::current());
     let state = ConsoleState::new(me.clone());
+    // For the read-only view of closed conversations (a rating given live).
+    provide_context(state.ratings);
     let admin_open = RwSignal::new(false);
     let settings_open = RwSignal::new(false);
     let password_open = RwSignal::new(false);
     let canned_open = RwSignal::new(false);
     let history_open = RwSignal::new(false);
+    let reports_open = RwSignal::new(false);
     let canned: CannedList = RwSignal::new(Vec::new());
     let is_admin = me.is_admin;
 
@@ -72,6 +76,9 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
                 <button class="link" data-testid="settings-toggle" on:click=move |_| settings_open.update(|o| *o = !*o)>
                     {s.settings.heading}
                 </button>
+                <button class="link" data-testid="reports-toggle" on:click=move |_| reports_open.update(|o| *o = !*o)>
+                    {s.reports.heading}
+                </button>
             })}
             <button class="link" data-testid="history-toggle" on:click=move |_| history_open.update(|o| *o = !*o)>
                 {s.desk.history_heading}
@@ -88,12 +95,8 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
         </header>
     }
     .into_any();
-    view! {
-        {header}
-        <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
-            <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
-        </Show>
-        {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
+    // The panels the header opens, type-erased too (for the same reason).
+    let panels = view! {
         <Show when=move || admin_open.get()>
             <AgentsPanel />
             <ReassignPanel state />
@@ -108,8 +111,20 @@ pub fn Workspace(me: AgentInfo, logout: ServerAction<SignOut>) -> impl IntoView 
             <CannedPanel list=canned is_admin />
         </Show>
         <Show when=move || history_open.get()>
-            <HistoryPanel />
+            <HistoryPanel is_admin />
         </Show>
+        <Show when=move || reports_open.get()>
+            <ReportsPanel />
+        </Show>
+    }
+    .into_any();
+    view! {
+        {header}
+        <Show when=move || state.session.outbox.status.get() == LinkStatus::Reconnecting>
+            <p class="banner reconnecting" data-testid="reconnecting">{s.reconnecting}</p>
+        </Show>
+        {move || state.session.error.get().map(|e| view! { <p class="banner error" role="alert">{(s.chat.error)(e)}</p> })}
+        {panels}
         <div class="console-body">
             <nav class="tabs" aria-label="Conversations">
                 <Show when=move || state.convs.with(Vec::is_empty)>

@@ -35,6 +35,11 @@ pub struct HistoryPage {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "visitor-bundle", serde(skip_deserializing))]
     pub notes: Vec<ChatNote>,
+    /// Agents' newest page of a rated conversation: the visitor's rating
+    /// (never in a visitor's page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "visitor-bundle", serde(skip_deserializing))]
+    pub rating: Option<super::rating::Rating>,
 }
 
 /// A visitor's newest conversation and one page of its messages.
@@ -57,4 +62,7 @@ pub struct WidgetBoot {
     /// Embedded: whether the site named as the host page may embed the
     /// chat (`None` when the widget is not embedded).
     pub embed_allowed: Option<bool>,
+    /// Outside business hours: when the team is back (unix ms).
+    #[serde(default)]
+    pub back_at: Option<i64>,
 }

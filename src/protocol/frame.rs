@@ -40,6 +40,8 @@ struct Welcome {
 #[derive(Deserialize)]
 struct Availability {
     agents_online: bool,
+    #[serde(default)]
+    back_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +111,14 @@ struct Note {
     note: super::ChatNote,
 }
 
+/// Agents only, like [`Note`].
+#[cfg(not(feature = "visitor-bundle"))]
+#[derive(Deserialize)]
+struct Rated {
+    conversation: ConversationId,
+    rating: super::rating::Rating,
+}
+
 #[derive(Deserialize)]
 struct NoData {
     #[serde(default)]
@@ -160,9 +170,13 @@ impl ServerMsg {
                     conversations: w.conversations,
                 }
             }
-            "availability" => ServerMsg::Availability {
-                agents_online: data::<Availability>(text)?.agents_online,
-            },
+            "availability" => {
+                let a = data::<Availability>(text)?;
+                ServerMsg::Availability {
+                    agents_online: a.agents_online,
+                    back_at: a.back_at,
+                }
+            }
             "conversation" => ServerMsg::Conversation {
                 conversation: data::<Conversation>(text)?.conversation,
             },
@@ -231,6 +245,14 @@ impl ServerMsg {
             "note" => ServerMsg::Note {
                 note: data::<Note>(text)?.note,
             },
+            #[cfg(not(feature = "visitor-bundle"))]
+            "rated" => {
+                let r: Rated = data(text)?;
+                ServerMsg::Rated {
+                    conversation: r.conversation,
+                    rating: r.rating,
+                }
+            }
             _ => no_data(text).map(|()| ServerMsg::Unknown)?,
         })
     }
@@ -247,6 +269,7 @@ mod tests {
             r#"{"type":"welcome","data":{"visitor":{"label":"Visitor 1","token":"tok"},"agents_online":true}}"#,
             r#"{"type":"welcome","data":{"agent":{"id":1,"name":"Ann","is_admin":false,"capacity":5},"agents_online":true,"conversations":[4]}}"#,
             r#"{"data":{"agents_online":false},"type":"availability"}"#,
+            r#"{"type":"availability","data":{"agents_online":false,"back_at":1796371200000}}"#,
             r#"{"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 1","visitor_online":true,"queue_position":2}}}"#,
             r#"{"data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","visitor_number":7,"agent_name":"Ann","agent_online":true,"last_seq":3}},"type":"conversation"}"#,
             r#"{"type":"message","data":{"message":{"id":"m","conversation":2,"seq":1,"author":"system","text":"","event":{"kind":"assigned","agent":"Ann"},"sent_at":5}}}"#,
@@ -264,6 +287,9 @@ mod tests {
             r#"{"type":"page_viewed","data":{"conversation":2,"page":{"url":"https://shop.example/","title":"Shop","at":5}}}"#,
             r#"{"type":"note","data":{"note":{"id":"n","conversation":2,"after_seq":3,"author_name":"Ann","text":"vip","sent_at":7}}}"#,
             r#"{"type":"message","data":{"message":{"id":"m","conversation":2,"seq":4,"author":"system","text":"","event":{"kind":"transferred","agent":"Bo"},"sent_at":8}}}"#,
+            r#"{"type":"rated","data":{"conversation":2,"rating":{"score":4,"comment":"quick","at":9}}}"#,
+            r#"{"type":"rated","data":{"rating":{"at":9,"score":5},"conversation":2}}"#,
+            r#"{"type":"conversation","data":{"conversation":{"id":2,"status":"closed","visitor_label":"Visitor 7","rating":3}}}"#,
             r#"{"type":"from_the_future"}"#,
             r#"{"type":"from_the_future","data":null}"#,
         ];

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::hours::BusinessHours;
 use super::ErrorCode;
 
 /// Longest widget title, in characters.
@@ -125,8 +126,8 @@ impl WidgetSettings {
 }
 
 /// Everything admins set for the site: the widget, the sites that may
-/// embed it (beside those the `--allow-origin` flag names), and whether
-/// agents see visitors' unsent drafts.
+/// embed it (beside those the `--allow-origin` flag names), whether
+/// agents see visitors' unsent drafts, and the team's hours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SiteSettings {
@@ -138,6 +139,9 @@ pub struct SiteSettings {
     /// an admin turns it off; off, no draft text leaves the server, and
     /// agents still see "typing…").
     pub draft_preview: bool,
+    /// When the team is in: outside these hours the widget offers the
+    /// leave-a-message form and says when they are back.
+    pub hours: BusinessHours,
 }
 
 impl Default for SiteSettings {
@@ -146,6 +150,7 @@ impl Default for SiteSettings {
             widget: WidgetSettings::default(),
             allowed_origins: Vec::new(),
             draft_preview: true,
+            hours: BusinessHours::default(),
         }
     }
 }
@@ -168,6 +173,7 @@ impl SiteSettings {
             widget: self.widget.checked()?,
             allowed_origins,
             draft_preview: self.draft_preview,
+            hours: self.hours.checked()?,
         })
     }
 }

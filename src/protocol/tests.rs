@@ -167,6 +167,7 @@ fn server_messages_have_pinned_json() {
                 visitor_name: None,
                 visitor_email: None,
                 verified: false,
+                rating: None,
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 1","visitor_online":true,"agent_online":false,"last_seq":0,"agent_read_seq":0,"queue_position":2}}}),
@@ -189,6 +190,7 @@ fn server_messages_have_pinned_json() {
                 visitor_name: None,
                 visitor_email: None,
                 verified: false,
+                rating: None,
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","visitor_number":7,"agent_name":"Ann","visitor_online":true,"agent_online":true,"last_seq":3,"agent_read_seq":1}}}),
@@ -211,6 +213,7 @@ fn server_messages_have_pinned_json() {
                 visitor_name: Some("Li Lei".into()),
                 visitor_email: Some("li@example.com".into()),
                 verified: true,
+                rating: None,
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"queued","visitor_label":"Visitor 7","visitor_number":7,"visitor_online":true,"agent_online":false,"last_seq":0,"agent_read_seq":0,"queue_position":1,"visitor_name":"Li Lei","visitor_email":"li@example.com","verified":true}}}),
@@ -242,8 +245,16 @@ fn server_messages_have_pinned_json() {
     pin(
         ServerMsg::Availability {
             agents_online: false,
+            back_at: None,
         },
         json!({"type":"availability","data":{"agents_online":false}}),
+    );
+    pin(
+        ServerMsg::Availability {
+            agents_online: false,
+            back_at: Some(1_796_371_200_000),
+        },
+        json!({"type":"availability","data":{"agents_online":false,"back_at":1_796_371_200_000_i64}}),
     );
     pin(
         ServerMsg::ReadUpTo {
@@ -329,6 +340,7 @@ fn typing_and_seen_have_pinned_json() {
                 visitor_name: None,
                 visitor_email: None,
                 verified: false,
+                rating: None,
             },
         },
         json!({"type":"conversation","data":{"conversation":{"id":2,"status":"assigned","visitor_label":"Visitor 7","visitor_number":7,"agent_name":"Ann","visitor_online":true,"agent_online":true,"last_seq":3,"agent_read_seq":2,"visitor_read_seq":3}}}),
@@ -435,3 +447,4 @@ fn system_events_read_as_tagged_objects() {
 }
 
 mod notes;
+mod ratings;

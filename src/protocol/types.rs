@@ -229,6 +229,9 @@ pub struct ConversationSummary {
     /// email come from the website, not from the visitor.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub verified: bool,
+    /// Closed and rated by the visitor: the score (1–5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
 }
 
 /// "I hold everything up to `after` in this conversation."

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// kefu: live customer-service chat in one binary.
 #[derive(Debug, Parser)]
@@ -12,6 +12,10 @@ pub struct Cli {
     /// The SQLite database file (created with its folder on first start).
     #[arg(long, env = "KEFU_DB", default_value = "data/kefu.db", global = true)]
     pub db: PathBuf,
+    /// How log lines are written: `text` for people, `json` (one object a
+    /// line) for log collectors.
+    #[arg(long, env = "KEFU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     /// What to do; `serve` when left out.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -25,7 +29,75 @@ pub enum Command {
     /// Manage agent accounts.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// What is stored about a visitor: export it, or delete it.
+    #[command(subcommand)]
+    Visitor(VisitorCommand),
+    /// Copy the database, consistently, into a new file (safe while kefu
+    /// serves; docs/OPERATIONS.md shows how to restore it).
+    Backup {
+        /// The copy to write; must not exist yet.
+        file: PathBuf,
+    },
 }
+
+/// The log lines' format (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, span fields (the connection id) included.
+    Json,
+}
+
+/// Shortest `--metrics-token` accepted: it guards `/metrics` on the public listener.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+fn metrics_token(value: &str) -> Result<String, String> {
+    let token = value.trim();
+    if token.chars().count() < MIN_METRICS_TOKEN_CHARS {
+        return Err(format!(
+            "the metrics token must be at least {MIN_METRICS_TOKEN_CHARS} characters"
+        ));
+    }
+    if !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("the metrics token must be printable ASCII without spaces".into());
+    }
+    Ok(token.to_owned())
+}
+
+/// `kefu visitor …`
+#[derive(Debug, Subcommand)]
+pub enum VisitorCommand {
+    /// Print everything stored about a visitor as JSON.
+    Export {
+        /// The visitor's id (the number of "Visitor N", shown in the console's visitor panel).
+        id: i64,
+    },
+    /// Delete a visitor and everything about them, from every table and from
+    /// search (refused while they have an open conversation).
+    Delete {
+        /// The visitor's id.
+        id: i64,
+    },
+}
+
+/// Parses `--retain-days`: a whole number of days, at least 1.
+fn retain_days(value: &str) -> Result<u32, String> {
+    match value.trim().parse::<u32>() {
+        Ok(0) => Err(
+            "0 would delete every closed conversation at once; give at least 1 day, \
+                      or leave --retain-days unset to keep conversations forever"
+                .into(),
+        ),
+        Ok(days) if days <= MAX_RETAIN_DAYS => Ok(days),
+        _ => Err(format!(
+            "a whole number of days from 1 to {MAX_RETAIN_DAYS}"
+        )),
+    }
+}
+
+/// The longest retention `--retain-days` takes (a hundred years).
+pub const MAX_RETAIN_DAYS: u32 = 36_500;
 
 /// Options of `kefu serve`.
 #[derive(Debug, Clone, Args)]
@@ -41,9 +113,27 @@ pub struct ServeArgs {
     /// when the console shows again. Unset: only the agent's own choice.
     #[arg(long = "away-after-idle", env = "KEFU_AWAY_AFTER_IDLE_SECS", value_parser = clap::value_parser!(u32).range(1..=86_400))]
     pub away_after_idle_secs: Option<u32>,
+    /// Days a closed conversation is kept: older ones are deleted with
+    /// their messages, notes and ratings, then visitors left with nothing
+    /// (see docs/OPERATIONS.md). Unset: kept forever.
+    #[arg(long, env = "KEFU_RETAIN_DAYS", value_parser = retain_days)]
+    pub retain_days: Option<u32>,
+    /// Serve `/metrics` (Prometheus) on this separate address, e.g.
+    /// 127.0.0.1:9100, open to whoever reaches it (unless a token is set).
+    /// Off by default.
+    #[arg(long, env = "KEFU_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Serve `/metrics` on the public address too, to requests carrying
+    /// `Authorization: Bearer <token>` (401 without it); also required on
+    /// --metrics-addr when set. At least 16 characters.
+    #[arg(long, env = "KEFU_METRICS_TOKEN", hide_env_values = true, value_parser = metrics_token)]
+    pub metrics_token: Option<String>,
     /// Origins, cookies, proxies and abuse limits.
     #[command(flatten)]
     pub security: Security,
+    /// Webhook deliveries (docs/OPERATIONS.md, "Webhooks").
+    #[command(flatten)]
+    pub webhooks: super::webhooks::Config,
 }
 
 /// Who may call kefu from where; see docs/SECURITY.md.
@@ -156,4 +246,30 @@ pub enum AgentCommand {
     },
     /// List agent accounts.
     List,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retain_days_refuses_zero_and_garbage_with_a_reason() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        let zero = parse(&["kefu", "serve", "--retain-days", "0"]).expect_err("refused");
+        assert!(zero.to_string().contains("at least 1 day"), "{zero}");
+        assert!(parse(&["kefu", "serve", "--retain-days", "-3"]).is_err());
+        assert!(parse(&["kefu", "serve", "--retain-days", "soon"]).is_err());
+        let ok = parse(&["kefu", "serve", "--retain-days", "30"]).expect("parses");
+        match ok.command {
+            Some(Command::Serve(args)) => assert_eq!(args.retain_days, Some(30)),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["kefu", "visitor", "delete", "7"])
+            .expect("parses")
+            .command
+        {
+            Some(Command::Visitor(VisitorCommand::Delete { id: 7 })) => {}
+            other => panic!("{other:?}"),
+        }
+    }
 }

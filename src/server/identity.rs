@@ -165,13 +165,7 @@ pub fn verify(token: &str, current: &str, retired: &[String], now: i64) -> Resul
 /// Makes a token as a website's backend would (tests and tools).
 pub fn sign(secret: &str, payload_json: &str) -> String {
     let payload = URL_SAFE_NO_PAD.encode(payload_json);
-    let mac = HmacSha256::new_from_slice(secret.as_bytes())
-        .map(|mut mac| {
-            mac.update(payload.as_bytes());
-            mac.finalize().into_bytes()
-        })
-        .unwrap_or_default();
-    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::server::secrets::hmac_sha256_hex(secret, &[payload.as_bytes()]);
     format!("{payload}.{hex}")
 }
 

@@ -9,17 +9,22 @@
 //! - [`storage`]: everything that touches the database, behind one interface.
 //!
 //! Beside them: [`AppState`], [`config`], [`error`], [`secrets`], [`site`]
-//! (admins' settings) and [`shutdown`].
+//! (admins' settings), [`shutdown`], [`metrics`], [`retention`] (the sweep) and
+//! [`webhooks`] (their background task).
 
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod hours;
 pub mod hub;
 pub mod identity;
+pub mod metrics;
+pub mod retention;
 pub mod secrets;
 pub mod shutdown;
 pub mod site;
 pub mod storage;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -51,6 +56,10 @@ pub struct AppState {
     pub assets: edge::assets::AssetNames,
     /// Seconds after which a hidden console sets its agent away (`--away-after-idle`).
     pub away_after_idle_secs: Option<u32>,
+    /// The webhook task (admins' registrations wake it).
+    pub webhooks: webhooks::Webhooks,
+    /// The Prometheus exporter, when metrics are on (`--metrics-addr`, `--metrics-token`).
+    pub metrics: Option<metrics::Exporter>,
 }
 
 impl AppState {
@@ -71,6 +80,7 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let hub = Hub::load(storage.clone(), grace).await?;
         let site = site::Site::load(&storage).await?;
+        hours::spawn(hub.clone(), site.clone());
         let config = config::Security::default();
         hub.set_conversation_limit(config.limits.max_conversations_per_hour);
         let setup = if storage.agent_count().await? == 0 {
@@ -85,7 +95,9 @@ impl AppState {
         } else {
             edge::accounts::SetupCode::default()
         };
+        let webhooks = webhooks::Webhooks::start(storage.clone()).await?;
         Ok(Self {
+            webhooks,
             assets: edge::assets::AssetNames::unhashed(&leptos_options),
             leptos_options,
             storage,
@@ -95,6 +107,7 @@ impl AppState {
             site,
             setup,
             away_after_idle_secs: None,
+            metrics: None,
         })
     }
 
@@ -111,6 +124,12 @@ impl AppState {
     /// Sets the idle time after which a hidden console goes away by itself.
     pub fn with_away_after_idle(mut self, secs: Option<u32>) -> Self {
         self.away_after_idle_secs = secs;
+        self
+    }
+
+    /// Serves `/metrics` from `exporter` (see [`metrics::install`]).
+    pub fn with_metrics(mut self, exporter: metrics::Exporter) -> Self {
+        self.metrics = Some(exporter);
         self
     }
 

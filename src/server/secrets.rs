@@ -14,7 +14,26 @@ pub fn new_token() -> String {
     // The OS random source failing is unrecoverable for a server that hands out secrets.
     #[allow(clippy::expect_used)]
     getrandom::fill(&mut bytes).expect("the OS random number generator is available");
+    hex(&bytes)
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex of the HMAC-SHA256 of `parts` (one after the other) under `secret`:
+/// how identities and webhook deliveries are signed.
+pub fn hmac_sha256_hex(secret: &str, parts: &[&[u8]]) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC takes a key of any length.
+    #[allow(clippy::expect_used)]
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    for part in parts {
+        mac.update(part);
+    }
+    hex(&mac.finalize().into_bytes())
 }
 
 /// A random salt for a password hash.

@@ -51,5 +51,6 @@ fn unknown() -> WidgetBoot {
         online: false,
         settings: Default::default(),
         embed_allowed: None,
+        back_at: None,
     }
 }

@@ -7,6 +7,7 @@ mod boot;
 pub mod embed;
 mod panel;
 mod prechat;
+mod rating;
 mod reading;
 pub mod state;
 pub mod strings;
@@ -118,6 +119,7 @@ pub fn Widget() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 fn start(state: WidgetState, boot: crate::protocol::WidgetBoot, connected: StoredValue<bool>) {
     use embed::{FromHost, ToHost};
+    state.back_at.set(boot.back_at);
     let prechat = boot.settings.prechat();
     let ask = move || prechat && state.saved(state::PRECHAT_KEY).is_none();
     let Some(embed) = state.embed.get_value() else {

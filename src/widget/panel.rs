@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::prechat::PrechatForm;
+use super::rating::Rating;
 use super::state::WidgetState;
 use super::strings::WidgetStrings;
 use crate::chat::view::{Composer, MessageList};
@@ -53,6 +54,11 @@ pub fn Panel(
             .filter(|c| c.status == ConversationStatus::Queued && online.get())
             .and_then(|c| c.queue_position)
     };
+    let back_at = move || {
+        let at = state.back_at.get()?;
+        crate::chat::view::weekday_time(at as f64, s.chat.locale)
+            .map(|when| (at.to_string(), (s.back_at)(&when)))
+    };
     let title = move || settings.with(|c| or(&c.title, s.title));
     let offline_text = move || settings.with(|c| or(&c.offline_text, s.leave_message));
     let greeting = move || {
@@ -66,6 +72,13 @@ pub fn Panel(
                 .conversation
                 .with(|c| c.as_ref().and_then(|c| c.agent_name.clone()));
             (s.chat.typing)(name.as_deref())
+        })
+    };
+    let closed = move || {
+        state.conversation.with(|c| {
+            c.as_ref()
+                .filter(|c| c.status == ConversationStatus::Closed)
+                .map(|c| (c.id, c.rating))
         })
     };
     let minimize = move |_| {
@@ -102,7 +115,8 @@ pub fn Panel(
             </Show>
             <Show when=offline_form>
                 <div class="offline-form" data-testid="offline-form">
-                    <p>{s.no_agent}</p>
+                    <p>{move || if state.back_at.get().is_some() { s.after_hours } else { s.no_agent }}</p>
+                    {move || back_at().map(|(at, when)| view! { <p class="back-at" data-testid="back-at" data-at=at>{when}</p> })}
                     <p>{offline_text}</p>
                 </div>
             </Show>
@@ -133,6 +147,8 @@ pub fn Panel(
                 />
                 // Shaped as the greeting's line, so the bundle reuses its code.
                 {move || typing().map(|t| view! { <p class="typing" data-testid="typing-indicator">{t}</p> })}
+                // Closed by the agent: rate it (once), or the thanks.
+                {move || closed().map(|(id, rated)| view! { <Rating state id rated /> })}
                 <Composer
                     strings=s.chat
                     on_send=Callback::new(move |text| state.send_text(text))

@@ -36,6 +36,9 @@ pub struct WidgetState {
     pub typer: Typer,
     /// Whether any agent is online (None until known).
     pub agents_online: RwSignal<Option<bool>>,
+    /// Outside business hours: when the team is back (unix ms). Set only
+    /// after hydration (the words are the browser's, in the visitor's zone).
+    pub back_at: RwSignal<Option<i64>>,
     /// The visitor's current (or last) conversation.
     pub conversation: RwSignal<Option<ConversationSummary>>,
     /// Its lines.
@@ -75,6 +78,7 @@ impl WidgetState {
             agent_typing: TheirTyping::new(),
             typer: Typer::new(session.outbox, None, true),
             agents_online: RwSignal::new(None),
+            back_at: RwSignal::new(None),
             conversation: RwSignal::new(None),
             thread: RwSignal::new(Thread::default()),
             session,
@@ -184,8 +188,12 @@ impl Threads for WidgetState {
                 self.tell_page();
                 self.start_if_wanted();
             }
-            ServerMsg::Availability { agents_online } => {
+            ServerMsg::Availability {
+                agents_online,
+                back_at,
+            } => {
                 self.agents_online.set(Some(agents_online));
+                self.back_at.set(back_at);
                 self.start_if_wanted();
             }
             ServerMsg::Conversation { conversation } => {
@@ -259,6 +267,7 @@ impl Threads for WidgetState {
             | ServerMsg::PageViewed { .. }
             // Never sent to a visitor (agents only).
             | ServerMsg::Note { .. }
+            | ServerMsg::Rated { .. }
             | ServerMsg::Pong
             | ServerMsg::Unknown => {}
         }

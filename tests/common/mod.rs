@@ -1,13 +1,17 @@
 //! What the integration tests share: the real app served on 127.0.0.1 over
 //! a temporary SQLite file, a tiny HTTP/1.1 client for pages and server
 //! functions, and agent accounts with sessions; in [`client`], the WebSocket
-//! client, and in [`chat`], the chats the tests set up.
+//! client, in [`chat`], the chats the tests set up, in [`process`], the
+//! real binary as a child process, and in [`stored`], what the server
+//! stored, read straight from its file.
 //!
 //! Each test crate that says `mod common;` uses a part of it.
 #![allow(dead_code)]
 
 pub mod chat;
 pub mod client;
+pub mod process;
+pub mod stored;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -126,6 +130,8 @@ pub async fn start_with(setup: Setup) -> Server {
         .await
         .expect("binding an ephemeral port");
     let addr = listener.local_addr().expect("the listener has an address");
+    // As `kefu serve` does: webhooks may not point at this listener.
+    state.webhooks.set_own_addr(addr);
     let nodelay = setup.nodelay;
     let listener = listener.tap_io(move |tcp| {
         if nodelay {

@@ -28,6 +28,12 @@ fn error_en(code: ErrorCode) -> &'static str {
         ErrorCode::SettingTooLong => {
             "The title is limited to 60 characters, the greeting and offline text to 500."
         }
+        ErrorCode::BadHours => {
+            "Each working day needs an opening time before its closing time (at most 24:00)."
+        }
+        ErrorCode::BadTimeZone => {
+            "The time zone must be a name such as Asia/Shanghai, Europe/London or UTC."
+        }
         ErrorCode::OriginNotAllowed => "This site is not on the allowed sites list.",
         ErrorCode::WrongPassword => "The current password is wrong.",
         ErrorCode::WrongSetupCode => "Wrong setup code. It is printed in kefu's log at start.",
@@ -40,6 +46,25 @@ fn error_en(code: ErrorCode) -> &'static str {
         ErrorCode::ShortcutTaken => "A reply with that shortcut exists already.",
         ErrorCode::TooManyCanned => "That is the most canned replies one list can hold (200).",
         ErrorCode::SearchTooLong => "Search for at most 200 characters.",
+        ErrorCode::VisitorActive => {
+            "This visitor is connected or has an open conversation: close it and try again once they left."
+        }
+        ErrorCode::WebhookUrl => {
+            "A webhook URL starts with http:// or https://, has a host, no user or password, and is at most 2,000 characters."
+        }
+        ErrorCode::WebhookSelf => "A webhook may not point at kefu itself.",
+        ErrorCode::WebhookPrivate => {
+            "This kefu refuses webhooks to private, loopback and link-local addresses."
+        }
+        ErrorCode::WebhookEvents => "Choose at least one event.",
+        ErrorCode::TooManyWebhooks => "That is the most webhooks kefu keeps (20).",
+        ErrorCode::RatingScore => "A rating is 1 to 5.",
+        ErrorCode::RatingCommentTooLong => "Rating comments are limited to 1,000 characters.",
+        ErrorCode::AlreadyRated => "This conversation was rated already.",
+        ErrorCode::ConversationOpen => "The conversation is still open.",
+        ErrorCode::ReportRange => {
+            "Choose a first and a last day (YYYY-MM-DD), the first not after the last, at most 366 days apart."
+        }
         ErrorCode::Internal => "Something went wrong on the server. Please try again.",
         ErrorCode::Unreachable => "The server could not be reached. Please try again.",
         ErrorCode::EmptyText => "Please type a message.",
@@ -117,10 +142,14 @@ pub const EN: ConsoleStrings = ConsoleStrings {
         locale: "en",
     },
     settings: super::settings::EN,
+    hours: super::hours::EN,
     accounts: super::accounts::EN,
     visits: super::visits::EN,
     desk: super::desk::EN,
+    webhooks: super::webhooks::EN,
     transfer: super::transfer::EN,
+    privacy: super::privacy::EN,
+    reports: super::reports::EN,
     title: "kefu",
     setup_title: "Welcome to kefu",
     setup_hint: "Create the first admin account. You can add more agents afterwards.",

@@ -4,9 +4,13 @@
 pub mod accounts;
 pub mod desk;
 mod en;
+pub mod hours;
+pub mod privacy;
+pub mod reports;
 pub mod settings;
 pub mod transfer;
 pub mod visits;
+pub mod webhooks;
 mod zh_cn;
 
 use crate::chat::ChatStrings;
@@ -23,6 +27,8 @@ pub struct ConsoleStrings {
     pub chat: ChatStrings,
     /// The settings panel.
     pub settings: settings::SettingsStrings,
+    /// The business-hours panel.
+    pub hours: hours::HoursStrings,
     /// Own account (password, status) and password resets.
     pub accounts: accounts::AccountStrings,
     /// Notifications and the visitor panel.
@@ -31,6 +37,12 @@ pub struct ConsoleStrings {
     pub desk: desk::DeskStrings,
     /// Transfers and private notes.
     pub transfer: transfer::TransferStrings,
+    /// Deleting a visitor, and their id.
+    pub privacy: privacy::PrivacyStrings,
+    /// The webhooks panel.
+    pub webhooks: webhooks::WebhookStrings,
+    /// Reports and ratings.
+    pub reports: reports::ReportStrings,
     /// Page title without unread count.
     pub title: &'static str,
     /// Setup form heading.

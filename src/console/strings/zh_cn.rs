@@ -26,6 +26,8 @@ fn error_zh(code: ErrorCode) -> &'static str {
             "每个网站须写成 scheme://host 或 scheme://host:port，例如 https://shop.example（最多 50 个）。"
         }
         ErrorCode::SettingTooLong => "标题最多 60 个字符，问候语和离线提示最多 500 个字符。",
+        ErrorCode::BadHours => "每个工作日的开始时间须早于结束时间（最晚 24:00）。",
+        ErrorCode::BadTimeZone => "时区须为 Asia/Shanghai、Europe/London 或 UTC 这样的名称。",
         ErrorCode::OriginNotAllowed => "该网站不在允许嵌入的网站列表中。",
         ErrorCode::WrongPassword => "当前密码错误。",
         ErrorCode::WrongSetupCode => "设置码错误。设置码在 kefu 启动时打印在日志中。",
@@ -34,6 +36,19 @@ fn error_zh(code: ErrorCode) -> &'static str {
         ErrorCode::ShortcutTaken => "已有使用该快捷词的回复。",
         ErrorCode::TooManyCanned => "一个列表最多保存 200 条快捷回复。",
         ErrorCode::SearchTooLong => "搜索内容最多 200 个字符。",
+        ErrorCode::VisitorActive => "该访客在线或有未结束的会话：请先结束会话，待其离开后再试。",
+        ErrorCode::WebhookUrl => {
+            "Webhook 地址须以 http:// 或 https:// 开头、带主机名、不含用户名或密码，且最多 2000 个字符。"
+        }
+        ErrorCode::WebhookSelf => "Webhook 不能指向 kefu 自身。",
+        ErrorCode::WebhookPrivate => "此 kefu 拒绝发往私有、回环和链路本地地址的 Webhook。",
+        ErrorCode::WebhookEvents => "请至少选择一个事件。",
+        ErrorCode::TooManyWebhooks => "Webhook 数量已达上限（20 个）。",
+        ErrorCode::RatingScore => "评分须为 1 到 5 分。",
+        ErrorCode::RatingCommentTooLong => "评价内容最多 1000 个字符。",
+        ErrorCode::AlreadyRated => "此对话已评价过。",
+        ErrorCode::ConversationOpen => "对话尚未结束。",
+        ErrorCode::ReportRange => "请选择开始和结束日期（YYYY-MM-DD），开始不晚于结束，最多相隔 366 天。",
         ErrorCode::Internal => "服务器出错，请重试。",
         ErrorCode::Unreachable => "无法连接服务器，请重试。",
         ErrorCode::EmptyText => "请输入消息内容。",
@@ -105,10 +120,14 @@ pub const ZH_CN: ConsoleStrings = ConsoleStrings {
         locale: "zh-CN",
     },
     settings: super::settings::ZH_CN,
+    hours: super::hours::ZH_CN,
     accounts: super::accounts::ZH_CN,
     visits: super::visits::ZH_CN,
     desk: super::desk::ZH_CN,
+    webhooks: super::webhooks::ZH_CN,
     transfer: super::transfer::ZH_CN,
+    privacy: super::privacy::ZH_CN,
+    reports: super::reports::ZH_CN,
     title: "kefu 客服",
     setup_title: "欢迎使用 kefu",
     setup_hint: "请创建第一个管理员账号，之后可以再添加客服。",

@@ -78,6 +78,7 @@ fn notes_are_additive() {
             messages: vec![],
             more: false,
             notes: vec![],
+            rating: None,
         },
         json!({"messages":[],"more":false}),
     );

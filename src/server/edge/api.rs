@@ -132,6 +132,9 @@ pub async fn sign_in(name: &str, password: String) -> Result<AgentInfo, AppError
     };
     let Some(agent) = agent.filter(|_| verified) else {
         throttle.failed(&keys);
+        crate::server::metrics::handles()
+            .signin_failures
+            .increment(1);
         tracing::info!("a sign-in failed");
         return Err(AppError::WrongCredentials);
     };
@@ -163,6 +166,10 @@ pub async fn visitor_history(
     let state = state();
     let (hub, storage) = (&state.hub, &state.storage);
     let Some(visitor) = super::visitors::holder(storage, token, identity).await? else {
+        // A visitor not stored yet (connected, nothing worth keeping so far).
+        if super::visitors::unstored(hub, token).is_some() {
+            return Ok(None);
+        }
         return Err(AppError::NotFound);
     };
     let Some(row) = storage.latest_conversation(visitor).await? else {
@@ -222,10 +229,17 @@ async fn history_page(
     } else {
         Vec::new()
     };
+    // Agents' newest page carries the visitor's rating, if any.
+    let rating = if with_notes && before.is_none() {
+        storage.rating(conversation).await?
+    } else {
+        None
+    };
     Ok(HistoryPage {
         messages,
         more,
         notes,
+        rating,
     })
 }
 

@@ -12,7 +12,10 @@
 //! - [`limits`]: the token buckets and counters behind those limits;
 //! - [`auth`]: agent sessions and their cookie;
 //! - [`visitors`]: who a visitor is, by token or signed identity;
-//! - [`visits`]: the visitor's browser and pages, for the console's visitor panel.
+//! - [`visits`]: the visitor's browser and pages, for the console's visitor panel;
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`; [`trace`]: each request's and socket's log span;
+//! - [`reports`]: the admins' reports and their CSV;
+//! - [`privacy`]: admins deleting a visitor.
 
 pub mod accounts;
 pub mod api;
@@ -21,10 +24,15 @@ pub mod assets;
 pub mod auth;
 pub mod canned;
 pub mod limits;
+pub mod ops;
 pub mod origins;
+pub mod privacy;
+pub mod reports;
 pub mod security;
 pub mod settings;
+pub mod trace;
 pub mod transfer;
 pub mod visitors;
 pub mod visits;
+pub mod webhooks;
 pub mod ws;

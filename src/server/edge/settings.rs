@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::origins::{may_embed, same_origin};
 use crate::error::{AppError, Invalid};
+use crate::protocol::hours::BusinessHours;
 use crate::protocol::settings::{self, FieldRule, Position, SiteSettings, WidgetSettings};
 use crate::protocol::{AgentInfo, ErrorCode, WidgetBoot};
 use crate::server::{state, AppState};
@@ -63,6 +64,8 @@ pub fn parse(form: SettingsForm) -> Result<SiteSettings, AppError> {
             .map(str::to_owned)
             .collect(),
         draft_preview: form.draft_preview.is_some(),
+        // Saved by their own form (`save_business_hours`), kept as they are.
+        hours: Default::default(),
     };
     settings.checked().map_err(|code| {
         AppError::Invalid(match code {
@@ -90,11 +93,44 @@ pub async fn save_site_settings(
     if !agent.is_admin {
         return Err(AppError::Forbidden);
     }
-    let settings = parse(form)?;
     let state = state();
+    let settings = SiteSettings {
+        hours: state.site.get().hours.clone(),
+        ..parse(form)?
+    };
     state.site.save(&state.storage, settings.clone()).await?;
     tracing::info!(admin = %agent.name, "site settings saved");
     Ok(settings)
+}
+
+/// See [`crate::api::save_business_hours`].
+pub async fn save_business_hours(
+    agent: &AgentInfo,
+    hours: BusinessHours,
+) -> Result<BusinessHours, AppError> {
+    if !agent.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    let hours = hours.checked().map_err(|code| {
+        AppError::Invalid(match code {
+            ErrorCode::BadTimeZone => Invalid::TimeZone,
+            _ => Invalid::Hours,
+        })
+    })?;
+    if !crate::server::hours::known_zone(&hours.time_zone) {
+        return Err(AppError::Invalid(Invalid::TimeZone));
+    }
+    let state = state();
+    let settings = SiteSettings {
+        hours: hours.clone(),
+        ..(*state.site.get()).clone()
+    };
+    state.site.save(&state.storage, settings).await?;
+    state
+        .hub
+        .set_hours(crate::server::hours::gate(&hours, jiff::Timestamp::now()));
+    tracing::info!(admin = %agent.name, enabled = hours.enabled, "business hours saved");
+    Ok(hours)
 }
 
 /// See [`crate::api::widget_boot`].
@@ -105,6 +141,7 @@ pub fn widget_boot(embed_origin: Option<&str>) -> WidgetBoot {
         online: state.hub.agents_online(),
         settings: site.widget.clone(),
         embed_allowed: embed_origin.map(|o| may_embed(&state.security.config, &site, o)),
+        back_at: state.hub.back_at(),
     }
 }
 

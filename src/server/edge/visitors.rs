@@ -1,5 +1,6 @@
 //! Who a visitor is: the one a valid signed identity names (on any device),
-//! else the anonymous one their token names, else a new one. Used by
+//! else the anonymous one their token names (stored, or held by the hub
+//! until stored), else a new one. Used by
 //! `hello` and by `visitor_history`, so that both honour the same tokens.
 //!
 //! A verified visitor's tokens are honoured only beside a valid identity
@@ -8,6 +9,7 @@
 //! again and sees none of that user's history.
 
 use crate::protocol::ErrorCode;
+use crate::server::hub::Hub;
 use crate::server::identity::{self, Claims, Refusal};
 use crate::server::secrets::{new_token, token_hash};
 use crate::server::storage::{Storage, StoreResult, VisitorId, VisitorProfile};
@@ -26,6 +28,9 @@ pub struct Identified {
     pub verified: Option<VisitorProfile>,
     /// Why the identity given was refused (the visitor is anonymous).
     pub refused: Option<ErrorCode>,
+    /// The issued token's hash, for a new visitor not stored yet (the hub
+    /// holds them until they do something worth keeping).
+    pub unstored: Option<Vec<u8>>,
 }
 
 /// Unix seconds now.
@@ -49,10 +54,11 @@ fn hash_of(token: Option<&str>) -> Option<Vec<u8>> {
     token.filter(|t| t.len() <= MAX_TOKEN_LEN).map(token_hash)
 }
 
-/// The visitor behind `hello`'s `token` and `identity` (creating one if
-/// needed, and issuing a token for a device that lacks one).
+/// The visitor behind `hello`'s `token` and `identity` (a new one, not
+/// stored yet, if needed; a token is issued for a device that lacks one).
 pub async fn identify(
     storage: &Storage,
+    hub: &Hub,
     token: Option<&str>,
     identity: Option<&str>,
 ) -> StoreResult<Identified> {
@@ -97,21 +103,27 @@ pub async fn identify(
                         verified: true,
                     }),
                     refused: None,
+                    unstored: None,
                 });
             }
             Err(refusal) => refused = Some(refusal.code()),
         }
     }
     let known = match &hash {
-        Some(hash) => storage.visitor_by_token(hash).await?,
+        Some(hash) => match storage.visitor_by_token(hash).await? {
+            Some(visitor) => Some(visitor),
+            None => hub.unstored_by_token(hash),
+        },
         None => None,
     };
-    let (visitor, issued) = match known {
-        Some(visitor) => (visitor, None),
+    let (visitor, issued, unstored) = match known {
+        Some(visitor) => (visitor, None, None),
         None => {
+            // Nothing is stored for nobody: an id and a token now, the row
+            // when they first do something worth keeping (`hub/unstored.rs`).
             let token = new_token();
-            let visitor = storage.create_visitor(&token_hash(&token)).await?;
-            (visitor, Some(token))
+            let visitor = storage.reserve_visitor_id().await?;
+            (visitor, Some(token.clone()), Some(token_hash(&token)))
         }
     };
     Ok(Identified {
@@ -119,6 +131,7 @@ pub async fn identify(
         issued,
         verified: None,
         refused,
+        unstored,
     })
 }
 
@@ -140,4 +153,9 @@ pub async fn holder(
         }
     }
     storage.visitor_by_token(&hash).await
+}
+
+/// The connected visitor not stored yet whose token this is, if any.
+pub fn unstored(hub: &Hub, token: &str) -> Option<VisitorId> {
+    hash_of(Some(token)).and_then(|hash| hub.unstored_by_token(&hash))
 }

@@ -204,6 +204,7 @@ pub async fn earlier_conversation(
         messages,
         more,
         notes: Vec::new(),
+        rating: None,
     })
 }
 

@@ -67,6 +67,8 @@ impl Hub {
         }
         st.visitors.remove(&visitor);
         st.visitor_presence(visitor, false);
+        drop(st);
+        self.forget_unstored(visitor);
     }
 
     /// Registers an agent socket, sends it every conversation the agent

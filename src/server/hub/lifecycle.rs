@@ -97,10 +97,8 @@ impl Hub {
             return;
         }
         if !online {
-            conn.send(&ServerMsg::Availability {
-                agents_online: false,
-            })
-            .await;
+            let availability = self.state().availability();
+            conn.send(&availability).await;
             return;
         }
         if self.open_conversation(visitor, conn).await.is_some() {
@@ -134,8 +132,22 @@ impl Hub {
                 tracing::warn!(error = %e, "reading a visitor's label failed");
                 VisitorProfile::default()
             });
+        // A conversation is worth keeping: so, from now on, is its visitor.
+        if let Err(e) = self.keep(visitor).await {
+            tracing::error!(error = %e, "storing a visitor failed");
+            conn.send(&ServerMsg::error(ErrorCode::Storage, None)).await;
+            return None;
+        }
+        let offline = !self.state().agents_online();
         match self.storage().create_conversation(visitor).await {
             Ok(id) => {
+                // A message left while no one could take it: a missed
+                // chat in reports (one more write, only then).
+                if offline {
+                    if let Err(e) = self.storage().mark_offline(id).await {
+                        tracing::warn!(error = %e, "marking a conversation offline failed");
+                    }
+                }
                 let mut st = self.state();
                 st.convs.insert(id, ConvLive::new(visitor, None, profile));
                 st.by_visitor.insert(visitor, id);

@@ -150,10 +150,16 @@ impl Hub {
     pub(super) fn deliver(&self, message: ChatMessage, except: Option<u64>) {
         let id = message.conversation;
         let seq = message.seq;
+        let (author, sent_at) = (message.author, message.sent_at);
         let frame = encode(&ServerMsg::Message { message });
         let mut st = self.state();
         if let Some(c) = st.convs.get_mut(&id) {
             c.last_seq = c.last_seq.max(seq);
+            if let Some(wait) = c.first_wait.note(author, sent_at) {
+                crate::server::metrics::handles()
+                    .first_response
+                    .record(wait);
+            }
         }
         st.to_both_except(id, &frame, except);
     }

@@ -14,8 +14,12 @@
 //! a conversation's life, `messages.rs` a message from the writer to the
 //! sockets, `state.rs` the routing tables themselves, `status.rs` agents'
 //! online/away choice, `transfer.rs` handing a conversation on, `notes.rs`
-//! agents' private notes, `typing.rs` typing frames passed to the other side,
-//! `visits.rs` visitors' page views.
+//! agents' private notes, `ratings.rs` visitors rating closed
+//! conversations, `typing.rs` typing frames passed to the other side,
+//! `visits.rs` visitors' page views, `hours.rs` business hours opening and
+//! closing the chat to new visitors, `gauges.rs` the figures `/metrics`
+//! reads, `first_response.rs` how long a visitor waited for a reply,
+//! `unstored.rs` visitors held in memory until they do something worth storing.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,19 +36,26 @@ pub use outbox::{encode, Conn, Drain, Outbound, OUTBOX_BYTES};
 const REPLAY_LIMIT: i64 = 100_000;
 
 mod connections;
+mod first_response;
+mod gauges;
+mod hours;
 mod lifecycle;
 mod messages;
 mod notes;
 mod profiles;
+mod ratings;
 mod state;
 mod status;
 #[cfg(test)]
 mod tests;
 mod transfer;
 mod typing;
+mod unstored;
 mod visits;
 
+pub use gauges::Gauges;
 pub use messages::Submitted;
+pub use ratings::check_rating;
 use state::{AgentLive, ConvLive, State};
 
 /// Who is on the other end of a socket.
@@ -63,6 +74,8 @@ struct Inner {
     state: Mutex<State>,
     lifecycle: tokio::sync::Mutex<()>,
     next_conn: AtomicU64,
+    /// Visitors not stored yet (see `unstored.rs`).
+    unstored: Mutex<unstored::Unstoreds>,
 }
 
 /// The switchboard; cheap to clone.
@@ -80,6 +93,7 @@ impl Hub {
             state: Mutex::new(State::default()),
             lifecycle: tokio::sync::Mutex::new(()),
             next_conn: AtomicU64::new(1),
+            unstored: Mutex::default(),
         }));
         let agents = storage.list_agents().await?;
         let open = storage.open_conversations().await?;
@@ -108,6 +122,12 @@ impl Hub {
                         last_seq: row.last_seq,
                         agent_read_seq: row.agent_read_seq,
                         visitor_read_seq: row.visitor_read_seq,
+                        // Under way before this start: its first wait is not measured.
+                        first_wait: if row.last_seq > 0 {
+                            first_response::FirstWait::Done
+                        } else {
+                            first_response::FirstWait::Unasked
+                        },
                         ..ConvLive::new(row.visitor_id, row.agent_id, row.visitor)
                     },
                 );
@@ -191,5 +211,6 @@ fn closed_summary(row: &crate::server::storage::ConversationRow) -> Conversation
         visitor_name: row.visitor.name.clone(),
         visitor_email: row.visitor.email.clone(),
         verified: row.visitor.verified,
+        rating: row.rating.and_then(|r| u8::try_from(r).ok()),
     }
 }

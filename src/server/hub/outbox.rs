@@ -251,6 +251,10 @@ impl Drain {
 
 /// Serializes a server message once; the result is shared by every recipient.
 pub fn encode(msg: &ServerMsg) -> Utf8Bytes {
+    // Every error frame is encoded here once: counted for `/metrics`.
+    if let ServerMsg::Error { code, .. } = msg {
+        crate::server::metrics::refused(*code);
+    }
     serde_json::to_string(msg)
         .map(Utf8Bytes::from)
         .unwrap_or_else(|_| Utf8Bytes::from_static(r#"{"type":"unknown"}"#))

@@ -39,13 +39,20 @@ impl Hub {
         conn: &Conn,
     ) {
         let storage = self.storage();
-        let stored = storage
-            .set_visitor_profile(
-                visitor,
-                name.as_ref().map(Option::as_deref),
-                email.as_ref().map(Option::as_deref),
-            )
-            .await;
+        // The pre-chat form is worth keeping: the visitor is stored first.
+        let kept = self.keep(visitor).await;
+        let stored = match kept {
+            Ok(()) => {
+                storage
+                    .set_visitor_profile(
+                        visitor,
+                        name.as_ref().map(Option::as_deref),
+                        email.as_ref().map(Option::as_deref),
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let refusal = match stored {
             Ok(true) => return self.show_stored_label(visitor).await,
             Ok(false) => ErrorCode::Forbidden,

@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 
+use super::first_response::FirstWait;
 use super::typing::TypingPace;
 use super::{encode, Conn};
 use crate::protocol::{
     AgentId, ConversationId, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
+use crate::server::hours::HoursGate;
 use crate::server::storage::{VisitorId, VisitorProfile};
 
 /// An agent the hub knows: their sockets and the conversations they serve.
@@ -65,6 +67,8 @@ pub(super) struct ConvLive {
     pub(super) profile: VisitorProfile,
     /// The pace of each side's typing frames (never stored).
     pub(super) typing: TypingPace,
+    /// The visitor's first wait for an agent (`kefu_first_response_seconds`).
+    pub(super) first_wait: FirstWait,
 }
 
 impl ConvLive {
@@ -78,6 +82,7 @@ impl ConvLive {
             visitor_read_seq: 0,
             profile,
             typing: TypingPace::default(),
+            first_wait: FirstWait::default(),
         }
     }
 }
@@ -93,13 +98,24 @@ pub(super) struct State {
     /// Queued conversations an agent handed back (see `transfer.rs`): not
     /// given to that agent again.
     pub(super) returned: HashMap<ConversationId, AgentId>,
+    /// Business hours now: closed to new chats, and when the team is back.
+    pub(super) hours: HoursGate,
 }
 
 impl State {
     /// Whether any agent would take a new conversation now (online and
-    /// not away): what visitors are told as "agents online".
+    /// not away, within business hours): what visitors are told as
+    /// "agents online".
     pub(super) fn agents_online(&self) -> bool {
-        self.agents.values().any(AgentLive::available)
+        !self.hours.closed && self.agents.values().any(AgentLive::available)
+    }
+
+    /// What visitors are told about availability.
+    pub(super) fn availability(&self) -> ServerMsg {
+        ServerMsg::Availability {
+            agents_online: self.agents_online(),
+            back_at: self.hours.back_at,
+        }
     }
 
     pub(super) fn summary(&self, id: ConversationId) -> Option<ConversationSummary> {
@@ -128,6 +144,7 @@ impl State {
             visitor_name: conv.profile.name.clone(),
             visitor_email: conv.profile.email.clone(),
             verified: conv.profile.verified,
+            rating: None,
         })
     }
 
@@ -202,9 +219,7 @@ impl State {
     }
 
     pub(super) fn broadcast_availability(&self) {
-        let frame = encode(&ServerMsg::Availability {
-            agents_online: self.agents_online(),
-        });
+        let frame = encode(&self.availability());
         for conns in self.visitors.values() {
             for conn in conns {
                 conn.push(&frame);

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::protocol::{ConversationStatus, MessageId, Party, ServerMsg};
+use crate::server::hours::HoursGate;
 use crate::server::storage::sqlite::Sqlite;
 use crate::server::storage::NewMessage;
 
@@ -266,10 +267,50 @@ async fn with_every_online_agent_away_visitors_are_told_nobody_is_online() {
     hub.set_away(ann.id, true).await;
     assert!(!hub.agents_online());
     assert!(socket.frames().await.contains(&ServerMsg::Availability {
+        back_at: None,
         agents_online: false
     }));
     hub.set_away(ann.id, false).await;
     assert!(socket.frames().await.contains(&ServerMsg::Availability {
+        back_at: None,
         agents_online: true
     }));
+}
+
+#[tokio::test]
+async fn outside_business_hours_visitors_are_told_nobody_is_in_and_when_they_are_back() {
+    let (_dir, storage, hub) = hub(Duration::from_secs(60)).await;
+    let (ann, _a) = online_agent(&hub, &storage, "Ann", 5).await;
+    let visitor = storage.create_visitor(b"v").await.expect("visitor");
+    let socket = Socket::new(&hub);
+    hub.visitor_connected(visitor, &socket.conn, &[]).await;
+    let back = 1_796_371_200_000;
+    hub.set_hours(HoursGate {
+        closed: true,
+        back_at: Some(back),
+    });
+    assert!(
+        !hub.agents_online(),
+        "an agent is signed in, but it is after hours"
+    );
+    let closed = ServerMsg::Availability {
+        agents_online: false,
+        back_at: Some(back),
+    };
+    assert!(socket.frames().await.contains(&closed));
+    // Opening the chat now opens no conversation: the widget offers the form.
+    hub.visitor_start(visitor, &socket.conn).await;
+    assert_eq!(socket.frames().await.last(), Some(&closed));
+    assert!(hub.conversations_of(ann.id).is_empty());
+    // Kept open outside hours: live again, still saying when the team is back.
+    hub.set_hours(HoursGate {
+        closed: false,
+        back_at: Some(back),
+    });
+    assert!(socket.frames().await.contains(&ServerMsg::Availability {
+        agents_online: true,
+        back_at: Some(back),
+    }));
+    hub.set_hours(HoursGate::default());
+    assert!(hub.agents_online());
 }

@@ -11,6 +11,11 @@ impl Hub {
     /// of the one before, then shown to the agent serving their open
     /// conversation. A storage failure is told to the visitor's socket.
     pub async fn page_view(&self, visitor: VisitorId, view: PageViewRow, conn: &Conn) {
+        // Held in memory, not shown (no conversation yet), until the
+        // visitor is stored.
+        let Some(view) = self.page_unless_stored(visitor, view) else {
+            return;
+        };
         match self.storage().record_page_view(visitor, &view).await {
             Ok(()) => self.show_page(visitor, view.page),
             Err(e) => {

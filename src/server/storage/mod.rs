@@ -9,9 +9,13 @@
 
 mod desk;
 mod error;
+mod reports;
+mod retention;
 pub mod sqlite;
 mod types;
+mod upkeep;
 mod visits;
+mod webhooks;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -20,11 +24,18 @@ use async_trait::async_trait;
 
 pub use desk::{Archive, Canned, FoundMessage, FoundVisitor, Owner, Reader};
 pub use error::{StoreError, StoreResult};
+pub use reports::{Ratings, ReportRow};
+pub use retention::{
+    Deleted, ExportContext, ExportConversation, ExportMessage, ExportNote, ExportRating, Retention,
+    Swept, VisitorExport,
+};
 pub use types::{
     now_ms, AgentRow, Appended, ConversationRow, IdentitySecrets, NewMessage, NewNote, OnCommit,
     VisitorId, VisitorProfile,
 };
+pub use upkeep::Upkeep;
 pub use visits::{ClientFacts, PageViewRow, VisitorFacts, Visits};
+pub use webhooks::{DueDelivery, Outcome, Webhooks};
 
 use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 
@@ -32,7 +43,8 @@ use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 pub type Storage = Arc<dyn Store>;
 
 /// A complete backend: accounts, conversations, messages, notes,
-/// identities, settings, canned replies and the archive.
+/// identities, settings, canned replies, the archive, ratings, retention,
+/// and the database's health ([`Upkeep`]).
 pub trait Store:
     Accounts
     + Conversations
@@ -43,6 +55,10 @@ pub trait Store:
     + Canned
     + Archive
     + Visits
+    + Retention
+    + Webhooks
+    + Upkeep
+    + Ratings
     + Debug
 {
 }
@@ -57,6 +73,10 @@ impl<T> Store for T where
         + Canned
         + Archive
         + Visits
+        + Retention
+        + Webhooks
+        + Upkeep
+        + Ratings
         + Debug
 {
 }

@@ -91,6 +91,8 @@ pub struct ConversationRow {
     /// What labels the visitor for agents.
     #[sqlx(flatten)]
     pub visitor: VisitorProfile,
+    /// The visitor's rating (closed and rated conversations).
+    pub rating: Option<i64>,
 }
 
 /// What labels a visitor for agents: signed by the website (`verified`)

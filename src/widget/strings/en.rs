@@ -22,6 +22,11 @@ fn error_en(code: ErrorCode) -> &'static str {
         Refusal::ProfileNameTooLong => "Names are limited to 80 characters.",
         Refusal::ProfileNameControl => "Names cannot contain control or invisible characters.",
         Refusal::ProfileEmail => "Please enter a valid email address.",
+        Refusal::RatingInvalid => {
+            "Please choose a score from 1 to 5; comments are limited to 1,000 characters."
+        }
+        Refusal::AlreadyRated => "You have rated this conversation already.",
+        Refusal::ConversationOpen => "You can rate the conversation once it is closed.",
         Refusal::Other => "Something went wrong; please try again.",
     }
 }
@@ -78,6 +83,8 @@ pub const EN: WidgetStrings = WidgetStrings {
     reconnecting: "Reconnecting…",
     no_agent: "No agent is online right now.",
     leave_message: "Leave a message and we will answer as soon as an agent is back.",
+    after_hours: "We are closed right now.",
+    back_at: |when| format!("We are back {when}."),
     message_left: "Thanks — your message is saved. An agent will answer here.",
     waiting: "Waiting for an agent…",
     agent_away: "The agent is offline for a moment…",
@@ -90,4 +97,8 @@ pub const EN: WidgetStrings = WidgetStrings {
     optional: "(optional)",
     start_chat: "Start chat",
     not_allowed: "This site may not show the chat.",
+    rate_prompt: "How was this conversation? (1 = bad, 5 = very good)",
+    rate_comment: "Anything to add? (optional)",
+    rate_send: "Send rating",
+    rated: "Thank you for your rating!",
 };

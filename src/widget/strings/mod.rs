@@ -36,6 +36,10 @@ pub struct WidgetStrings {
     pub no_agent: &'static str,
     /// The leave-a-message invitation.
     pub leave_message: &'static str,
+    /// Status outside business hours.
+    pub after_hours: &'static str,
+    /// When the team is back (a weekday and time in the visitor's zone).
+    pub back_at: fn(&str) -> String,
     /// After a message was left while nobody was online.
     pub message_left: &'static str,
     /// Waiting for the first agent.
@@ -60,6 +64,14 @@ pub struct WidgetStrings {
     pub start_chat: &'static str,
     /// Embedded on a site that may not embed the chat.
     pub not_allowed: &'static str,
+    /// Over the rating form, after the close.
+    pub rate_prompt: &'static str,
+    /// The rating's comment field.
+    pub rate_comment: &'static str,
+    /// The rating form's button.
+    pub rate_send: &'static str,
+    /// Once rated.
+    pub rated: &'static str,
 }
 
 impl WidgetStrings {
@@ -99,6 +111,12 @@ pub(crate) enum Refusal {
     ProfileNameControl,
     /// `profile_email_invalid`.
     ProfileEmail,
+    /// `rating_score`, `rating_comment_too_long`.
+    RatingInvalid,
+    /// `already_rated`.
+    AlreadyRated,
+    /// `conversation_open` (a rating before the close).
+    ConversationOpen,
     /// Anything else.
     Other,
 }
@@ -117,6 +135,9 @@ impl From<ErrorCode> for Refusal {
             ErrorCode::ProfileNameTooLong => Refusal::ProfileNameTooLong,
             ErrorCode::ProfileNameControl => Refusal::ProfileNameControl,
             ErrorCode::ProfileEmailInvalid => Refusal::ProfileEmail,
+            ErrorCode::RatingScore | ErrorCode::RatingCommentTooLong => Refusal::RatingInvalid,
+            ErrorCode::AlreadyRated => Refusal::AlreadyRated,
+            ErrorCode::ConversationOpen => Refusal::ConversationOpen,
             ErrorCode::BadFrame
             | ErrorCode::FrameTooLarge
             | ErrorCode::HelloFirst
@@ -139,6 +160,8 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::BadColor
             | ErrorCode::BadOrigin
             | ErrorCode::SettingTooLong
+            | ErrorCode::BadHours
+            | ErrorCode::BadTimeZone
             | ErrorCode::OriginNotAllowed
             | ErrorCode::WrongPassword
             | ErrorCode::WrongSetupCode
@@ -148,6 +171,13 @@ impl From<ErrorCode> for Refusal {
             | ErrorCode::ShortcutTaken
             | ErrorCode::TooManyCanned
             | ErrorCode::SearchTooLong
+            | ErrorCode::VisitorActive
+            | ErrorCode::WebhookUrl
+            | ErrorCode::WebhookSelf
+            | ErrorCode::WebhookPrivate
+            | ErrorCode::WebhookEvents
+            | ErrorCode::TooManyWebhooks
+            | ErrorCode::ReportRange
             | ErrorCode::AgentUnknown
             | ErrorCode::AgentDisabled
             | ErrorCode::AgentOffline

@@ -18,6 +18,9 @@ fn error_zh(code: ErrorCode) -> &'static str {
         Refusal::ProfileNameTooLong => "名字最多 80 个字符。",
         Refusal::ProfileNameControl => "名字不能包含控制字符或不可见字符。",
         Refusal::ProfileEmail => "请输入有效的邮箱地址。",
+        Refusal::RatingInvalid => "请选择 1 到 5 分；评价内容最多 1000 个字符。",
+        Refusal::AlreadyRated => "您已经评价过此对话。",
+        Refusal::ConversationOpen => "对话结束后才能评价。",
         Refusal::Other => "出了点问题，请重试。",
     }
 }
@@ -74,6 +77,8 @@ pub const ZH_CN: WidgetStrings = WidgetStrings {
     reconnecting: "正在重新连接…",
     no_agent: "当前没有客服在线。",
     leave_message: "请留言，客服上线后会尽快回复您。",
+    after_hours: "现在是非工作时间。",
+    back_at: |when| format!("我们将于{when}恢复服务。"),
     message_left: "谢谢，您的留言已保存。客服会在这里回复您。",
     waiting: "正在等待客服…",
     agent_away: "客服暂时离线…",
@@ -86,4 +91,8 @@ pub const ZH_CN: WidgetStrings = WidgetStrings {
     optional: "（选填）",
     start_chat: "开始聊天",
     not_allowed: "此网站不能显示聊天窗口。",
+    rate_prompt: "您对本次服务满意吗？（1 分最差，5 分最好）",
+    rate_comment: "还有什么想说的吗？（选填）",
+    rate_send: "提交评价",
+    rated: "感谢您的评价！",
 };

@@ -101,7 +101,7 @@ pub(super) async fn register(
             Some(Peer::Agent(info))
         }
         None => {
-            let who = visitors::identify(storage, token.as_deref(), identity.as_deref()).await;
+            let who = visitors::identify(storage, hub, token.as_deref(), identity.as_deref()).await;
             let who = match who {
                 Ok(who) => who,
                 Err(e) => {
@@ -112,6 +112,9 @@ pub(super) async fn register(
                 }
             };
             let visitor = who.visitor;
+            if let Some(hash) = who.unstored {
+                hub.hold_unstored(visitor, hash);
+            }
             if let Some(profile) = who.verified {
                 hub.relabel(visitor, profile).await;
             }

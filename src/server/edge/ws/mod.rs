@@ -17,11 +17,13 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use tracing::Instrument;
 
 use crate::protocol::{AgentInfo, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES};
 use crate::server::edge::auth;
 use crate::server::edge::limits::Permit;
 use crate::server::edge::security::{ClientAddr, SecurityState};
+use crate::server::edge::trace::ConnId;
 use crate::server::hub::{Conn, Drain, Hub, Outbound, Peer};
 use crate::server::secrets;
 use crate::server::shutdown::Shutdown;
@@ -75,6 +77,7 @@ pub async fn visitor_socket(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     addr: Option<Extension<ClientAddr>>,
+    id: Option<Extension<ConnId>>,
     State(state): State<AppState>,
 ) -> Response {
     let addr = client(addr);
@@ -85,7 +88,7 @@ pub async fn visitor_socket(
                 &headers,
             )));
             upgrade(ws).on_upgrade(move |socket| {
-                spawn(socket, state, Who::Visitor(facts), addr, permit);
+                spawn(socket, state, Who::Visitor(facts), addr, permit, id);
                 std::future::ready(())
             })
         }
@@ -131,6 +134,7 @@ pub async fn agent_socket(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     addr: Option<Extension<ClientAddr>>,
+    id: Option<Extension<ConnId>>,
     State(state): State<AppState>,
 ) -> Response {
     let addr = client(addr);
@@ -151,7 +155,7 @@ pub async fn agent_socket(
                 session,
             };
             upgrade(ws).on_upgrade(move |socket| {
-                spawn(socket, state, who, addr, permit);
+                spawn(socket, state, who, addr, permit, id);
                 std::future::ready(())
             })
         }
@@ -214,8 +218,14 @@ struct Ctx {
 /// Sets a socket up and spawns its task. The setup happens here, outside
 /// the task, so that the task's future holds only what the socket needs
 /// while it lives (not the upgrade's arguments).
-fn spawn<W>(socket: W, state: AppState, who: Who, addr: ClientAddr, permit: Permit<IpAddr>)
-where
+fn spawn<W>(
+    socket: W,
+    state: AppState,
+    who: Who,
+    addr: ClientAddr,
+    permit: Permit<IpAddr>,
+    id: Option<Extension<ConnId>>,
+) where
     W: Frames + Sink<Message, Error = axum::Error> + 'static,
 {
     let ctx = Ctx {
@@ -228,13 +238,25 @@ where
     drop(state);
     let open = ctx.shutdown.guard();
     let (sink, stream) = socket.split();
-    let (conn, outbox) = Conn::new(ctx.hub.next_conn_id());
+    // The upgrade request's id (see `edge::trace`): its lines and the socket's match.
+    let id = id.map_or_else(|| ctx.hub.next_conn_id(), |Extension(ConnId(id))| id);
+    let role = match who {
+        Who::Visitor(_) => "visitor",
+        Who::Agent { .. } => "agent",
+    };
+    let span = tracing::info_span!("socket", conn = id, role);
+    let (conn, outbox) = Conn::new(id);
     let writer = tokio::spawn(write_out(sink, outbox));
-    tokio::spawn(async move {
-        let _open = open;
-        let _addr_permit = permit;
-        run(ctx, stream, conn, writer, who, addr).await;
-    });
+    tokio::spawn(
+        async move {
+            let _open = open;
+            let _addr_permit = permit;
+            tracing::info!("socket opened");
+            run(ctx, stream, conn, writer, who, addr).await;
+            tracing::info!("socket closed");
+        }
+        .instrument(span),
+    );
 }
 
 /// The socket's writer: frames queued together go out in one write, fed one
@@ -308,7 +330,9 @@ async fn run<S: Frames>(
             };
             if let (Peer::Visitor(v), Who::Visitor(facts)) = (&peer, &mut who) {
                 // Off the socket's path, and not kept while it lives.
-                if let Some(facts) = facts.take() {
+                // Held by the hub instead while the visitor is not stored.
+                let facts = facts.take().and_then(|f| hub.client_facts(*v, *f));
+                if let Some(facts) = facts {
                     let (storage, v) = (ctx.storage.clone(), *v);
                     tokio::spawn(async move {
                         if let Err(e) = storage.record_client(v, &facts).await {

@@ -269,7 +269,16 @@ async fn handle(
             Ok(note) => hub.transfer(a, conversation, to, note, conn).await,
             Err(code) => conn.send(&ServerMsg::error(code, None)).await,
         },
+        (
+            ClientMsg::Rate {
+                conversation,
+                score,
+                comment,
+            },
+            Peer::Visitor(v),
+        ) => hub.rate(*v, conversation, score, comment, conn).await,
         (ClientMsg::Start, Peer::Agent(_))
+        | (ClientMsg::Rate { .. }, Peer::Agent(_))
         | (ClientMsg::PageView { .. }, Peer::Agent(_))
         | (ClientMsg::Profile { .. }, Peer::Agent(_))
         | (ClientMsg::Note { .. }, Peer::Visitor(_))

@@ -10,9 +10,10 @@ use crate::server::storage::{now_ms, ConversationRow, Conversations, StoreResult
 const CONVERSATION_COLUMNS: &str =
     "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq,
      c.visitor_read_seq,
-     v.name, v.email, v.verified
+     v.name, v.email, v.verified, r.score AS rating
      FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
-     JOIN visitors v ON v.id = c.visitor_id";
+     JOIN visitors v ON v.id = c.visitor_id
+     LEFT JOIN ratings r ON r.conversation_id = c.id";
 
 #[async_trait]
 impl Conversations for Sqlite {
@@ -28,8 +29,9 @@ impl Conversations for Sqlite {
 
     async fn create_visitor(&self, token_hash: &[u8]) -> StoreResult<VisitorId> {
         sqlx::query_scalar(
-            "INSERT INTO visitors (token_hash, created_at) VALUES (?, ?) RETURNING id",
+            "INSERT INTO visitors (id, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
         )
+        .bind(self.next_visitor_id())
         .bind(token_hash)
         .bind(now_ms())
         .fetch_one(&self.pool)
@@ -40,8 +42,12 @@ impl Conversations for Sqlite {
     async fn create_conversation(&self, visitor: VisitorId) -> StoreResult<ConversationId> {
         let now = now_ms();
         sqlx::query_scalar(
-            "INSERT INTO conversations (visitor_id, status, created_at, queued_at)
-             VALUES (?, 'queued', ?, ?) RETURNING id",
+            // Above every id given before, deleted ones included (`id_floors`).
+            "INSERT INTO conversations (id, visitor_id, status, created_at, queued_at)
+             VALUES (MAX(COALESCE((SELECT MAX(id) FROM conversations), 0),
+                         COALESCE((SELECT value FROM id_floors WHERE name = 'conversations'), 0)) + 1,
+                     ?, 'queued', ?, ?)
+             RETURNING id",
         )
         .bind(visitor)
         .bind(now)
@@ -124,11 +130,26 @@ impl Conversations for Sqlite {
     }
 
     async fn close(&self, id: ConversationId) -> StoreResult<()> {
-        sqlx::query("UPDATE conversations SET status = 'closed', closed_at = ? WHERE id = ?")
-            .bind(now_ms())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        // The reports' first-response figure, from this conversation's
+        // messages (their primary key's range), once, at close: nothing is
+        // added to each message's write.
+        sqlx::query(
+            "UPDATE conversations SET status = 'closed', closed_at = ?1,
+                first_response_ms = (
+                    SELECT MIN(a.sent_at) FROM messages a
+                    WHERE a.conversation_id = ?2 AND a.author = 'agent'
+                      AND a.sent_at >= (SELECT MIN(v.sent_at) FROM messages v
+                                        WHERE v.conversation_id = ?2 AND v.author = 'visitor')
+                ) - (
+                    SELECT MIN(v.sent_at) FROM messages v
+                    WHERE v.conversation_id = ?2 AND v.author = 'visitor'
+                )
+             WHERE id = ?2",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -71,12 +71,13 @@ impl Identities for Sqlite {
         unused_token_hash: &[u8],
     ) -> StoreResult<VisitorId> {
         sqlx::query_scalar(
-            "INSERT INTO visitors (token_hash, created_at, external_id, name, email, verified)
-             VALUES (?, ?, ?, ?, ?, 1)
+            "INSERT INTO visitors (id, token_hash, created_at, external_id, name, email, verified)
+             VALUES (?, ?, ?, ?, ?, ?, 1)
              ON CONFLICT (external_id) WHERE external_id IS NOT NULL
              DO UPDATE SET name = excluded.name, email = excluded.email, verified = 1
              RETURNING id",
         )
+        .bind(self.next_visitor_id())
         .bind(unused_token_hash)
         .bind(now_ms())
         .bind(user_id)

@@ -6,16 +6,22 @@ mod archive;
 mod canned;
 mod checkpoint;
 mod conversations;
+mod export;
 mod identities;
 mod indexer;
 mod messages;
 mod notes;
+mod ratings;
+mod retention;
 mod settings;
+mod upkeep;
 mod visits;
+mod webhooks;
 mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use super::Storage;
+pub use upkeep::{backup, Backup};
 pub use writer::MAX_BATCH;
 
 /// How long a write waits for a locked database before it fails.
@@ -47,6 +54,13 @@ pub struct Sqlite {
     writer: writer::Writer,
     /// Keeps the full-text index in step with the messages, off their path.
     indexer: indexer::Indexer,
+    /// Held by the writer while it writes a batch (and by whatever must not
+    /// run beside it: checkpoints, the indexer, deletions, webhook events).
+    gate: checkpoint::Gate,
+    /// The highest visitor id given so far (stored or reserved): every new
+    /// visitor's id comes from here, so that an id reserved for a visitor
+    /// not stored yet is never taken by another.
+    next_visitor: Arc<AtomicI64>,
 }
 
 impl Sqlite {
@@ -89,11 +103,16 @@ impl Sqlite {
         let gate = checkpoint::Gate::default();
         let indexer = indexer::Indexer::start(pool.clone(), &options, gate.clone()).await?;
         let writer = writer::Writer::start(options, gate.clone(), indexer.clone()).await?;
-        checkpoint::start(pool.clone(), gate);
+        checkpoint::start(pool.clone(), gate.clone());
+        let highest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM visitors")
+            .fetch_one(&pool)
+            .await?;
         Ok(Self {
             pool,
             writer,
             indexer,
+            gate,
+            next_visitor: Arc::new(AtomicI64::new(highest.unwrap_or(0))),
         })
     }
 }

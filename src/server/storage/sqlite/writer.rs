@@ -25,6 +25,7 @@ use super::checkpoint::Gate;
 use super::indexer::Indexer;
 use super::messages::MessageRow;
 use crate::protocol::{ChatMessage, ConversationId};
+use crate::server::metrics;
 use crate::server::storage::{now_ms, Appended, NewMessage, OnCommit, StoreError, StoreResult};
 
 /// Most appends stored in one transaction. Large batches are what let the
@@ -123,12 +124,16 @@ async fn run(
                 next = rx.try_recv().ok();
             }
         }
-        let written = {
+        let size = work.len();
+        let (written, took) = {
             let _checkpoint_waits = gate.lock().await;
-            write_batch(&mut conn, work.drain(..)).await
+            let began = std::time::Instant::now();
+            let written = write_batch(&mut conn, work.drain(..)).await;
+            (written, began.elapsed())
         };
         let answers: Announced = match written {
             Ok(results) => {
+                record(size, took, &results);
                 // Before any answer leaves: a search after an ack finds it.
                 indexer.mark(results.iter().filter_map(|a| match a {
                     Appended::New(m) => Some(m.conversation),
@@ -150,6 +155,26 @@ async fn run(
             tracing::error!("the announcer of stored messages is gone");
         }
     }
+}
+
+/// A committed batch's figures for `/metrics`: a few atomic adds per batch,
+/// whatever its size.
+fn record(size: usize, took: std::time::Duration, results: &[Appended]) {
+    let m = metrics::handles();
+    m.batch_size.record(size as f64);
+    m.commit_seconds.record(took.as_secs_f64());
+    let (mut chat, mut system) = (0u64, 0u64);
+    for a in results {
+        if let Appended::New(message) = a {
+            if message.event.is_some() {
+                system += 1;
+            } else {
+                chat += 1;
+            }
+        }
+    }
+    m.messages_chat.increment(chat);
+    m.messages_system.increment(system);
 }
 
 /// Runs each batch's [`OnCommit`]s in order, batch after batch: the one

@@ -1,0 +1,103 @@
+//! Everything stored about one visitor, read for `kefu visitor export`.
+
+use sqlx::SqlitePool;
+
+use crate::server::storage::{
+    ExportContext, ExportConversation, ExportMessage, ExportNote, ExportRating, StoreResult,
+    VisitorExport, VisitorId,
+};
+
+/// The visitor's row (without token hashes), context and conversations.
+pub(super) async fn export(
+    pool: &SqlitePool,
+    visitor: VisitorId,
+) -> StoreResult<Option<VisitorExport>> {
+    type Row = (
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, created_at, external_id, name, email, verified FROM visitors WHERE id = ?",
+    )
+    .bind(visitor)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, created_at, external_id, name, email, verified)) = row else {
+        return Ok(None);
+    };
+    let device_tokens: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM visitor_tokens WHERE visitor_id = ?")
+            .bind(visitor)
+            .fetch_one(pool)
+            .await?;
+    let context: Option<ExportContext> = sqlx::query_as(
+        "SELECT page_url, page_title, page_at, referrer, time_zone, utc_offset, browser, os,
+                language
+         FROM visitor_context WHERE visitor_id = ?",
+    )
+    .bind(visitor)
+    .fetch_optional(pool)
+    .await?;
+    let rows: Vec<(i64, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, status, created_at, closed_at FROM conversations
+         WHERE visitor_id = ? ORDER BY id",
+    )
+    .bind(visitor)
+    .fetch_all(pool)
+    .await?;
+    let mut conversations = Vec::with_capacity(rows.len());
+    for (cid, status, opened, closed_at) in rows {
+        let agents = sqlx::query_scalar(
+            "SELECT a.name FROM conversation_agents ca JOIN agents a ON a.id = ca.agent_id
+             WHERE ca.conversation_id = ? ORDER BY a.name",
+        )
+        .bind(cid)
+        .fetch_all(pool)
+        .await?;
+        let messages: Vec<ExportMessage> = sqlx::query_as(
+            "SELECT seq, author, author_name, body, event, sent_at FROM messages
+             WHERE conversation_id = ? ORDER BY seq",
+        )
+        .bind(cid)
+        .fetch_all(pool)
+        .await?;
+        let notes: Vec<ExportNote> = sqlx::query_as(
+            "SELECT after_seq, author_name, body, sent_at FROM notes
+             WHERE conversation_id = ? ORDER BY after_seq, id",
+        )
+        .bind(cid)
+        .fetch_all(pool)
+        .await?;
+        let rating: Option<ExportRating> = sqlx::query_as(
+            "SELECT score, comment, created_at FROM ratings WHERE conversation_id = ?",
+        )
+        .bind(cid)
+        .fetch_optional(pool)
+        .await?;
+        conversations.push(ExportConversation {
+            id: cid,
+            status,
+            created_at: opened,
+            closed_at,
+            agents,
+            messages,
+            notes,
+            rating,
+        });
+    }
+    Ok(Some(VisitorExport {
+        id,
+        created_at,
+        external_id,
+        name,
+        email,
+        verified,
+        device_tokens,
+        context,
+        conversations,
+    }))
+}
