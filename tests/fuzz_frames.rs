@@ -1141,10 +1141,10 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
             Expect::Error(ErrorCode::WrongRole, None)
         }
         (ClientMsg::Note { id, text, .. }, Side::Agent) => {
-            if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
+            if bad_id(&id) {
                 Expect::Error(ErrorCode::BadMessageId, Some(id))
             } else {
-                match check_text(&text) {
+                match check_text(&text.replace('\0', "")) {
                     Err(TextProblem::Blank) => Expect::Error(ErrorCode::EmptyText, Some(id)),
                     Err(TextProblem::TooLong) => Expect::Error(ErrorCode::TextTooLong, Some(id)),
                     Ok(()) => {
@@ -1178,10 +1178,10 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
         ) => {
             if side == Side::Agent && conversation.is_none() {
                 Expect::Error(ErrorCode::BadFrame, Some(id))
-            } else if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
+            } else if bad_id(&id) {
                 Expect::Error(ErrorCode::BadMessageId, Some(id))
             } else {
-                match check_text(&text) {
+                match check_text(&text.replace('\0', "")) {
                     Err(TextProblem::Blank) => Expect::Error(ErrorCode::EmptyText, Some(id)),
                     Err(TextProblem::TooLong) => Expect::Error(ErrorCode::TextTooLong, Some(id)),
                     Ok(()) if side == Side::Agent => {
@@ -1192,6 +1192,12 @@ fn expect_after_hello(side: Side, wire: &Wire) -> Expect {
             }
         }
     }
+}
+
+/// A message id the server refuses: empty, too long, or holding a NUL
+/// (which no database text column keeps); NULs in texts are left out.
+fn bad_id(id: &MessageId) -> bool {
+    id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN || id.0.contains('\0')
 }
 
 /// What must answer `wire` before `hello`: `None` for nothing, or for a

@@ -18,9 +18,11 @@ use crate::server::hub::{Conn, Hub, Peer, Submitted};
 use crate::server::site::Site;
 use crate::server::storage::NewMessage;
 
-/// Checks a `send`'s id and text: the error for the sender, if any.
+/// Checks a `send`'s id and text: the error for the sender, if any. An id
+/// holding a NUL character is refused: no database text column (PostgreSQL's
+/// least of all) keeps one.
 fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
-    let code = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN {
+    let code = if id.0.is_empty() || id.0.len() > MAX_MESSAGE_ID_LEN || id.0.contains('\0') {
         ErrorCode::BadMessageId
     } else {
         match check_text(text) {
@@ -30,6 +32,16 @@ fn check_send(id: &MessageId, text: &str) -> Option<ServerMsg> {
         }
     };
     Some(ServerMsg::error(code, Some(id.clone())))
+}
+
+/// A text as stored: NUL characters, which no database text column keeps
+/// (and no one types), are left out.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    }
 }
 
 /// A transfer's note for the receiver: a blank one is left out, an
@@ -254,10 +266,13 @@ async fn handle(
                 ..
             },
             Peer::Agent(a),
-        ) => match check_send(&id, &text) {
-            Some(error) => conn.send(&error).await,
-            None => hub.note(a, conn, conversation, id, text).await,
-        },
+        ) => {
+            let text = without_nul(text);
+            match check_send(&id, &text) {
+                Some(error) => conn.send(&error).await,
+                None => hub.note(a, conn, conversation, id, text).await,
+            }
+        }
         (
             ClientMsg::Transfer {
                 conversation,
@@ -337,6 +352,7 @@ async fn submit(
     resend: bool,
     conversation: Option<ConversationId>,
 ) -> Submitted {
+    let text = without_nul(text);
     // Checks in the order docs/PROTOCOL.md gives: an agent names the
     // conversation, then the id, then the text.
     match peer {
