@@ -5,13 +5,16 @@ SHELL := /bin/bash
 KEFU_DB ?= data/kefu.db
 export LEPTOS_SITE_ROOT ?= target/site
 
-.PHONY: setup setup-test build run test lint unit e2e fmt clean screenshot bench
+.PHONY: setup setup-test setup-engines build run test lint unit e2e fmt clean screenshot bench
 
 setup:
 	@scripts/setup.sh build
 
 setup-test:
 	@scripts/setup.sh test
+
+setup-engines:
+	@scripts/setup.sh engines
 
 # The full bundle (kefu.*) by cargo-leptos, then the visitor's (widget.*),
 # then both precompressed.
@@ -34,9 +37,16 @@ lint: setup
 	cargo clippy --lib --features visitor-bundle --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p kefu-bench --all-targets -- -D warnings
 
-unit: setup
-	cargo test --features ssr
+# Every test on SQLite (tests/postgres.rs on PostgreSQL), then the chat,
+# delivery and security tests again on PostgreSQL; each pass with a
+# throw-away PostgreSQL server (scripts/engines.sh). The one delivery test
+# that holds SQLite's write lock from a second connection is SQLite's own.
+unit: setup-engines
+	scripts/engines.sh run -- cargo test --features ssr
 	cargo test -p kefu-bench
+	KEFU_TEST_BACKEND=postgres scripts/engines.sh run -- \
+	  cargo test --features ssr --test ws_chat --test delivery --test security --test fuzz_frames -- \
+	  --skip a_storage_error_reaches_the_sender_and_a_retry_succeeds_once
 
 e2e: setup-test build
 	cd end2end && { npx playwright test || { node scripts/failures.mjs; exit 1; }; }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what kefu's build and tests need, each only when missing, at pinned
 # versions, from the package registries only (Debian, crates.io, npm).
-# Usage: scripts/setup.sh [build|test]   ("test" adds Chromium and Playwright)
+# Usage: scripts/setup.sh [build|engines|test]
+#   engines: adds the database servers the tests start (scripts/engines.sh)
+#   test:    adds those, Chromium and Playwright
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +51,13 @@ fi
 if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
   say "npm install -g binaryen@$BINARYEN_VERSION"
   as_root npm install -g --no-fund --no-audit "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ "$what" = test ] || [ "$what" = engines ]; then
+  # PostgreSQL for the tests on the second backend; started by scripts/engines.sh,
+  # never as a service.
+  apt_install postgresql
+  command -v python3 >/dev/null || apt_install python3   # scripts/engines.sh (a free port)
 fi
 
 if [ "$what" = test ]; then

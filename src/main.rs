@@ -9,7 +9,7 @@ use clap::Parser;
 use kefu::routes::router;
 use kefu::server::config::{AgentCommand, Cli, Command, LogFormat, ServeArgs, VisitorCommand};
 use kefu::server::edge::assets::AssetNames;
-use kefu::server::storage::sqlite;
+use kefu::server::storage::{self, sqlite, Database};
 use kefu::server::{secrets, AppState};
 
 #[tokio::main]
@@ -38,7 +38,14 @@ fn init_logs(format: LogFormat) {
 }
 
 /// `kefu backup FILE`.
-async fn backup(db: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
+async fn backup(db: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = match Database::parse(db) {
+        Database::Sqlite(path) => path,
+        Database::Postgres(_) => anyhow::bail!(
+            "kefu backup copies a SQLite file; back up PostgreSQL with pg_dump (docs/DEPLOY.md)"
+        ),
+    };
+    let db = db.as_path();
     let copy = sqlite::backup(db, file)
         .await
         .with_context(|| format!("backing up {} into {}", db.display(), file.display()))?;
@@ -62,7 +69,7 @@ fn default_serve_args() -> anyhow::Result<ServeArgs> {
     Ok(Only::try_parse_from(["kefu"])?.args)
 }
 
-async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     let mut leptos_options = leptos::prelude::get_configuration(None)
         .context("reading the Leptos configuration")?
         .leptos_options;
@@ -81,7 +88,7 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
         .await
-        .with_context(|| format!("opening the database at {}", db.display()))?
+        .with_context(|| format!("opening the database at {}", Database::parse(db)))?
         .with_security(args.security)
         .with_assets(assets)
         .with_away_after_idle(args.away_after_idle_secs);
@@ -129,7 +136,7 @@ async fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         "kefu is serving on http://{} (database {})",
         listener.local_addr()?,
-        db.display()
+        Database::parse(db)
     );
     // Small frames (acks, messages) go out at once: no Nagle delay.
     let listener = listener.tap_io(|tcp| {
@@ -179,10 +186,10 @@ async fn shutdown_signal() {
     }
 }
 
-async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
-    let storage = sqlite::open(db)
+async fn agent(db: &str, cmd: AgentCommand) -> anyhow::Result<()> {
+    let storage = storage::open(db)
         .await
-        .with_context(|| format!("opening the database at {}", db.display()))?;
+        .with_context(|| format!("opening the database at {}", Database::parse(db)))?;
     match cmd {
         AgentCommand::Add {
             name,
@@ -240,11 +247,11 @@ async fn agent(db: &std::path::Path, cmd: AgentCommand) -> anyhow::Result<()> {
 }
 
 /// `kefu visitor export|delete ID`: what is stored about a visitor.
-async fn visitor(db: &std::path::Path, cmd: VisitorCommand) -> anyhow::Result<()> {
+async fn visitor(db: &str, cmd: VisitorCommand) -> anyhow::Result<()> {
     use kefu::server::storage::{Deleted, VisitorId};
-    let storage = sqlite::open(db)
+    let storage = storage::open(db)
         .await
-        .with_context(|| format!("opening the database at {}", db.display()))?;
+        .with_context(|| format!("opening the database at {}", Database::parse(db)))?;
     match cmd {
         VisitorCommand::Export { id } => {
             let export = storage

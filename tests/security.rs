@@ -104,12 +104,9 @@ impl Server {
         self.sign_in_from(None, name, password).await
     }
 
-    /// A second connection to the database file, to age sessions.
-    async fn db(&self) -> sqlx::SqlitePool {
-        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.db);
-        sqlx::SqlitePool::connect_with(options)
-            .await
-            .expect("opening the database file")
+    /// A second connection to the database, to age sessions.
+    async fn db(&self) -> sqlx::AnyPool {
+        common::engines::raw(&self.db_url).await
     }
 
     /// The stored messages of a conversation.
@@ -605,10 +602,11 @@ async fn signing_out_closes_the_agent_socket_and_ends_the_session() {
 }
 
 /// Sets a session's last use to `ago` before now.
-async fn age_session(db: &sqlx::SqlitePool, cookie: &str, column: &str, value: i64) {
+async fn age_session(db: &sqlx::AnyPool, cookie: &str, column: &str, value: i64) {
     let hash = secrets::token_hash(token_of(cookie));
+    let (p1, p2) = (common::engines::param(1), common::engines::param(2));
     let done = sqlx::query(&format!(
-        "UPDATE sessions SET {column} = ? WHERE token_hash = ?"
+        "UPDATE sessions SET {column} = {p1} WHERE token_hash = {p2}"
     ))
     .bind(value)
     .bind(hash)

@@ -9,9 +9,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "kefu", version, about)]
 pub struct Cli {
-    /// The SQLite database file (created with its folder on first start).
+    /// The database: a SQLite file (created with its folder on first start;
+    /// `sqlite://FILE` also works) or a PostgreSQL URL (`postgres://…`),
+    /// which every node of a cluster shares.
     #[arg(long, env = "KEFU_DB", default_value = "data/kefu.db", global = true)]
-    pub db: PathBuf,
+    pub db: String,
     /// How log lines are written: `text` for people, `json` (one object a
     /// line) for log collectors.
     #[arg(long, env = "KEFU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]

@@ -63,13 +63,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the SQLite database at `db`, migrates it, and loads the hub from it.
+    /// Opens the database `db` (a SQLite file or a PostgreSQL URL: see
+    /// [`storage::open`]), migrates it, and loads the hub from it.
     pub async fn open(
         leptos_options: LeptosOptions,
-        db: &std::path::Path,
+        db: &str,
         grace: Duration,
     ) -> anyhow::Result<Self> {
-        Self::with_storage(leptos_options, storage::sqlite::open(db).await?, grace).await
+        Self::with_storage(leptos_options, storage::open(db).await?, grace).await
     }
 
     /// Builds the state around storage opened by the caller.

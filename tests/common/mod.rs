@@ -1,5 +1,6 @@
 //! What the integration tests share: the real app served on 127.0.0.1 over
-//! a temporary SQLite file, a tiny HTTP/1.1 client for pages and server
+//! a temporary SQLite file (or a fresh PostgreSQL database: [`engines`]),
+//! a tiny HTTP/1.1 client for pages and server
 //! functions, and agent accounts with sessions; in [`client`], the WebSocket
 //! client, in [`chat`], the chats the tests set up, in [`process`], the
 //! real binary as a child process, and in [`stored`], what the server
@@ -10,6 +11,7 @@
 
 pub mod chat;
 pub mod client;
+pub mod engines;
 pub mod process;
 pub mod stored;
 
@@ -52,7 +54,10 @@ pub async fn password_hash() -> String {
 pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The SQLite file (unused on PostgreSQL).
     pub db: PathBuf,
+    /// The database's URL, for [`engines::raw`]: `sqlite://…` or `postgres://…`.
+    pub db_url: String,
     pub _dir: TempDir,
 }
 
@@ -111,9 +116,19 @@ pub async fn start_with(setup: Setup) -> Server {
     if let Some(root) = &setup.site_root {
         options.site_root = root.to_string_lossy().as_ref().into();
     }
-    let state = match setup.busy_timeout {
-        None => AppState::open(options, &db, setup.grace).await,
-        Some(timeout) => {
+    let postgres = match engines::postgres_server() {
+        Some(server) => Some(engines::fresh_postgres(&server).await),
+        None => None,
+    };
+    let db_url = match &postgres {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", db.display()),
+    };
+    let state = match (&postgres, setup.busy_timeout) {
+        // A busy timeout is SQLite's; PostgreSQL runs as `kefu serve` opens it.
+        (Some(url), _) => AppState::open(options, url, setup.grace).await,
+        (None, None) => AppState::open(options, &db.to_string_lossy(), setup.grace).await,
+        (None, Some(timeout)) => {
             let storage = sqlite::open_with(&db, timeout)
                 .await
                 .expect("the storage opens on a fresh database");
@@ -155,6 +170,7 @@ pub async fn start_with(setup: Setup) -> Server {
         addr,
         state,
         db,
+        db_url,
         _dir: dir,
     }
 }

@@ -4,13 +4,16 @@
 //! message, assign a conversation, a page of history, a session) on a
 //! [`Storage`] held in `AppState`; no SQL lives outside this folder, and
 //! nothing above it knows which database answers. Each backend is a module
-//! of its own implementing the three traits ([`sqlite`] today; PostgreSQL
-//! is planned as a second).
+//! of its own implementing the traits, with its own migrations: [`sqlite`]
+//! (one file, the default) and [`postgres`] (shared by many nodes).
 
 mod desk;
 mod error;
+pub mod group_commit;
+pub mod postgres;
 mod reports;
 mod retention;
+pub mod rows;
 pub mod sqlite;
 mod types;
 mod upkeep;
@@ -41,6 +44,63 @@ use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
+
+/// Which database `--db` names: a PostgreSQL URL, or else a SQLite file
+/// (a path, or `sqlite://PATH`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The SQLite file at this path.
+    Sqlite(std::path::PathBuf),
+    /// The PostgreSQL database at this URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// Reads a `--db` value.
+    pub fn parse(db: &str) -> Self {
+        if postgres::is_url(db) {
+            Database::Postgres(db.to_owned())
+        } else {
+            let path = db
+                .strip_prefix("sqlite://")
+                .or_else(|| db.strip_prefix("sqlite:"))
+                .unwrap_or(db);
+            Database::Sqlite(path.into())
+        }
+    }
+}
+
+/// Shown in logs and errors: a URL's password never is.
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => match reqwest::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    write!(f, "{u}")
+                }
+                Err(_) => f.write_str("postgres://(unreadable URL)"),
+            },
+        }
+    }
+}
+
+impl Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// Opens (creating and migrating it as needed) the database `db` names.
+pub async fn open(db: &str) -> anyhow::Result<Storage> {
+    match Database::parse(db) {
+        Database::Sqlite(path) => sqlite::open(&path).await,
+        Database::Postgres(url) => postgres::open(&url).await,
+    }
+}
 
 /// A complete backend: accounts, conversations, messages, notes,
 /// identities, settings, canned replies, the archive, ratings, retention,

@@ -1,46 +1,11 @@
 //! Chat messages: appended through the group-commit writer, read back in pages.
 
 use async_trait::async_trait;
-use sqlx::FromRow;
 
 use super::Sqlite;
-use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+use crate::protocol::{ChatMessage, ConversationId};
+use crate::server::storage::rows::{MessageRow, MESSAGE_COLUMNS};
 use crate::server::storage::{Appended, Messages, NewMessage, OnCommit, StoreResult};
-
-/// A stored message row (also read by the writer).
-#[derive(FromRow)]
-pub(super) struct MessageRow {
-    conversation_id: ConversationId,
-    seq: i64,
-    client_id: MessageId,
-    author: String,
-    author_name: Option<String>,
-    body: String,
-    event: Option<String>,
-    sent_at: i64,
-}
-
-impl MessageRow {
-    /// As the wire has it.
-    pub(super) fn into_message(self) -> ChatMessage {
-        ChatMessage {
-            id: self.client_id,
-            conversation: self.conversation_id,
-            seq: self.seq,
-            author: Author::parse(&self.author).unwrap_or(Author::System),
-            author_name: self.author_name,
-            text: self.body,
-            event: self
-                .event
-                .and_then(|e| serde_json::from_str::<SystemEvent>(&e).ok()),
-            sent_at: self.sent_at,
-        }
-    }
-}
-
-/// The columns of a [`MessageRow`].
-pub(super) const MESSAGE_COLUMNS: &str =
-    "conversation_id, seq, client_id, author, author_name, body, event, sent_at";
 
 #[async_trait]
 impl Messages for Sqlite {
@@ -99,6 +64,7 @@ impl Messages for Sqlite {
 mod tests {
     use super::super::tests::temp;
     use super::*;
+    use crate::protocol::MessageId;
     use crate::server::storage::Conversations;
     use std::time::Duration;
 
@@ -255,7 +221,7 @@ mod tests {
         for _ in 0..3 {
             convs.push(s.create_conversation(v).await.expect("conversation"));
         }
-        let n = 2 * super::super::writer::MAX_BATCH + 1;
+        let n = 2 * crate::server::storage::group_commit::MAX_BATCH + 1;
         let ids: Vec<MessageId> = (0..n).map(|i| MessageId(format!("m{i}"))).collect();
         let answers = futures::future::join_all(
             ids.iter()

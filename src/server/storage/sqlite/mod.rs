@@ -30,7 +30,6 @@ use sqlx::SqlitePool;
 
 use super::Storage;
 pub use upkeep::{backup, Backup};
-pub use writer::MAX_BATCH;
 
 /// How long a write waits for a locked database before it fails.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,7 +50,7 @@ pub async fn open_with(path: &Path, busy_timeout: Duration) -> anyhow::Result<St
 pub struct Sqlite {
     pool: SqlitePool,
     /// The one writer of chat messages (group commit).
-    writer: writer::Writer,
+    writer: crate::server::storage::group_commit::Writer,
     /// Keeps the full-text index in step with the messages, off their path.
     indexer: indexer::Indexer,
     /// Held by the writer while it writes a batch (and by whatever must not
@@ -102,7 +101,7 @@ impl Sqlite {
         sqlx::migrate!("./migrations").run(&pool).await?;
         let gate = checkpoint::Gate::default();
         let indexer = indexer::Indexer::start(pool.clone(), &options, gate.clone()).await?;
-        let writer = writer::Writer::start(options, gate.clone(), indexer.clone()).await?;
+        let writer = writer::start(options, gate.clone(), indexer.clone()).await?;
         checkpoint::start(pool.clone(), gate.clone());
         let highest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM visitors")
             .fetch_one(&pool)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Starts a throw-away PostgreSQL server for the tests (as an unprivileged
+# user: PostgreSQL refuses root), runs a command with it, and stops it by
+# its process id whatever happens; its files go with it.
+#   scripts/engines.sh run -- CMD ARGS…   runs CMD with KEFU_TEST_POSTGRES set
+#                                          (a URL on the server's `postgres`
+#                                          database; tests create their own)
+# Needs Debian's postgresql (scripts/setup.sh test installs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "${1:-}" = run ] && [ "${2:-}" = -- ] || { echo "usage: $0 run -- CMD ARGS..." >&2; exit 2; }
+shift 2
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$pgbin/initdb" ] || { echo "engines: no PostgreSQL server (apt-get install postgresql)" >&2; exit 1; }
+
+# A free port: ask the kernel for one, then let it go.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+dir=$(mktemp -d /tmp/kefu-engines.XXXXXX)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+stop() {
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    as_pg "$pgbin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+}
+trap stop EXIT INT TERM
+
+port=$(free_port)
+as_pg "$pgbin/initdb" -D "$dir/data" -A trust -U kefu --no-sync >/dev/null
+# fsync off: tests only (nothing here tests PostgreSQL's own durability).
+# max_connections: every test server keeps a pool of 11.
+as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+  "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" \
+  start >/dev/null
+echo "engines: PostgreSQL on 127.0.0.1:$port"
+export KEFU_TEST_POSTGRES="postgres://kefu@127.0.0.1:$port/postgres"
+"$@"
