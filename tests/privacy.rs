@@ -1,11 +1,12 @@
 #![cfg(feature = "ssr")]
-//! Personal data (issue 14, item 6) over the real server and its SQLite
-//! file: `kefu visitor export` and `delete` (the binary) and the console's
-//! `delete_visitor` leave no trace in any table, which the test finds by
-//! reading the schema; and nothing is stored for a visitor who does
-//! nothing worth keeping.
+//! Personal data (issue 14, item 6) over the real server and its database
+//! (SQLite, or PostgreSQL: [`common::engines`]): `kefu visitor export` and
+//! `delete` (the binary) and the console's `delete_visitor` leave no trace
+//! in any table, which the test finds by reading the schema; and nothing is
+//! stored for a visitor who does nothing worth keeping.
 //!
-//! Run with `cargo test --features ssr --test privacy`.
+//! Run with `cargo test --features ssr --test privacy` (on PostgreSQL:
+//! `KEFU_TEST_BACKEND=postgres scripts/engines.sh run -- cargo test …`).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -14,9 +15,10 @@ use kefu::error::{AppError, Invalid};
 use kefu::protocol::{ClientMsg, ConversationId, ConversationStatus};
 use kefu::server::config::Security;
 use kefu::server::storage::VisitorId;
-use sqlx::sqlite::SqlitePool;
+use sqlx::AnyPool;
 
 mod common;
+use common::engines::{on_postgres, param};
 use common::stored::*;
 use common::*;
 
@@ -24,7 +26,8 @@ use common::*;
 /// that says whose: what deleting a visitor must cover. A new table with a
 /// `visitor_id` or `conversation_id` column fails
 /// [`visitor_delete_leaves_no_trace_in_any_table`] until it is added here
-/// and to the deletion (`storage/sqlite/retention.rs`).
+/// and to the deletion (`storage/sqlite/retention.rs` and
+/// `storage/postgres/retention.rs`).
 const COVERED: &[&str] = &[
     "conversation_agents",
     "conversations",
@@ -38,19 +41,43 @@ const COVERED: &[&str] = &[
 ];
 
 /// Every table of the schema with a column naming a visitor or a
-/// conversation (the search index's own tables aside).
-async fn personal_tables(db: &SqlitePool) -> Vec<(String, Vec<String>)> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table'
-         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'
-         AND name NOT LIKE 'message_text%'",
-    )
-    .fetch_all(db)
-    .await
-    .expect("lists tables");
+/// conversation: on SQLite from `sqlite_master` (the search index's own
+/// tables aside), on PostgreSQL from `information_schema` (the public
+/// schema's tables; PostgreSQL has no search tables, its index is on
+/// `messages`). sqlx's own `_sqlx_migrations` is left out on both.
+async fn personal_tables(db: &AnyPool) -> Vec<(String, Vec<String>)> {
+    let (tables_sql, columns_sql) = if on_postgres() {
+        (
+            "SELECT table_name::TEXT FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+               AND table_name != '_sqlx_migrations'"
+                .to_owned(),
+            format!(
+                "SELECT column_name::TEXT FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = {}",
+                param(1)
+            ),
+        )
+    } else {
+        (
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'
+             AND name NOT LIKE 'message_text%'"
+                .to_owned(),
+            "SELECT name FROM pragma_table_info(?)".to_owned(),
+        )
+    };
+    let tables: Vec<String> = sqlx::query_scalar(&tables_sql)
+        .fetch_all(db)
+        .await
+        .expect("lists tables");
+    assert!(
+        tables.iter().any(|t| t == "messages"),
+        "the schema was read: {tables:?}"
+    );
     let mut personal = Vec::new();
     for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+        let columns: Vec<String> = sqlx::query_scalar(&columns_sql)
             .bind(&table)
             .fetch_all(db)
             .await
@@ -67,23 +94,30 @@ async fn personal_tables(db: &SqlitePool) -> Vec<(String, Vec<String>)> {
 }
 
 /// Rows left anywhere that belong to `visitor` or its `conversations`.
-async fn traces(db: &SqlitePool, visitor: VisitorId, conversations: &[ConversationId]) -> i64 {
-    let mut n = count(db, "SELECT COUNT(*) FROM visitors WHERE id = ?", visitor.0).await;
+async fn traces(db: &AnyPool, visitor: VisitorId, conversations: &[ConversationId]) -> i64 {
+    let p = param(1);
+    let mut n = count(
+        db,
+        &format!("SELECT COUNT(*) FROM visitors WHERE id = {p}"),
+        visitor.0,
+    )
+    .await;
     for (table, columns) in personal_tables(db).await {
         for column in columns {
             if column == "visitor_id" {
-                let sql = format!("SELECT COUNT(*) FROM {table} WHERE visitor_id = ?");
+                let sql = format!("SELECT COUNT(*) FROM {table} WHERE visitor_id = {p}");
                 n += count(db, &sql, visitor.0).await;
             } else {
                 for c in conversations {
-                    let sql = format!("SELECT COUNT(*) FROM {table} WHERE conversation_id = ?");
+                    let sql = format!("SELECT COUNT(*) FROM {table} WHERE conversation_id = {p}");
                     n += count(db, &sql, c.0).await;
                 }
             }
         }
     }
     for c in conversations {
-        n += count(db, "SELECT COUNT(*) FROM conversations WHERE id = ?", c.0).await;
+        let sql = format!("SELECT COUNT(*) FROM conversations WHERE id = {p}");
+        n += count(db, &sql, c.0).await;
     }
     n
 }
@@ -108,7 +142,7 @@ async fn visitor_delete_leaves_no_trace_in_any_table() {
     assert_eq!(
         tables, covered,
         "a table holds visitors' or conversations' data: delete it with the visitor \
-         (storage/sqlite/retention.rs) and list it in COVERED"
+         (storage/sqlite/retention.rs, storage/postgres/retention.rs) and list it in COVERED"
     );
 
     let (mut socket, first, visitor) = chat(&server, &mut bob, "Bob", "yakfirst", false).await;
@@ -159,7 +193,10 @@ async fn visitor_delete_leaves_no_trace_in_any_table() {
     for _ in 0..200 {
         let closed = count(
             &db,
-            "SELECT COUNT(*) FROM conversations WHERE id = ? AND status = 'closed'",
+            &format!(
+                "SELECT COUNT(*) FROM conversations WHERE id = {} AND status = 'closed'",
+                param(1)
+            ),
             second.0,
         )
         .await;
@@ -171,8 +208,7 @@ async fn visitor_delete_leaves_no_trace_in_any_table() {
 
     // The export holds everything, and no token hash.
     let exported = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
-        .args(["--db"])
-        .arg(&server.db)
+        .args(["--db", &server.db_url])
         .args(["visitor", "export", &visitor.0.to_string()])
         .output()
         .expect("runs kefu");
@@ -197,22 +233,27 @@ async fn visitor_delete_leaves_no_trace_in_any_table() {
     let done = delete(boss.clone()).await;
     assert!(done.ok(), "{}", done.status);
     assert_eq!(traces(&db, visitor, &[first, second]).await, 0);
-    assert_eq!(indexed(&db, "yakfirst").await, 0);
-    assert_eq!(indexed(&db, "yaksecond").await, 0);
+    if !on_postgres() {
+        assert_eq!(indexed(&db, "yakfirst").await, 0);
+        assert_eq!(indexed(&db, "yaksecond").await, 0);
+    }
     assert_eq!(found(&server, &boss, "yakfirst").await, 0);
+    assert_eq!(found(&server, &boss, "yaksecond").await, 0);
     // Twice: not found.
     assert_eq!(delete(boss.clone()).await.app_error(), AppError::NotFound);
     // The other visitor is untouched.
     assert!(traces(&db, other_visitor, &[other]).await > 10);
-    assert_eq!(indexed(&db, "yakother").await, 2);
+    if !on_postgres() {
+        assert_eq!(indexed(&db, "yakother").await, 2);
+    }
+    assert_eq!(found(&server, &boss, "yakother").await, 2);
 
     // The binary's `visitor delete` does the same (the server still running).
     _other_socket.close().await;
     gone(&server, other_visitor).await;
     let kefu = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
-            .arg("--db")
-            .arg(&server.db)
+            .args(["--db", &server.db_url])
             .args(args)
             .output()
             .expect("runs kefu")
@@ -221,7 +262,10 @@ async fn visitor_delete_leaves_no_trace_in_any_table() {
     let deleted = kefu(&["visitor", "delete", &id]);
     assert!(deleted.status.success(), "{deleted:?}");
     assert_eq!(traces(&db, other_visitor, &[other]).await, 0);
-    assert_eq!(indexed(&db, "yakother").await, 0);
+    if !on_postgres() {
+        assert_eq!(indexed(&db, "yakother").await, 0);
+    }
+    assert_eq!(found(&server, &boss, "yakother").await, 0);
     let again = kefu(&["visitor", "delete", &id]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("no visitor"));
@@ -232,8 +276,26 @@ async fn nobody_is_stored_until_they_do_something_worth_keeping() {
     let server = start(Security::default()).await;
     let (_, mut ann) = server.online_agent("Ann", 10).await;
     let db = db(&server).await;
-    let visitors = || async { count(&db, "SELECT COUNT(*) + ? FROM visitors", 0).await };
-    let pages = || async { count(&db, "SELECT page_count + ? FROM pragma_page_count", 0).await };
+    let visitors = || async {
+        let sql = format!("SELECT COUNT(*) + {} FROM visitors", param(1));
+        count(&db, &sql, 0).await
+    };
+    // The size of what is stored: SQLite's pages; on PostgreSQL, the main
+    // files of the tables and indexes (not the free space and visibility
+    // maps, which vacuuming may add at any time).
+    let pages = || async {
+        let sql = if on_postgres() {
+            format!(
+                "SELECT CAST(SUM(pg_relation_size(c.oid, 'main')) AS BIGINT) + {}
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')",
+                param(1)
+            )
+        } else {
+            "SELECT page_count + ? FROM pragma_page_count".to_owned()
+        };
+        count(&db, &sql, 0).await
+    };
     let (before, pages_before) = (visitors().await, pages().await);
 
     // A script reconnecting without a token, saying where it is each time.
@@ -252,8 +314,9 @@ async fn nobody_is_stored_until_they_do_something_worth_keeping() {
         v.close().await;
     }
     assert_eq!(visitors().await, before, "no visitor row for nobody");
-    assert_eq!(pages().await, pages_before, "the file did not grow");
-    let context = count(&db, "SELECT COUNT(*) + ? FROM visitor_context", 0).await;
+    assert_eq!(pages().await, pages_before, "the database did not grow");
+    let sql = format!("SELECT COUNT(*) + {} FROM visitor_context", param(1));
+    let context = count(&db, &sql, 0).await;
     assert_eq!(context, 0);
 
     // One who stays: a second tab with their token is the same visitor.

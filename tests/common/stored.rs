@@ -1,30 +1,29 @@
-//! Reading and ageing what the server stored, straight in its SQLite file
-//! (as an operator's `sqlite3` would), and the chats the retention and
-//! privacy tests set up.
+//! Reading and ageing what the server stored, straight in its database
+//! (as an operator's `sqlite3` or `psql` would), on either backend, and the
+//! chats the retention and privacy tests set up.
 
 use std::time::Duration;
 
 use kefu::protocol::{ClientMsg, ConversationId, ConversationStatus, MessageId};
 use kefu::server::storage::VisitorId;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::AnyPool;
 
 use super::client::Client;
+use super::engines::{on_postgres, param, raw};
 use super::Server;
 
 /// A day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
 
-/// A second connection to the server's database file, as an operator's
-/// `sqlite3` would be.
-pub async fn db(server: &Server) -> SqlitePool {
-    let options = SqliteConnectOptions::new()
-        .filename(&server.db)
-        .busy_timeout(Duration::from_secs(10));
-    SqlitePool::connect_with(options).await.expect("opens")
+/// A second connection to the server's database (its SQLite file or its
+/// PostgreSQL database), as an operator's `sqlite3` or `psql` would be.
+pub async fn db(server: &Server) -> AnyPool {
+    raw(&server.db_url).await
 }
 
-/// The one number `sql` (with one `?`, bound to `id`) answers.
-pub async fn count(db: &SqlitePool, sql: &str, id: i64) -> i64 {
+/// The one number `sql` (with one parameter, [`param`]`(1)`, bound to
+/// `id`) answers.
+pub async fn count(db: &AnyPool, sql: &str, id: i64) -> i64 {
     sqlx::query_scalar(sql)
         .bind(id)
         .fetch_one(db)
@@ -32,8 +31,12 @@ pub async fn count(db: &SqlitePool, sql: &str, id: i64) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// Rows of the full-text index holding `word`.
-pub async fn indexed(db: &SqlitePool, word: &str) -> i64 {
+/// Rows of SQLite's full-text index (`message_text`) holding `word`.
+/// SQLite only: PostgreSQL has no such table (its trigram index covers
+/// `messages.body` itself, so what leaves `messages` leaves search; check
+/// that through [`found`]).
+pub async fn indexed(db: &AnyPool, word: &str) -> i64 {
+    assert!(!on_postgres(), "message_text is SQLite's own");
     sqlx::query_scalar("SELECT COUNT(*) FROM message_text WHERE message_text MATCH ?")
         .bind(word)
         .fetch_one(db)
@@ -111,10 +114,13 @@ pub async fn chat(
             })
             .await;
         // Ratings come from their own branch; the table is here already.
-        sqlx::query(
-            "INSERT INTO ratings (conversation_id, score, comment, created_at) VALUES (?, 4, ?, ?)",
-        )
-        .bind(conversation)
+        sqlx::query(&format!(
+            "INSERT INTO ratings (conversation_id, score, comment, created_at) VALUES ({}, 4, {}, {})",
+            param(1),
+            param(2),
+            param(3)
+        ))
+        .bind(conversation.0)
         .bind(format!("fine {word}"))
         .bind(kefu::server::storage::now_ms())
         .execute(&db(server).await)
@@ -124,25 +130,37 @@ pub async fn chat(
     (c.visitor, conversation, VisitorId(number))
 }
 
-/// Makes a conversation and its visitor look `days` old, straight in the file.
-pub async fn age(db: &SqlitePool, conversation: ConversationId, visitor: VisitorId, days: i64) {
+/// Makes a conversation and its visitor look `days` old, straight in the
+/// database.
+pub async fn age(db: &AnyPool, conversation: ConversationId, visitor: VisitorId, days: i64) {
     let then = kefu::server::storage::now_ms() - days * DAY_MS;
-    sqlx::query(
-        "UPDATE conversations SET created_at = ?1, queued_at = ?1,
-             closed_at = CASE WHEN closed_at IS NULL THEN NULL ELSE ?1 END
-         WHERE id = ?2",
-    )
+    // `?` is not numbered on SQLite: `then` is bound once per use.
+    sqlx::query(&format!(
+        "UPDATE conversations SET created_at = {}, queued_at = {},
+             closed_at = CASE WHEN closed_at IS NULL THEN NULL ELSE {} END
+         WHERE id = {}",
+        param(1),
+        param(2),
+        param(3),
+        param(4)
+    ))
     .bind(then)
-    .bind(conversation)
+    .bind(then)
+    .bind(then)
+    .bind(conversation.0)
     .execute(db)
     .await
     .expect("ages the conversation");
-    sqlx::query("UPDATE visitors SET created_at = ? WHERE id = ?")
-        .bind(then)
-        .bind(visitor)
-        .execute(db)
-        .await
-        .expect("ages the visitor");
+    sqlx::query(&format!(
+        "UPDATE visitors SET created_at = {} WHERE id = {}",
+        param(1),
+        param(2)
+    ))
+    .bind(then)
+    .bind(visitor.0)
+    .execute(db)
+    .await
+    .expect("ages the visitor");
 }
 
 /// Waits until the hub has forgotten the visitor's sockets.
@@ -157,17 +175,20 @@ pub async fn gone(server: &Server, visitor: VisitorId) {
 }
 
 /// How many rows of `conversation`, in every covered table.
-pub async fn conversation_rows(db: &SqlitePool, conversation: ConversationId) -> i64 {
+pub async fn conversation_rows(db: &AnyPool, conversation: ConversationId) -> i64 {
     let mut n = count(
         db,
-        "SELECT COUNT(*) FROM conversations WHERE id = ?",
+        &format!("SELECT COUNT(*) FROM conversations WHERE id = {}", param(1)),
         conversation.0,
     )
     .await;
     for table in ["messages", "notes", "ratings", "conversation_agents"] {
         n += count(
             db,
-            &format!("SELECT COUNT(*) FROM {table} WHERE conversation_id = ?"),
+            &format!(
+                "SELECT COUNT(*) FROM {table} WHERE conversation_id = {}",
+                param(1)
+            ),
             conversation.0,
         )
         .await;
