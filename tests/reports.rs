@@ -1,20 +1,22 @@
 #![cfg(feature = "ssr")]
-//! Reports (issue 14, item 4), against the real server and a real SQLite
-//! file: known conversations give known figures, in the server function
+//! Reports (issue 14, item 4), against the real server and a real
+//! database (SQLite, or PostgreSQL: [`common::engines`]): known conversations give known figures, in the server function
 //! and in the CSV download alike; only admins get them; a bad range gets
 //! its error code; and the live path stores what reports read (a message
 //! left while no agent is online counts as offline, a close stores the
 //! first-response time).
 //!
-//! Run with `cargo test --features ssr --test reports`.
+//! Run with `cargo test --features ssr --test reports` (on PostgreSQL:
+//! `KEFU_TEST_BACKEND=postgres scripts/engines.sh run -- cargo test …`).
 
 use kefu::error::AppError;
 use kefu::protocol::report::Report;
 use kefu::protocol::{ClientMsg, ConversationStatus, ErrorCode};
 use kefu::server::config::Security;
-use sqlx::sqlite::SqlitePool;
+use sqlx::AnyPool;
 
 mod common;
+use common::engines::param;
 use common::*;
 
 const MIN: i64 = 60_000;
@@ -23,10 +25,14 @@ const HOUR: i64 = 60 * MIN;
 const NOV_1: i64 = 1_793_491_200_000;
 const DAY: i64 = 24 * HOUR;
 
-async fn pool(server: &Server) -> SqlitePool {
-    SqlitePool::connect(&format!("sqlite://{}", server.db.display()))
-        .await
-        .expect("opening the test database")
+/// A second connection to the server's database, either backend.
+async fn pool(server: &Server) -> AnyPool {
+    common::engines::raw(&server.db_url).await
+}
+
+/// `n` placeholders, from the first: `?, ?` or `$1, $2`.
+fn params(n: usize) -> String {
+    (1..=n).map(param).collect::<Vec<_>>().join(", ")
 }
 
 /// One seeded conversation: created at `at`, closed after `open_for`
@@ -40,19 +46,23 @@ struct Seed {
     score: Option<i64>,
 }
 
-async fn seed(db: &SqlitePool, rows: &[Seed]) {
-    let visitor: i64 = sqlx::query_scalar(
-        "INSERT INTO visitors (token_hash, created_at) VALUES (randomblob(32), 0) RETURNING id",
-    )
+async fn seed(db: &AnyPool, rows: &[Seed]) {
+    let visitor: i64 = sqlx::query_scalar(&format!(
+        "INSERT INTO visitors (token_hash, created_at) VALUES ({}) RETURNING id",
+        params(2)
+    ))
+    .bind(b"a seeded visitor's token hash".to_vec())
+    .bind(0_i64)
     .fetch_one(db)
     .await
     .expect("a visitor");
     for r in rows {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = sqlx::query_scalar(&format!(
             "INSERT INTO conversations
                 (visitor_id, agent_id, status, created_at, queued_at, closed_at, first_response_ms, offline)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
+             VALUES ({}) RETURNING id",
+            params(8)
+        ))
         .bind(visitor)
         .bind(r.agent)
         .bind(if r.open_for.is_some() { "closed" } else { "queued" })
@@ -65,9 +75,10 @@ async fn seed(db: &SqlitePool, rows: &[Seed]) {
         .await
         .expect("a conversation");
         if let Some(score) = r.score {
-            sqlx::query(
-                "INSERT INTO ratings (conversation_id, score, created_at) VALUES (?, ?, ?)",
-            )
+            sqlx::query(&format!(
+                "INSERT INTO ratings (conversation_id, score, created_at) VALUES ({})",
+                params(3)
+            ))
             .bind(id)
             .bind(score)
             .bind(r.at)
@@ -279,7 +290,11 @@ async fn the_live_path_stores_offline_and_first_response_figures() {
     let sent = |id: &'static str| {
         let db = db.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT sent_at FROM messages WHERE client_id = ?")
+            let sql = format!(
+                "SELECT sent_at FROM messages WHERE client_id = {}",
+                param(1)
+            );
+            sqlx::query_scalar::<_, i64>(&sql)
                 .bind(id)
                 .fetch_one(&db)
                 .await
@@ -287,14 +302,18 @@ async fn the_live_path_stores_offline_and_first_response_figures() {
         }
     };
     let expected = sent("a-1").await - sent("v-1").await;
-    let (offline, first): (bool, Option<i64>) =
-        sqlx::query_as("SELECT offline, first_response_ms FROM conversations WHERE id = ?")
-            .bind(c.0)
-            .fetch_one(&db)
-            .await
-            .expect("the conversation");
-    assert!(
-        offline,
+    // A flag is an INTEGER on SQLite, a BOOLEAN on PostgreSQL: read as 0 or 1.
+    let (offline, first): (i64, Option<i64>) = sqlx::query_as(&format!(
+        "SELECT CASE WHEN offline THEN 1 ELSE 0 END, first_response_ms
+         FROM conversations WHERE id = {}",
+        param(1)
+    ))
+    .bind(c.0)
+    .fetch_one(&db)
+    .await
+    .expect("the conversation");
+    assert_eq!(
+        offline, 1,
         "a message left while no agent was online counts as offline"
     );
     assert_eq!(first, Some(expected));
