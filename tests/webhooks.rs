@@ -1,11 +1,13 @@
 #![cfg(feature = "ssr")]
-//! Webhooks (issue 14, item 8) over the real server and a real HTTP
-//! receiver on a free local port: a scripted chat's events arrive signed,
-//! once each, in order per conversation; a receiver that is down gets
-//! everything when it comes back; undelivered events survive a SIGKILL of
-//! the real binary; bad URLs are refused with their codes.
+//! Webhooks (issue 14, item 8) over the real server (on SQLite, or
+//! PostgreSQL: [`common::engines`]) and a real HTTP receiver on a free
+//! local port: a scripted chat's events arrive signed, once each, in order
+//! per conversation; a receiver that is down gets everything when it comes
+//! back; undelivered events survive a SIGKILL of the real binary; bad URLs
+//! are refused with their codes.
 //!
-//! Run with `cargo test --features ssr --test webhooks`.
+//! Run with `cargo test --features ssr --test webhooks` (on PostgreSQL:
+//! `KEFU_TEST_BACKEND=postgres scripts/engines.sh run -- cargo test …`).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -29,6 +31,7 @@ use sha2::Sha256;
 
 mod common;
 use common::client::{upgrade_at, Client};
+use common::engines::{param, raw};
 use common::*;
 
 /// Bound on waiting for deliveries.
@@ -223,10 +226,13 @@ async fn scripted_chat(server: &Server) -> ConversationId {
             x.id == c && x.status == kefu::protocol::ConversationStatus::Closed
         })
         .await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", server.db.display()))
-        .await
-        .expect("opens the database");
-    sqlx::query("INSERT INTO ratings (conversation_id, score, comment, created_at) VALUES (?, 5, 'great', ?)")
+    let pool = raw(&server.db_url).await;
+    let sql = format!(
+        "INSERT INTO ratings (conversation_id, score, comment, created_at) VALUES ({}, 5, 'great', {})",
+        param(1),
+        param(2)
+    );
+    sqlx::query(&sql)
         .bind(c.0)
         .bind(kefu::server::storage::now_ms())
         .execute(&pool)
@@ -552,10 +558,10 @@ const KEFU: &str = env!("CARGO_BIN_EXE_kefu");
 struct Kefu(Child);
 
 impl Kefu {
-    fn start(dir: &Path, db: &Path, addr: SocketAddr) -> Self {
+    /// The binary serving `db` (a SQLite file's path or a PostgreSQL URL).
+    fn start(dir: &Path, db: &str, addr: SocketAddr) -> Self {
         let child = Command::new(KEFU)
-            .arg("--db")
-            .arg(db)
+            .args(["--db", db])
             .args([
                 "serve",
                 "--addr",
@@ -589,10 +595,9 @@ impl Drop for Kefu {
     }
 }
 
-async fn pending_tried(db: &Path) -> (i64, i64) {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
-        .await
-        .expect("opens the database");
+/// Pending deliveries in `db` (a database URL), and the most tries of one.
+async fn pending_tried(db: &str) -> (i64, i64) {
+    let pool = raw(db).await;
     let row: (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), COALESCE(MAX(attempts), 0) FROM webhook_deliveries WHERE status = 'pending'",
     )
@@ -606,10 +611,13 @@ async fn pending_tried(db: &Path) -> (i64, i64) {
 #[tokio::test]
 async fn undelivered_events_survive_a_sigkill() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let db = dir.path().join("kefu.db");
+    // The binary's database: a file here, or a fresh PostgreSQL database.
+    let db = match common::engines::postgres_server() {
+        Some(server) => common::engines::fresh_postgres(&server).await,
+        None => format!("sqlite://{}", dir.path().join("kefu.db").display()),
+    };
     let out = Command::new(KEFU)
-        .arg("--db")
-        .arg(&db)
+        .args(["--db", &db])
         .args([
             "agent",
             "add",
