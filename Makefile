@@ -45,7 +45,7 @@ unit: setup-engines
 	scripts/engines.sh run -- cargo test --features ssr
 	cargo test -p kefu-bench
 	KEFU_TEST_BACKEND=postgres scripts/engines.sh run -- \
-	  cargo test --features ssr --test ws_chat --test delivery --test security --test fuzz_frames -- \
+	  cargo test --features ssr --test ws_chat --test delivery --test security --test fuzz_frames --test privacy --test retention --test reports --test webhooks -- \
 	  --skip a_storage_error_reaches_the_sender_and_a_retry_succeeds_once
 
 e2e: setup-test build
