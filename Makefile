@@ -37,15 +37,20 @@ lint: setup
 	cargo clippy --lib --features visitor-bundle --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p kefu-bench --all-targets -- -D warnings
 
-# Every test on SQLite (tests/postgres.rs on PostgreSQL), then the chat,
-# delivery and security tests again on PostgreSQL; each pass with a
-# throw-away PostgreSQL server (scripts/engines.sh). The one delivery test
-# that holds SQLite's write lock from a second connection is SQLite's own.
+# Every test on SQLite (tests/postgres.rs on PostgreSQL), then the server's
+# tests again on PostgreSQL (KEFU_TEST_BACKEND); each pass with a throw-away
+# PostgreSQL server (scripts/engines.sh). Left out of the second pass, as
+# SQLite's own: the delivery test that holds SQLite's write lock from a second
+# connection, tests/crash.rs (SQLite's file across SIGKILL) and tests/assets.rs
+# (no database).
 unit: setup-engines
 	scripts/engines.sh run -- cargo test --features ssr
 	cargo test -p kefu-bench
 	KEFU_TEST_BACKEND=postgres scripts/engines.sh run -- \
-	  cargo test --features ssr --test ws_chat --test delivery --test security --test fuzz_frames --test privacy --test retention --test reports --test webhooks -- \
+	  cargo test --features ssr --test ws_chat --test delivery --test security --test fuzz_frames \
+	    --test privacy --test retention --test reports --test webhooks --test accounts \
+	    --test archive --test canned --test identity --test notes --test seen --test status \
+	    --test transfer --test typing --test visits --test pages --test ops -- \
 	  --skip a_storage_error_reaches_the_sender_and_a_retry_succeeds_once
 
 e2e: setup-test build
