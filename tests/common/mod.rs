@@ -81,6 +81,8 @@ pub struct Setup {
     /// The bundles' names (as from a build's hash file) instead of the
     /// unhashed ones.
     pub assets: Option<AssetNames>,
+    /// This PostgreSQL database instead of the backend `engines` chooses.
+    pub db_url: Option<String>,
 }
 
 impl Default for Setup {
@@ -93,6 +95,7 @@ impl Default for Setup {
             nodelay: false,
             site_root: None,
             assets: None,
+            db_url: None,
         }
     }
 }
@@ -116,9 +119,10 @@ pub async fn start_with(setup: Setup) -> Server {
     if let Some(root) = &setup.site_root {
         options.site_root = root.to_string_lossy().as_ref().into();
     }
-    let postgres = match engines::postgres_server() {
-        Some(server) => Some(engines::fresh_postgres(&server).await),
-        None => None,
+    let postgres = match (setup.db_url.clone(), engines::postgres_server()) {
+        (Some(url), _) => Some(url),
+        (None, Some(server)) => Some(engines::fresh_postgres(&server).await),
+        (None, None) => None,
     };
     let db_url = match &postgres {
         Some(url) => url.clone(),

@@ -26,10 +26,16 @@ use crate::server::storage::{now_ms, Appended, StoreResult};
 pub async fn start(options: PgConnectOptions) -> StoreResult<Writer> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
+        // While the database is away, a batch fails after this long (its
+        // senders are told at once and send again), rather than waiting.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;
     Ok(group_commit::Writer::start(PgBatches { pool }))
 }
+
+/// How long a batch waits for the writer's connection (or a new one).
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 struct PgBatches {
     pool: PgPool,
