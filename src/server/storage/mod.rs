@@ -7,6 +7,7 @@
 //! of its own implementing the traits, with its own migrations: [`sqlite`]
 //! (one file, the default) and [`postgres`] (shared by many nodes).
 
+mod database;
 mod desk;
 mod error;
 pub mod group_commit;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use database::{open, Database};
 pub use desk::{Archive, Canned, FoundMessage, FoundVisitor, Owner, Reader};
 pub use error::{StoreError, StoreResult};
 pub use reports::{Ratings, ReportRow};
@@ -44,63 +46,6 @@ use crate::protocol::{AgentId, ChatMessage, ChatNote, ConversationId};
 
 /// The database kefu runs on, shared by every task (cheap to clone).
 pub type Storage = Arc<dyn Store>;
-
-/// Which database `--db` names: a PostgreSQL URL, or else a SQLite file
-/// (a path, or `sqlite://PATH`).
-#[derive(Clone, PartialEq, Eq)]
-pub enum Database {
-    /// The SQLite file at this path.
-    Sqlite(std::path::PathBuf),
-    /// The PostgreSQL database at this URL.
-    Postgres(String),
-}
-
-impl Database {
-    /// Reads a `--db` value.
-    pub fn parse(db: &str) -> Self {
-        if postgres::is_url(db) {
-            Database::Postgres(db.to_owned())
-        } else {
-            let path = db
-                .strip_prefix("sqlite://")
-                .or_else(|| db.strip_prefix("sqlite:"))
-                .unwrap_or(db);
-            Database::Sqlite(path.into())
-        }
-    }
-}
-
-/// Shown in logs and errors: a URL's password never is.
-impl std::fmt::Display for Database {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Database::Sqlite(path) => write!(f, "{}", path.display()),
-            Database::Postgres(url) => match reqwest::Url::parse(url) {
-                Ok(mut u) => {
-                    if u.password().is_some() {
-                        let _ = u.set_password(Some("***"));
-                    }
-                    write!(f, "{u}")
-                }
-                Err(_) => f.write_str("postgres://(unreadable URL)"),
-            },
-        }
-    }
-}
-
-impl Debug for Database {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
-
-/// Opens (creating and migrating it as needed) the database `db` names.
-pub async fn open(db: &str) -> anyhow::Result<Storage> {
-    match Database::parse(db) {
-        Database::Sqlite(path) => sqlite::open(&path).await,
-        Database::Postgres(url) => postgres::open(&url).await,
-    }
-}
 
 /// A complete backend: accounts, conversations, messages, notes,
 /// identities, settings, canned replies, the archive, ratings, retention,
