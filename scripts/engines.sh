@@ -5,6 +5,11 @@
 #   scripts/engines.sh run -- CMD ARGS…   runs CMD with KEFU_TEST_POSTGRES set
 #                                          (a URL on the server's `postgres`
 #                                          database; tests create their own)
+# For benchmarks (make bench):
+#   KEFU_ENGINES_DURABLE=1   commits as in production: fsync, synchronous_commit
+#                            and full_page_writes on (the tests turn them off)
+#   KEFU_ENGINES_CORE=N      runs the server (all its processes) on core N with
+#                            taskset, when taskset exists and there are 2+ cores
 # Needs Debian's postgresql (scripts/setup.sh test installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,9 +38,21 @@ port=$(free_port)
 as_pg "$pgbin/initdb" -D "$dir/data" -A trust -U kefu --no-sync >/dev/null
 # fsync off: tests only (nothing here tests PostgreSQL's own durability).
 # max_connections: every test server keeps a pool of 11.
-as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-  "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" \
+if [ "${KEFU_ENGINES_DURABLE:-}" = 1 ]; then
+  durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  mode="durable: fsync, synchronous_commit on"
+else
+  durability="-c fsync=off -c full_page_writes=off"
+  mode="fsync off: tests only"
+fi
+pin=()
+if [ -n "${KEFU_ENGINES_CORE:-}" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin=(taskset -c "$KEFU_ENGINES_CORE")   # pg_ctl's children inherit it
+  mode="$mode; core $KEFU_ENGINES_CORE"
+fi
+as_pg "${pin[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+  "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=400" \
   start >/dev/null
-echo "engines: PostgreSQL on 127.0.0.1:$port"
+echo "engines: PostgreSQL on 127.0.0.1:$port ($mode)"
 export KEFU_TEST_POSTGRES="postgres://kefu@127.0.0.1:$port/postgres"
 "$@"
