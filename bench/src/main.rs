@@ -9,9 +9,13 @@
 //! figure next to its goal and as a ratio to the relay's, and appends one
 //! JSON line per result to `<out>/<date>.jsonl` (plus `<out>/latency.svg`).
 //! Every load targets 127.0.0.1 only; every loop is bounded.
+//!
+//! kefu runs on SQLite by default; with `--postgres URL` on a database of
+//! its own on that PostgreSQL server, whose CPU is then measured as well.
 
 mod assets;
 mod load;
+mod pg;
 mod procs;
 mod relay;
 mod report;
@@ -28,7 +32,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Load, latency and memory benchmarks of kefu against a bare relay.
 #[derive(Debug, Parser)]
-#[command(name = "kefu-bench")]
+#[command(name = "kefu-bench", args_override_self = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Sub>,
@@ -51,6 +55,14 @@ struct Cli {
     /// With --url: that server's process id, for its memory and CPU figures.
     #[arg(long, requires = "url")]
     pid: Option<u32>,
+    /// Run kefu on PostgreSQL: the URL of a server (naming any database on
+    /// it); the bench creates a database of its own there and drops it after.
+    #[arg(long, conflicts_with = "url")]
+    postgres: Option<String>,
+    /// The PostgreSQL server's postmaster pid, for its CPU figures (default:
+    /// the parent of the bench's own backend, pg_backend_pid()).
+    #[arg(long)]
+    postgres_pid: Option<u32>,
     /// The kefu binary (default: `kefu` next to this one).
     #[arg(long)]
     kefu: Option<PathBuf>,
@@ -119,6 +131,8 @@ enum Scenario {
 /// Sizes of one run.
 struct Plan {
     mode: &'static str,
+    /// kefu's database: `sqlite` or `postgres`.
+    db: &'static str,
     idle: usize,
     conversations: usize,
     rate: f64,
@@ -142,8 +156,14 @@ impl Plan {
     fn of(cli: &Cli) -> Self {
         let full = cli.full;
         let secs = |v: Option<f64>, d: f64| Duration::from_secs_f64(v.unwrap_or(d));
+        let on_postgres = cli.postgres.is_some()
+            || cli
+                .db
+                .as_ref()
+                .is_some_and(|d| d.to_string_lossy().starts_with("postgres"));
         Self {
             mode: if full { "full" } else { "quick" },
+            db: if on_postgres { "postgres" } else { "sqlite" },
             idle: cli.idle.unwrap_or(if full { 100_000 } else { 5_000 }),
             conversations: cli.conversations.unwrap_or(if full { 1_000 } else { 100 }),
             rate: cli.rate.unwrap_or(if full { 1.0 } else { 10.0 }),
@@ -211,8 +231,9 @@ async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()>
     let load_before = procs::load_average();
     let fd_limit = procs::open_files_limit();
     println!(
-        "kefu-bench ({} mode), load average {load_before}, {} cores, open-files limit {}",
+        "kefu-bench ({} mode, db: {}), load average {load_before}, {} cores, open-files limit {}",
         plan.mode,
+        plan.db,
         cores,
         fd_limit.map_or("unknown".into(), |l| l.to_string()),
     );
@@ -236,11 +257,21 @@ async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()>
         plan.idle_during_chat = plan.idle_during_chat.min(room);
         plan.idle_pinging = plan.idle_pinging.min(room);
     }
+    let database = match &cli.postgres {
+        Some(server) => Some(postgres(server, cli.postgres_pid, pinned).await?),
+        None => None,
+    };
     let core = pinned.then_some(0);
     let work = std::env::temp_dir().join(format!("kefu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let result = run::run_in(&cli, &plan, core, &work).await;
+    let result = run::run_in(&cli, &plan, core, &work, database.as_ref()).await;
     let _ = std::fs::remove_dir_all(&work);
+    let postgres_version = database.as_ref().map(|d| d.version.clone());
+    if let Some(database) = database {
+        if let Err(e) = database.drop_database().await {
+            eprintln!("kefu-bench: could not drop the run's database: {e:#}");
+        }
+    }
     let (records, curves) = result?;
 
     let load_after = procs::load_average();
@@ -255,22 +286,49 @@ async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()>
         "open_files_limit": fd_limit,
         "commit": git_commit(),
         "target": cli.url.clone().unwrap_or_else(|| "own".into()),
+        "db": plan.db,
+        "postgres_version": postgres_version,
     });
     let jsonl = report::append_jsonl(&cli.out, &run, &records)?;
     println!("results appended to {jsonl}");
     if !curves.is_empty() {
         let svg = report::svg(
             &format!(
-                "kefu vs bare relay: latency against load ({} mode)",
-                plan.mode
+                "kefu vs bare relay: latency against load ({} mode, db: {})",
+                plan.mode, plan.db
             ),
             &curves,
         );
-        let path = cli.out.join("latency.svg");
+        // The PostgreSQL run keeps the SQLite run's chart.
+        let path = cli.out.join(match plan.db {
+            "postgres" => "latency-postgres.svg",
+            _ => "latency.svg",
+        });
         std::fs::write(&path, svg)?;
         println!("chart written to {}", path.display());
     }
     Ok(())
+}
+
+/// Creates the run's database on the PostgreSQL server at `server` and
+/// says where its processes run.
+async fn postgres(server: &str, pid: Option<u32>, pinned: bool) -> Result<pg::Database> {
+    let database = pg::Database::create(server, pid).await?;
+    let cores = database.postmaster.and_then(pg::cores_of);
+    println!(
+        "  PostgreSQL {} at {}, database {}; postmaster {}",
+        database.version,
+        pg::redact(server),
+        database.name,
+        match (database.postmaster, &cores) {
+            (Some(pid), Some(cores)) => format!("pid {pid} on cores {cores}"),
+            _ => "not found: no PostgreSQL CPU figures (give --postgres-pid)".into(),
+        },
+    );
+    if pinned && cores.as_deref().is_some_and(|c| c != "0") {
+        println!("  PostgreSQL is not pinned to core 0 (scripts/engines.sh with KEFU_ENGINES_CORE=0 is): it shares the load generator's core");
+    }
+    Ok(database)
 }
 
 fn git_commit() -> Option<String> {

@@ -2,7 +2,7 @@
 //! (pinned with `taskset` when it exists), `kefu agent add`, readings from
 //! /proc, and a tiny HTTP/1.1 client for the server functions and pages.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::OpenOptions;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -260,10 +260,11 @@ impl Drop for Server {
     }
 }
 
-/// `kefu --db <db> agent add --name <name> --password <password> --capacity <capacity>`.
+/// `kefu --db <db> agent add --name <name> --password <password> --capacity <capacity>`
+/// (`db`: a SQLite file or a PostgreSQL URL).
 pub async fn add_agent(
     kefu: &Path,
-    db: &Path,
+    db: &OsStr,
     name: &str,
     password: &str,
     capacity: u32,

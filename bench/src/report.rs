@@ -194,7 +194,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Appends one JSON line per record to `<dir>/<date>.jsonl`, each with the
-/// run's context (`run`).
+/// run's context (`run`) and kefu's database (`db`, from `run.db`).
 pub fn append_jsonl(dir: &Path, run: &serde_json::Value, records: &[Record]) -> Result<String> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("{}.jsonl", today()));
@@ -205,6 +205,9 @@ pub fn append_jsonl(dir: &Path, run: &serde_json::Value, records: &[Record]) -> 
     for record in records {
         let mut line = serde_json::to_value(record)?;
         if let Some(obj) = line.as_object_mut() {
+            if let Some(db) = run.get("db") {
+                obj.insert("db".into(), db.clone());
+            }
             obj.insert("run".into(), run.clone());
         }
         writeln!(file, "{line}")?;

@@ -1,6 +1,7 @@
 //! The run: starts the relay and kefu (or finds the one at `--url`), signs
 //! the agents in, runs the chosen scenarios against both sides in turn and
-//! prints each result's table as soon as it is known.
+//! prints each result's table as soon as it is known. kefu's database is a
+//! SQLite file in the run's folder, or the PostgreSQL database of `--postgres`.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use super::load::{Flavor, Target};
 use super::report::{self, Curve, Record};
 use super::scenarios::{self, Side};
-use super::{assets, procs, Cli, Plan, Scenario};
+use super::{assets, pg, procs, Cli, Plan, Scenario};
 
 const PASSWORD: &str = "bench password 1234";
 
@@ -24,12 +25,14 @@ fn exe_dir() -> Result<PathBuf> {
         .to_path_buf())
 }
 
-/// Starts the servers, runs the scenarios, and returns every record and the chart's curves.
+/// Starts the servers, runs the scenarios, and returns every record and the
+/// chart's curves. With `database`, kefu runs on that PostgreSQL database.
 pub async fn run_in(
     cli: &Cli,
     plan: &Plan,
     core: Option<usize>,
     work: &Path,
+    database: Option<&pg::Database>,
 ) -> Result<(Vec<Record>, Vec<Curve>)> {
     let wants = |s: Scenario| cli.only.is_empty() || cli.only.contains(&s);
     let dir = exe_dir()?;
@@ -75,9 +78,10 @@ pub async fn run_in(
             }
             let db = cli.db.clone().context("--url needs --db")?;
             for name in &names {
-                procs::add_agent(&kefu_bin, &db, name, PASSWORD, 100).await?;
+                procs::add_agent(&kefu_bin, db.as_os_str(), name, PASSWORD, 100).await?;
             }
-            (None, addr, None, cli.pid)
+            let sqlite = (plan.db == "sqlite").then_some(db);
+            (None, addr, sqlite, cli.pid)
         }
         None => {
             if !kefu_bin.exists() {
@@ -86,14 +90,18 @@ pub async fn run_in(
                     kefu_bin.display()
                 );
             }
-            let db = work.join("kefu.db");
+            // A SQLite file, or the URL of the run's PostgreSQL database.
+            let db: OsString = match database {
+                Some(d) => d.url.clone().into(),
+                None => work.join("kefu.db").into(),
+            };
             for name in &names {
                 procs::add_agent(&kefu_bin, &db, name, PASSWORD, 100).await?;
             }
             let addr = procs::free_addr()?;
             let args: Vec<OsString> = vec![
                 "--db".into(),
-                db.clone().into(),
+                db.clone(),
                 "serve".into(),
                 "--addr".into(),
                 addr.to_string().into(),
@@ -118,7 +126,8 @@ pub async fn run_in(
             )?;
             server.wait_ready(Duration::from_secs(30)).await?;
             let pid = server.pid();
-            (Some(server), addr, Some(db), Some(pid))
+            let sqlite = database.is_none().then(|| PathBuf::from(db));
+            (Some(server), addr, sqlite, Some(pid))
         }
     };
     let mut kefu = Side::new(
@@ -131,6 +140,10 @@ pub async fn run_in(
         db,
     );
     kefu.typing = plan.typing;
+    kefu.postgres = match database {
+        Some(d) => Some(pg::Probe::of(d).await?),
+        None => cli.postgres_pid.map(pg::Probe::of_pid),
+    };
     for name in &names {
         let cookie = procs::sign_in(addr, name, PASSWORD).await?;
         kefu.cookies.insert(name.clone(), cookie);
@@ -189,7 +202,8 @@ async fn scenarios_all(
 ) -> Result<()> {
     let show = |title: &str, rs: &[Record], cols: &[(&str, &str)]| {
         let refs: Vec<&Record> = rs.iter().collect();
-        println!("{}", report::table(title, &refs, cols));
+        let title = format!("{title} [db: {}]", plan.db);
+        println!("{}", report::table(&title, &refs, cols));
     };
     // With its ratio row: [kefu, relay, kefu/relay].
     let pair = |k: Record, r: Option<Record>| -> Vec<Record> {
@@ -257,7 +271,7 @@ async fn scenarios_all(
             names.len()
         );
     }
-    let chat_cols: &[(&str, &str)] = &[
+    let mut chat_cols: Vec<(&str, &str)> = vec![
         ("sent", "sent"),
         ("delivered_pct", "deliv %"),
         ("p50_ms", "p50 ms"),
@@ -273,6 +287,19 @@ async fn scenarios_all(
         ("late_sends", "late sends"),
         ("error_frames", "errors"),
     ];
+    if kefu.postgres.is_some() {
+        // The database's processes, beside kefu's own figures.
+        chat_cols.splice(
+            8..8,
+            [
+                ("pg_cpu_pct", "PG CPU %"),
+                ("pg_cpu_s_per_1k_msgs", "PG CPU s/1k msg"),
+                ("pg_file_syscalls_per_msg", "PG file syscalls/msg"),
+                ("pg_wal_kib_per_msg", "PG WAL KiB/msg"),
+            ],
+        );
+    }
+    let chat_cols = chat_cols.as_slice();
     let offered = plan.rate * plan.conversations as f64;
     let mut chat_pair: Option<(Record, Option<Record>)> = None;
     if wants(Scenario::Chat) {
@@ -377,6 +404,9 @@ async fn scenarios_all(
             &[
                 ("max_held_per_s", "max held msgs/s"),
                 ("first_failed_per_s", "first failed msgs/s"),
+                ("p99_ms_at_max", "p99 ms at max"),
+                ("cpu_s_per_1k_msgs_at_max", "CPU s/1k msg at max"),
+                ("pg_cpu_s_per_1k_msgs_at_max", "PG CPU s/1k msg at max"),
             ],
         );
         let best_k = rs[0].get("max_held_per_s").unwrap_or(0.0);

@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::load::{self, Flavor, Phase, Recorder, Target, VisitorStats};
-use super::procs;
 use super::report::{Latency, Record};
+use super::{pg, procs};
 
 /// p99 above this fails a load step.
 pub const P99_LIMIT_MS: f64 = 100.0;
@@ -35,8 +35,11 @@ pub struct Side {
     pub target: Target,
     /// The server's process, when known (own server, or `--pid`).
     pub pid: Option<u32>,
-    /// The server's database, when known (own server).
+    /// The server's SQLite database, when known (own server).
     pub db: Option<PathBuf>,
+    /// kefu's PostgreSQL server, when kefu runs on one and it can be read
+    /// (for the database's own figures).
+    pub postgres: Option<pg::Probe>,
     pub recorder: Arc<Recorder>,
     pub visitor_stats: Arc<VisitorStats>,
     phases: watch::Sender<Option<Phase>>,
@@ -57,6 +60,7 @@ impl Side {
             target,
             pid,
             db,
+            postgres: None,
             recorder: Arc::default(),
             visitor_stats: Arc::default(),
             phases: watch::channel(None).0,
@@ -259,6 +263,10 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
     side.recorder.begin(id);
     let cpu0 = side.cpu();
     let counters0 = side.pid.and_then(procs::counters);
+    let pg0 = match side.postgres.as_mut() {
+        Some(probe) => probe.read().await,
+        None => None,
+    };
     let own0 = procs::cpu_secs(std::process::id());
     let wall0 = Instant::now();
     side.phases.send_replace(Some(Phase {
@@ -288,6 +296,10 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
     }
     let cpu1 = side.cpu();
     let counters1 = side.pid.and_then(procs::counters);
+    let pg1 = match side.postgres.as_mut() {
+        Some(probe) => probe.read().await,
+        None => None,
+    };
     let own1 = procs::cpu_secs(std::process::id());
     let wall = wall0.elapsed().as_secs_f64();
     side.phases.send_replace(None);
@@ -325,6 +337,9 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
             );
         }
     }
+    if let (Some(a), Some(b)) = (pg0, pg1) {
+        set_postgres(&mut r, a, b, delivered, wall);
+    }
     if let (Some(a), Some(b)) = (own0, own1) {
         r.set("bench_cpu_pct", 100.0 * (b - a) / wall);
     }
@@ -338,6 +353,33 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
         r.note(format!("{dropped} visitor sockets dropped so far"));
     }
     r
+}
+
+/// The PostgreSQL server's figures of a phase, from its usage before (`a`)
+/// and after (`b`): its CPU (all its processes), per 1,000 messages and as
+/// a share of one core; the file syscalls of its live processes and the
+/// WAL it wrote, per message.
+fn set_postgres(r: &mut Record, a: pg::Usage, b: pg::Usage, delivered: f64, wall: f64) {
+    let cpu = b.cpu_secs - a.cpu_secs;
+    r.set("pg_cpu_s", cpu);
+    r.set("pg_cpu_pct", 100.0 * cpu / wall);
+    r.set("pg_processes", b.processes as f64);
+    if delivered > 0.0 {
+        r.set("pg_cpu_s_per_1k_msgs", cpu / (delivered / 1000.0));
+        if let (Some(x), Some(y)) = (a.file_syscalls, b.file_syscalls) {
+            // A process that ended takes its count along: never below 0.
+            r.set("pg_file_syscalls_per_msg", (y - x).max(0.0) / delivered);
+        }
+        if let (Some(x), Some(y)) = (a.wal_bytes, b.wal_bytes) {
+            r.set("pg_wal_kib_per_msg", (y - x) / 1024.0 / delivered);
+        }
+        if let Some(kefu) = r.get("server_cpu_s") {
+            r.set(
+                "total_cpu_s_per_1k_msgs",
+                (kefu + cpu) / (delivered / 1000.0),
+            );
+        }
+    }
 }
 
 /// When the wave of pings comes in a phase of [`chat_with_idle`].
@@ -437,8 +479,12 @@ impl Search {
             ok = held(&step);
             step.set("held", if ok { 1.0 } else { 0.0 });
             step.set("attempt", attempt as f64);
+            let pg_cpu = match step.get("pg_cpu_pct") {
+                Some(p) => format!("  PG CPU {p:>5.1} %"),
+                None => String::new(),
+            };
             println!(
-                "  {:>5} {:>7.0} msgs/s: p50 {:>7.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  delivered {:>7.3} %  server CPU {:>5.1} %  bench CPU {:>5.1} %  late sends {:>6}  {}",
+                "  {:>5} {:>7.0} msgs/s: p50 {:>7.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  delivered {:>7.3} %  server CPU {:>5.1} %{pg_cpu}  bench CPU {:>5.1} %  late sends {:>6}  {}",
                 side.name,
                 total,
                 step.get("p50_ms").unwrap_or(f64::NAN),
@@ -471,6 +517,24 @@ impl Search {
             .param("conversations", side.conversations as f64)
             .param("step_s", duration.as_secs_f64());
         summary.set("max_held_per_s", self.best.unwrap_or(0.0));
+        // The step that held at the highest rate: its tail and its cost.
+        // (Steps rise, so the last one held is at the best rate.)
+        let at_max = self.steps.iter().rev().find(|s| s.get("held") == Some(1.0));
+        if let Some(step) = at_max {
+            for key in [
+                "p50_ms",
+                "p99_ms",
+                "cpu_s_per_1k_msgs",
+                "server_cpu_pct",
+                "pg_cpu_s_per_1k_msgs",
+                "pg_cpu_pct",
+                "total_cpu_s_per_1k_msgs",
+            ] {
+                if let Some(v) = step.get(key) {
+                    summary.set(&format!("{key}_at_max"), v);
+                }
+            }
+        }
         match self.failed_at {
             Some(f) => summary.set("first_failed_per_s", f),
             None => summary.note("every step held: the true limit is higher than the last step"),
