@@ -14,6 +14,7 @@
 //! its own on that PostgreSQL server, whose CPU is then measured as well.
 
 mod assets;
+mod cores;
 mod load;
 mod pg;
 mod procs;

@@ -140,6 +140,7 @@ pub async fn run_in(
         db,
     );
     kefu.typing = plan.typing;
+    kefu.core = core;
     kefu.postgres = match database {
         Some(d) => Some(pg::Probe::of(d).await?),
         None => cli.postgres_pid.map(pg::Probe::of_pid),
@@ -160,6 +161,9 @@ pub async fn run_in(
         )
         .typing(plan.typing)
     });
+    if let Some(r) = relay.as_mut() {
+        r.core = core;
+    }
 
     let mut records: Vec<Record> = Vec::new();
     let mut curves: Vec<Curve> = Vec::new();
@@ -283,6 +287,8 @@ async fn scenarios_all(
         ("file_syscalls_per_msg", "file syscalls/msg"),
         ("ctx_switches_per_msg", "ctx sw/msg"),
         ("disk_write_kib_per_msg", "disk KiB/msg"),
+        ("core_idle_pct", "core idle %"),
+        ("core_steal_pct", "core steal %"),
         ("bench_cpu_pct", "bench CPU %"),
         ("late_sends", "late sends"),
         ("error_frames", "errors"),

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::load::{self, Flavor, Phase, Recorder, Target, VisitorStats};
 use super::report::{Latency, Record};
-use super::{pg, procs};
+use super::{cores, pg, procs};
 
 /// p99 above this fails a load step.
 pub const P99_LIMIT_MS: f64 = 100.0;
@@ -40,6 +40,9 @@ pub struct Side {
     /// kefu's PostgreSQL server, when kefu runs on one and it can be read
     /// (for the database's own figures).
     pub postgres: Option<pg::Probe>,
+    /// The core the servers are pinned to (None: not pinned), whose idle
+    /// and stolen time each phase records.
+    pub core: Option<usize>,
     pub recorder: Arc<Recorder>,
     pub visitor_stats: Arc<VisitorStats>,
     phases: watch::Sender<Option<Phase>>,
@@ -61,6 +64,7 @@ impl Side {
             pid,
             db,
             postgres: None,
+            core: None,
             recorder: Arc::default(),
             visitor_stats: Arc::default(),
             phases: watch::channel(None).0,
@@ -268,6 +272,7 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
         None => None,
     };
     let own0 = procs::cpu_secs(std::process::id());
+    let core0 = cores::times(side.core);
     let wall0 = Instant::now();
     side.phases.send_replace(Some(Phase {
         id,
@@ -301,6 +306,7 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
         None => None,
     };
     let own1 = procs::cpu_secs(std::process::id());
+    let core1 = cores::times(side.core);
     let wall = wall0.elapsed().as_secs_f64();
     side.phases.send_replace(None);
     let mut lats = side.recorder.finish();
@@ -342,6 +348,10 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
     }
     if let (Some(a), Some(b)) = (own0, own1) {
         r.set("bench_cpu_pct", 100.0 * (b - a) / wall);
+    }
+    if let Some((idle, steal)) = core0.zip(core1).and_then(|(a, b)| cores::shares(a, b)) {
+        r.set("core_idle_pct", idle);
+        r.set("core_steal_pct", steal);
     }
     r.set("late_sends", late.load(Ordering::Relaxed) as f64);
     let errors = side.visitor_stats.errors.load(Ordering::Relaxed) - errors0;
@@ -483,8 +493,14 @@ impl Search {
                 Some(p) => format!("  PG CPU {p:>5.1} %"),
                 None => String::new(),
             };
+            let core = match (step.get("core_idle_pct"), step.get("core_steal_pct")) {
+                (Some(idle), Some(steal)) => {
+                    format!("  core idle {idle:>4.1} % steal {steal:>4.1} %")
+                }
+                _ => String::new(),
+            };
             println!(
-                "  {:>5} {:>7.0} msgs/s: p50 {:>7.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  delivered {:>7.3} %  server CPU {:>5.1} %{pg_cpu}  bench CPU {:>5.1} %  late sends {:>6}  {}",
+                "  {:>5} {:>7.0} msgs/s: p50 {:>7.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  delivered {:>7.3} %  server CPU {:>5.1} %{pg_cpu}{core}  bench CPU {:>5.1} %  late sends {:>6}  {}",
                 side.name,
                 total,
                 step.get("p50_ms").unwrap_or(f64::NAN),
