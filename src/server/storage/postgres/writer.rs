@@ -97,12 +97,14 @@ async fn reserve_seqs(
     }
     let (ids, counts): (Vec<i64>, Vec<i64>) = wanted.iter().map(|(c, k)| (c.0, *k)).unzip();
     let rows: Vec<(ConversationId, i64)> = sqlx::query_as(
-        "WITH n AS (SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[]) AS n(id, k)),
-              open AS (SELECT c.id FROM conversations c JOIN n ON n.id = c.id
-                       WHERE c.status != 'closed' ORDER BY c.id FOR UPDATE OF c)
+        // `id = ANY($1)` keeps both scans on the primary key whatever the
+        // plan: joined to unnest() alone, the generic plan of this prepared
+        // statement read the whole table twice per batch.
+        "WITH open AS (SELECT id FROM conversations
+                       WHERE id = ANY($1) AND status != 'closed' ORDER BY id FOR UPDATE)
          UPDATE conversations c SET last_seq = c.last_seq + n.k
-         FROM n JOIN open ON open.id = n.id
-         WHERE c.id = n.id
+         FROM unnest($1::BIGINT[], $2::BIGINT[]) AS n(id, k)
+         WHERE c.id = ANY($1) AND c.id = n.id AND c.id IN (SELECT id FROM open)
          RETURNING c.id, c.last_seq",
     )
     .bind(&ids)
