@@ -86,7 +86,7 @@ async fn stored_before(
 }
 
 /// Advances `last_seq` of each open conversation by the messages it gets,
-/// locking their rows in id order; returns the first seq to give in each
+/// locking their rows in id order (the index scan's); returns the first seq to give in each
 /// (closed ones are left out).
 async fn reserve_seqs(
     conn: &mut PgConnection,
@@ -97,14 +97,13 @@ async fn reserve_seqs(
     }
     let (ids, counts): (Vec<i64>, Vec<i64>) = wanted.iter().map(|(c, k)| (c.0, *k)).unzip();
     let rows: Vec<(ConversationId, i64)> = sqlx::query_as(
-        // `id = ANY($1)` keeps both scans on the primary key whatever the
-        // plan: joined to unnest() alone, the generic plan of this prepared
-        // statement read the whole table twice per batch.
-        "WITH open AS (SELECT id FROM conversations
-                       WHERE id = ANY($1) AND status != 'closed' ORDER BY id FOR UPDATE)
-         UPDATE conversations c SET last_seq = c.last_seq + n.k
+        // `id = ANY($1)`: the primary key's index whatever the plan (joined
+        // to unnest() alone, the generic plan of this prepared statement read
+        // the whole table twice per batch), and its rows come in id order,
+        // the order their locks are taken in.
+        "UPDATE conversations c SET last_seq = c.last_seq + n.k
          FROM unnest($1::BIGINT[], $2::BIGINT[]) AS n(id, k)
-         WHERE c.id = ANY($1) AND c.id = n.id AND c.id IN (SELECT id FROM open)
+         WHERE c.id = ANY($1) AND c.id = n.id AND c.status != 'closed'
          RETURNING c.id, c.last_seq",
     )
     .bind(&ids)
