@@ -4,27 +4,28 @@
 //! that decodes [`ClientMsg`] frames and hands them to the [`Hub`]. A bad
 //! frame is answered with a typed error and never closes the socket.
 //!
-//! Here: the endpoints, each socket's set-up, writer and end; `hello.rs`
-//! the first exchange and registration; `serve.rs` the reader loop;
+//! Here: the endpoints, each socket's set-up and end; `frames.rs` decoding
+//! what comes in and writing what goes out; `hello.rs` the first exchange
+//! and registration; `serve.rs` the reader loop;
 //! `guards.rs` what else ends a socket and the pace of its messages.
 
 use std::net::IpAddr;
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::{Sink, SinkExt, Stream, StreamExt};
+use futures::{Sink, Stream, StreamExt};
 use tracing::Instrument;
 
-use crate::protocol::{AgentInfo, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES};
+use crate::protocol::{AgentInfo, MAX_FRAME_BYTES};
 use crate::server::edge::auth;
 use crate::server::edge::limits::Permit;
 use crate::server::edge::security::{ClientAddr, SecurityState};
 use crate::server::edge::trace::ConnId;
-use crate::server::hub::{Conn, Drain, Hub, Outbound, Peer};
+use crate::server::hub::{Conn, Hub, Peer};
 use crate::server::secrets;
 use crate::server::shutdown::Shutdown;
 use crate::server::storage::{ClientFacts, Storage};
@@ -36,10 +37,12 @@ pub trait Frames: Stream<Item = Result<Message, axum::Error>> + Unpin + Send {}
 
 impl<T: Stream<Item = Result<Message, axum::Error>> + Unpin + Send> Frames for T {}
 
+mod frames;
 mod guards;
 mod hello;
 mod serve;
 
+use frames::{decode, read_error, write_out};
 use guards::{End, Ended, Pace, Revocation};
 use hello::{close_invalid_text, read_hello, register};
 use serve::serve;
@@ -167,43 +170,6 @@ pub async fn agent_socket(
     }
 }
 
-/// Why reading a socket failed: a text frame that is not UTF-8 is told
-/// apart, to be closed with 1007; anything else means the peer is gone.
-fn read_error(e: &axum::Error) -> End {
-    let inner = std::error::Error::source(e);
-    match inner.and_then(|e| e.downcast_ref::<tungstenite::Error>()) {
-        Some(tungstenite::Error::Utf8(_)) => End::InvalidText,
-        _ => End::Gone,
-    }
-}
-
-/// One frame as a client message: `Ok(None)` for frames that carry none
-/// (control frames, or bad ones, which the client is told about without
-/// waiting), `Err(())` for a close.
-fn decode(frame: Message, conn: &Conn) -> Result<Option<ClientMsg>, ()> {
-    let text = match frame {
-        Message::Text(text) => text,
-        Message::Binary(_) => {
-            conn.reply(&ServerMsg::error(ErrorCode::BadFrame, None));
-            return Ok(None);
-        }
-        Message::Close(_) => return Err(()),
-        Message::Ping(_) | Message::Pong(_) => return Ok(None),
-    };
-    if text.len() > MAX_FRAME_BYTES {
-        conn.reply(&ServerMsg::error(ErrorCode::FrameTooLarge, None));
-        return Ok(None);
-    }
-    match serde_json::from_str::<ClientMsg>(&text) {
-        Ok(msg) => Ok(Some(msg)),
-        Err(e) => {
-            tracing::debug!(error = %e, "a frame that is not a kefu message");
-            conn.reply(&ServerMsg::error(ErrorCode::BadFrame, None));
-            Ok(None)
-        }
-    }
-}
-
 /// What a socket's task keeps of the app state (not Leptos' options: every
 /// byte here is held by every open socket).
 struct Ctx {
@@ -257,37 +223,6 @@ fn spawn<W>(
         }
         .instrument(span),
     );
-}
-
-/// The socket's writer: frames queued together go out in one write, fed one
-/// by one and flushed when the outbox is empty (or a close frame ends the
-/// socket).
-async fn write_out<K>(mut sink: K, outbox: Drain)
-where
-    K: Sink<Message, Error = axum::Error> + Unpin,
-{
-    while let Some(batch) = outbox.next_batch().await {
-        for out in batch {
-            let result = match out {
-                Outbound::Frame(frame) => sink.feed(Message::Text(frame)).await,
-                Outbound::Close(code, reason) => {
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: Utf8Bytes::from_static(reason),
-                        })))
-                        .await;
-                    return;
-                }
-            };
-            if result.is_err() {
-                return;
-            }
-        }
-        if sink.flush().await.is_err() {
-            return;
-        }
-    }
 }
 
 async fn run<S: Frames>(
