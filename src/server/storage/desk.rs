@@ -18,6 +18,16 @@ pub enum Owner {
     Agent(AgentId),
 }
 
+impl Owner {
+    /// The owning agent, as stored (`None`: shared).
+    pub fn agent(self) -> Option<AgentId> {
+        match self {
+            Owner::Shared => None,
+            Owner::Agent(id) => Some(id),
+        }
+    }
+}
+
 /// Canned replies (rules in `crate::canned`; the store keeps what it is given).
 #[async_trait]
 pub trait Canned: Send + Sync {

@@ -25,5 +25,16 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// A unique index refusing a row reads as [`StoreError::NameTaken`]
+    /// (an agent's name, a canned reply's shortcut), on every backend.
+    pub fn taken(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::NameTaken,
+            e => e.into(),
+        }
+    }
+}
+
 /// The result of a storage operation.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -3,7 +3,57 @@
 
 use sqlx::FromRow;
 
+use crate::protocol::canned::CannedReply;
+use crate::protocol::webhooks::{WebhookEvent, WebhookInfo};
 use crate::protocol::{Author, ChatMessage, ConversationId, MessageId, SystemEvent};
+
+/// The columns of a [`super::ConversationRow`], and where they come from.
+pub const CONVERSATION_COLUMNS: &str =
+    "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq,
+     c.visitor_read_seq,
+     v.name, v.email, v.verified, r.score AS rating
+     FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
+     JOIN visitors v ON v.id = c.visitor_id
+     LEFT JOIN ratings r ON r.conversation_id = c.id";
+
+/// The columns of a [`super::AgentRow`].
+pub const AGENT_COLUMNS: &str = "id, name, password_hash, is_admin, capacity, disabled, away";
+
+/// A canned reply as read: id, shortcut, body, shared.
+pub type CannedRow = (i64, String, String, bool);
+
+/// A [`CannedRow`] as the console gets it.
+pub fn canned_reply((id, shortcut, text, shared): CannedRow) -> CannedReply {
+    CannedReply {
+        id,
+        shortcut,
+        text,
+        shared,
+    }
+}
+
+/// A webhook as read: id, url, events (comma-separated), secret, created_at.
+pub type WebhookRow = (i64, String, String, String, i64);
+
+/// A [`WebhookRow`] as admins see it.
+pub fn webhook_info((id, url, events, secret, created_at): WebhookRow) -> WebhookInfo {
+    WebhookInfo {
+        id,
+        url,
+        events: parse_events(&events),
+        secret,
+        created_at,
+    }
+}
+
+/// The `events` column: known event names, comma-separated (unknown ones,
+/// from a newer version, are skipped).
+pub fn parse_events(column: &str) -> Vec<WebhookEvent> {
+    column
+        .split(',')
+        .filter_map(|e| WebhookEvent::parse(e.trim()))
+        .collect()
+}
 
 /// A stored message row, as every backend reads it.
 #[derive(FromRow)]

@@ -4,18 +4,8 @@ use async_trait::async_trait;
 
 use super::Postgres;
 use crate::protocol::AgentId;
+use crate::server::storage::rows::AGENT_COLUMNS;
 use crate::server::storage::{now_ms, Accounts, AgentRow, StoreError, StoreResult};
-
-/// The columns of an [`AgentRow`].
-const AGENT_COLUMNS: &str = "id, name, password_hash, is_admin, capacity, disabled, away";
-
-/// An agent's name taken by another account reads as `NameTaken`.
-fn taken(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::NameTaken,
-        e => e.into(),
-    }
-}
 
 #[async_trait]
 impl Accounts for Postgres {
@@ -62,7 +52,7 @@ impl Accounts for Postgres {
             .bind(now_ms())
             .fetch_optional(&mut *tx)
             .await
-            .map_err(taken)?;
+            .map_err(StoreError::taken)?;
         tx.commit().await?;
         Ok(row)
     }

@@ -4,16 +4,8 @@ use async_trait::async_trait;
 
 use super::Postgres;
 use crate::protocol::{AgentId, ConversationId};
+use crate::server::storage::rows::CONVERSATION_COLUMNS;
 use crate::server::storage::{now_ms, ConversationRow, Conversations, StoreResult, VisitorId};
-
-/// The columns of a [`ConversationRow`], and where they come from.
-const CONVERSATION_COLUMNS: &str =
-    "c.id, c.visitor_id, c.agent_id, a.name AS agent_name, c.status, c.last_seq, c.agent_read_seq,
-     c.visitor_read_seq,
-     v.name, v.email, v.verified, r.score AS rating
-     FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
-     JOIN visitors v ON v.id = c.visitor_id
-     LEFT JOIN ratings r ON r.conversation_id = c.id";
 
 #[async_trait]
 impl Conversations for Postgres {

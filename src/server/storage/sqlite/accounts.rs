@@ -42,8 +42,7 @@ impl Accounts for Sqlite {
             .await;
         match row {
             Ok(row) => Ok(row),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::NameTaken),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(StoreError::taken(e)),
         }
     }
 

@@ -5,46 +5,20 @@ use async_trait::async_trait;
 use super::Sqlite;
 use crate::protocol::canned::CannedReply;
 use crate::protocol::AgentId;
+use crate::server::storage::rows::{canned_reply, CannedRow};
 use crate::server::storage::{now_ms, Canned, Owner, StoreError, StoreResult};
-
-/// A row as read: id, shortcut, body, shared.
-type Row = (i64, String, String, bool);
-
-fn reply((id, shortcut, text, shared): Row) -> CannedReply {
-    CannedReply {
-        id,
-        shortcut,
-        text,
-        shared,
-    }
-}
-
-fn owner_id(owner: Owner) -> Option<AgentId> {
-    match owner {
-        Owner::Shared => None,
-        Owner::Agent(id) => Some(id),
-    }
-}
-
-/// A shortcut taken by another reply of the same owner reads as `NameTaken`.
-fn taken(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::NameTaken,
-        e => e.into(),
-    }
-}
 
 #[async_trait]
 impl Canned for Sqlite {
     async fn canned_for(&self, agent: AgentId) -> StoreResult<Vec<CannedReply>> {
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<CannedRow> = sqlx::query_as(
             "SELECT id, shortcut, body, agent_id IS NULL FROM canned_replies
              WHERE agent_id = ? OR agent_id IS NULL ORDER BY shortcut, agent_id IS NULL",
         )
         .bind(agent)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(reply).collect())
+        Ok(rows.into_iter().map(canned_reply).collect())
     }
 
     async fn create_canned(
@@ -55,8 +29,8 @@ impl Canned for Sqlite {
         max: i64,
     ) -> StoreResult<Option<CannedReply>> {
         let now = now_ms();
-        let owner = owner_id(owner);
-        let row: Option<Row> = sqlx::query_as(
+        let owner = owner.agent();
+        let row: Option<CannedRow> = sqlx::query_as(
             "INSERT INTO canned_replies (agent_id, shortcut, body, created_at, updated_at)
              SELECT ?1, ?2, ?3, ?4, ?4
              WHERE (SELECT COUNT(*) FROM canned_replies WHERE COALESCE(agent_id, 0) = COALESCE(?1, 0)) < ?5
@@ -69,8 +43,8 @@ impl Canned for Sqlite {
         .bind(max)
         .fetch_optional(&self.pool)
         .await
-        .map_err(taken)?;
-        Ok(row.map(reply))
+        .map_err(StoreError::taken)?;
+        Ok(row.map(canned_reply))
     }
 
     async fn update_canned(
@@ -80,7 +54,7 @@ impl Canned for Sqlite {
         shortcut: &str,
         text: &str,
     ) -> StoreResult<Option<CannedReply>> {
-        let row: Option<Row> = sqlx::query_as(
+        let row: Option<CannedRow> = sqlx::query_as(
             "UPDATE canned_replies SET shortcut = ?, body = ?, updated_at = ?
              WHERE id = ? AND COALESCE(agent_id, 0) = COALESCE(?, 0)
              RETURNING id, shortcut, body, agent_id IS NULL",
@@ -89,11 +63,11 @@ impl Canned for Sqlite {
         .bind(text)
         .bind(now_ms())
         .bind(id)
-        .bind(owner_id(owner))
+        .bind(owner.agent())
         .fetch_optional(&self.pool)
         .await
-        .map_err(taken)?;
-        Ok(row.map(reply))
+        .map_err(StoreError::taken)?;
+        Ok(row.map(canned_reply))
     }
 
     async fn delete_canned(&self, id: i64, owner: Owner) -> StoreResult<bool> {
@@ -101,7 +75,7 @@ impl Canned for Sqlite {
             "DELETE FROM canned_replies WHERE id = ? AND COALESCE(agent_id, 0) = COALESCE(?, 0)",
         )
         .bind(id)
-        .bind(owner_id(owner))
+        .bind(owner.agent())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)

@@ -16,8 +16,9 @@
 use serde_json::json;
 use sqlx::{PgPool, Postgres as Db, Transaction};
 
-use super::emit::{emit, messages, parse_events, Hooks};
+use super::emit::{emit, messages, Hooks};
 use crate::protocol::webhooks::WebhookEvent;
+use crate::server::storage::rows::parse_events;
 
 /// Derives up to about `budget` events (see [`crate::server::storage::Webhooks::derive_webhook_events`]).
 pub(super) async fn derive(

@@ -26,14 +26,6 @@ pub(super) struct Hooks {
     pub since: i64,
 }
 
-/// A webhook's `events` column as events (unknown names skipped).
-pub(super) fn parse_events(column: &str) -> Vec<WebhookEvent> {
-    column
-        .split(',')
-        .filter_map(|e| WebhookEvent::parse(e.trim()))
-        .collect()
-}
-
 /// `message.created` for what people wrote in `conversation` after seq
 /// `after`, up to `upto`, from `since` on; returns how many seqs were read.
 pub(super) async fn messages(

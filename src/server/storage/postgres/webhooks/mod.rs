@@ -59,30 +59,19 @@ use async_trait::async_trait;
 
 use super::Postgres;
 use crate::protocol::webhooks::{WebhookDelivery, WebhookEvent, WebhookInfo};
+use crate::server::storage::rows::{webhook_info, WebhookRow};
 use crate::server::storage::{DueDelivery, Outcome, StoreResult, Webhooks};
-
-type Row = (i64, String, String, String, i64);
-
-fn info((id, url, events, secret, created_at): Row) -> WebhookInfo {
-    WebhookInfo {
-        id,
-        url,
-        events: emit::parse_events(&events),
-        secret,
-        created_at,
-    }
-}
 
 #[async_trait]
 impl Webhooks for Postgres {
     async fn webhooks(&self) -> StoreResult<Vec<WebhookInfo>> {
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<WebhookRow> = sqlx::query_as(
             "SELECT id, url, events, secret, created_at FROM webhooks WHERE enabled = TRUE
              ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(info).collect())
+        Ok(rows.into_iter().map(webhook_info).collect())
     }
 
     async fn create_webhook(
@@ -108,7 +97,7 @@ impl Webhooks for Postgres {
             .execute(&mut *tx)
             .await?;
         }
-        let row: Row = sqlx::query_as(
+        let row: WebhookRow = sqlx::query_as(
             "INSERT INTO webhooks (url, events, secret, created_at) VALUES ($1, $2, $3, $4)
              RETURNING id, url, events, secret, created_at",
         )
@@ -119,7 +108,7 @@ impl Webhooks for Postgres {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(info(row))
+        Ok(webhook_info(row))
     }
 
     async fn delete_webhook(&self, id: i64) -> StoreResult<bool> {

@@ -16,6 +16,7 @@
 //! Each event gets one delivery row per webhook that wants it, with the
 //! exact JSON body, in the order above per conversation.
 
+use crate::server::storage::rows::parse_events;
 use std::collections::HashMap;
 
 use serde_json::json;
@@ -32,14 +33,6 @@ struct Hooks {
     pending: HashMap<i64, i64>,
     max_pending: i64,
     refused: usize,
-}
-
-/// A webhook's `events` column as events (unknown names skipped).
-pub(super) fn parse_events(column: &str) -> Vec<WebhookEvent> {
-    column
-        .split(',')
-        .filter_map(|e| WebhookEvent::parse(e.trim()))
-        .collect()
 }
 
 /// Derives up to about `budget` events (see [`crate::server::storage::Webhooks::derive_webhook_events`]).

@@ -8,29 +8,18 @@ use async_trait::async_trait;
 
 use super::Sqlite;
 use crate::protocol::webhooks::{WebhookDelivery, WebhookEvent, WebhookInfo};
+use crate::server::storage::rows::{webhook_info, WebhookRow};
 use crate::server::storage::{DueDelivery, Outcome, StoreResult, Webhooks};
-
-type Row = (i64, String, String, String, i64);
-
-fn info((id, url, events, secret, created_at): Row) -> WebhookInfo {
-    WebhookInfo {
-        id,
-        url,
-        events: derive::parse_events(&events),
-        secret,
-        created_at,
-    }
-}
 
 #[async_trait]
 impl Webhooks for Sqlite {
     async fn webhooks(&self) -> StoreResult<Vec<WebhookInfo>> {
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<WebhookRow> = sqlx::query_as(
             "SELECT id, url, events, secret, created_at FROM webhooks WHERE enabled = 1 ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(info).collect())
+        Ok(rows.into_iter().map(webhook_info).collect())
     }
 
     async fn create_webhook(
@@ -68,7 +57,7 @@ impl Webhooks for Sqlite {
             .execute(&mut *tx)
             .await?;
         }
-        let row: Row = sqlx::query_as(
+        let row: WebhookRow = sqlx::query_as(
             "INSERT INTO webhooks (url, events, secret, created_at) VALUES (?, ?, ?, ?)
              RETURNING id, url, events, secret, created_at",
         )
@@ -79,7 +68,7 @@ impl Webhooks for Sqlite {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(info(row))
+        Ok(webhook_info(row))
     }
 
     async fn delete_webhook(&self, id: i64) -> StoreResult<bool> {
