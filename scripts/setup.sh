@@ -2,7 +2,8 @@
 # Installs what kefu's build and tests need, each only when missing, at pinned
 # versions, from the package registries only (Debian, crates.io, npm).
 # Usage: scripts/setup.sh [build|engines|test]
-#   engines: adds the database servers the tests start (scripts/engines.sh)
+#   engines: adds the engines the tests and scripts/cluster.sh start themselves
+#            (PostgreSQL, Redis, HAProxy: scripts/engines.sh), never as services
 #   test:    adds those, Chromium and Playwright
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,14 +20,40 @@ as_root() {
     echo "setup: need root for: $*" >&2; exit 1; fi
 }
 
+installed=()   # what apt_install installed in this run
 apt_install() {
   local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  for pkg in "$@"; do   # (dpkg -s also succeeds for a removed package's left configuration)
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || missing+=("$pkg")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "apt-get install ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  installed+=("${missing[@]}")
 }
+
+# Stops and disables the service a package just installed may have started
+# (with a service manager, Debian starts redis-server on 6379 and haproxy at
+# install and at every boot): kefu's scripts start their own, on free ports.
+# Only for packages this run installed, never a service the machine already
+# had; each step does nothing when there is nothing to stop.
+#   $1 service, $2 its pid file, $3 the user its own instance runs as
+quiet_service() {
+  local svc=$1 pidfile=$2 user=$3 pids
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+  if command -v update-rc.d >/dev/null; then
+    as_root update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  fi
+  pids=$( { cat "$pidfile" 2>/dev/null || true; pgrep -u "$user" -x "$svc" 2>/dev/null || true; } | sort -u)
+  for pid in $pids; do
+    say "stopping the $svc the package started (pid $pid)"
+    as_root kill "$pid" 2>/dev/null || true
+  done
+}
+just_installed() { local p; for p in "${installed[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 command -v cc >/dev/null || apt_install build-essential
 command -v pkg-config >/dev/null || apt_install pkg-config
@@ -54,9 +81,12 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}";
 fi
 
 if [ "$what" = test ] || [ "$what" = engines ]; then
-  # PostgreSQL for the tests on the second backend; started by scripts/engines.sh,
-  # never as a service.
-  apt_install postgresql
+  # PostgreSQL for the tests on the second backend, Redis between nodes and
+  # HAProxy in front of them; started by scripts/engines.sh, the tests and
+  # scripts/cluster.sh, never as services.
+  apt_install postgresql redis-server haproxy
+  just_installed redis-server && quiet_service redis-server /run/redis/redis-server.pid redis
+  just_installed haproxy && quiet_service haproxy /run/haproxy.pid haproxy
   command -v python3 >/dev/null || apt_install python3   # scripts/engines.sh (a free port)
 fi
 
