@@ -5,7 +5,7 @@ SHELL := /bin/bash
 KEFU_DB ?= data/kefu.db
 export LEPTOS_SITE_ROOT ?= target/site
 
-.PHONY: setup setup-test setup-engines build run test lint unit e2e fmt clean screenshot bench
+.PHONY: setup setup-test setup-engines build run cluster test lint unit e2e fmt clean screenshot bench
 
 setup:
 	@scripts/setup.sh build
@@ -26,6 +26,12 @@ build: setup
 
 run: build
 	./target/release/kefu --db $(KEFU_DB) serve
+
+# Three nodes on one PostgreSQL database and one Redis, behind HAProxy on
+# http://127.0.0.1:3000, until Ctrl-C; the data is thrown away at exit
+# (scripts/cluster.sh; docs/DEPLOY.md, "Many nodes").
+cluster: setup-engines build
+	scripts/cluster.sh
 
 fmt:
 	cargo fmt --all
