@@ -86,8 +86,12 @@ async fn serve(db: &str, args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut state = AppState::open(leptos_options, db, Duration::from_secs(args.grace_secs))
-        .await
+    let grace = Duration::from_secs(args.grace_secs);
+    let opened = match &args.redis {
+        Some(redis) => AppState::open_clustered(leptos_options, db, grace, redis).await,
+        None => AppState::open(leptos_options, db, grace).await,
+    };
+    let mut state = opened
         .with_context(|| format!("opening the database at {}", Database::parse(db)))?
         .with_security(args.security)
         .with_assets(assets)

@@ -107,6 +107,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KEFU_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
+    /// Joins the other nodes on the same PostgreSQL database through this
+    /// Redis server (`redis://host:port/`): many nodes behind a load balancer.
+    #[arg(long, env = "KEFU_REDIS")]
+    pub redis: Option<String>,
     /// Seconds an agent who went offline keeps their conversations.
     #[arg(long, env = "KEFU_GRACE_SECS", default_value_t = 30)]
     pub grace_secs: u64,

@@ -12,6 +12,7 @@
 //! (admins' settings), [`shutdown`], [`metrics`], [`retention`] (the sweep) and
 //! [`webhooks`] (their background task).
 
+pub mod cluster;
 pub mod config;
 pub mod edge;
 pub mod error;
@@ -73,6 +74,29 @@ impl AppState {
         Self::with_storage(leptos_options, storage::open(db).await?, grace).await
     }
 
+    /// Opens the PostgreSQL database `db` and joins the other nodes on it
+    /// through Redis at `redis` (`--redis`; see [`cluster`]).
+    pub async fn open_clustered(
+        leptos_options: LeptosOptions,
+        db: &str,
+        grace: Duration,
+        redis: &str,
+    ) -> anyhow::Result<Self> {
+        let storage::Database::Postgres(url) = storage::Database::parse(db) else {
+            anyhow::bail!(
+                "--redis joins nodes that share one PostgreSQL database: give --db postgres://… \
+                 (a SQLite file serves one node)"
+            );
+        };
+        let postgres = std::sync::Arc::new(storage::postgres::Postgres::connect(&url).await?);
+        let (bus, incoming) = cluster::Bus::connect(redis)
+            .await
+            .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
+        let hub =
+            Hub::load_clustered(postgres.clone(), grace, bus, postgres.clone(), incoming).await?;
+        Self::with_hub(leptos_options, postgres, hub).await
+    }
+
     /// Builds the state around storage opened by the caller.
     pub async fn with_storage(
         leptos_options: LeptosOptions,
@@ -80,6 +104,14 @@ impl AppState {
         grace: Duration,
     ) -> anyhow::Result<Self> {
         let hub = Hub::load(storage.clone(), grace).await?;
+        Self::with_hub(leptos_options, storage, hub).await
+    }
+
+    async fn with_hub(
+        leptos_options: LeptosOptions,
+        storage: Storage,
+        hub: Hub,
+    ) -> anyhow::Result<Self> {
         let site = site::Site::load(&storage).await?;
         hours::spawn(hub.clone(), site.clone());
         let config = config::Security::default();

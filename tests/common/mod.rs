@@ -83,6 +83,8 @@ pub struct Setup {
     pub assets: Option<AssetNames>,
     /// This PostgreSQL database instead of the backend `engines` chooses.
     pub db_url: Option<String>,
+    /// Joins the other nodes on `db_url` through this Redis (`--redis`).
+    pub redis: Option<String>,
 }
 
 impl Default for Setup {
@@ -96,6 +98,7 @@ impl Default for Setup {
             site_root: None,
             assets: None,
             db_url: None,
+            redis: None,
         }
     }
 }
@@ -129,6 +132,10 @@ pub async fn start_with(setup: Setup) -> Server {
         None => format!("sqlite://{}", db.display()),
     };
     let state = match (&postgres, setup.busy_timeout) {
+        (Some(url), _) if setup.redis.is_some() => {
+            let redis = setup.redis.as_deref().unwrap_or_default();
+            AppState::open_clustered(options, url, setup.grace, redis).await
+        }
         // A busy timeout is SQLite's; PostgreSQL runs as `kefu serve` opens it.
         (Some(url), _) => AppState::open(options, url, setup.grace).await,
         (None, None) => AppState::open(options, &db.to_string_lossy(), setup.grace).await,

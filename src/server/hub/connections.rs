@@ -29,6 +29,7 @@ impl Hub {
             }
             open.and_then(|id| st.summary(id))
         };
+        self.publish_presence().await;
         let summary = match open {
             Some(summary) => Some(summary),
             None => match self.storage().latest_conversation(visitor).await {
@@ -57,25 +58,27 @@ impl Hub {
     /// Forgets a visitor socket; the last one gone tells the agent the visitor left.
     pub async fn visitor_disconnected(&self, visitor: VisitorId, conn_id: u64) {
         let _guard = self.0.lifecycle.lock().await;
-        let mut st = self.state();
-        let Some(conns) = st.visitors.get_mut(&visitor) else {
-            return;
-        };
-        conns.retain(|c| c.id() != conn_id);
-        if !conns.is_empty() {
-            return;
+        {
+            let mut st = self.state();
+            let Some(conns) = st.visitors.get_mut(&visitor) else {
+                return;
+            };
+            conns.retain(|c| c.id() != conn_id);
+            if !conns.is_empty() {
+                return;
+            }
+            st.visitors.remove(&visitor);
+            st.visitor_presence(visitor, false);
         }
-        st.visitors.remove(&visitor);
-        st.visitor_presence(visitor, false);
-        drop(st);
         self.forget_unstored(visitor);
+        self.publish_presence().await;
     }
 
     /// Registers an agent socket, sends it every conversation the agent
     /// serves (replaying what it missed; held meanwhile, as in
     /// [`Hub::visitor_connected`]), and hands out queued conversations.
     pub async fn agent_connected(&self, agent: &AgentInfo, conn: &Conn, resume: &[Resume]) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         conn.hold();
         let summaries = {
             let mut st = self.state();
@@ -127,6 +130,12 @@ impl Hub {
             }
             summaries
         };
+        self.publish_presence().await;
+        if let Some(cluster) = &self.0.cluster {
+            if let Err(e) = cluster.coord.end_grace(agent.id).await {
+                tracing::warn!(error = %e, "ending a grace period failed");
+            }
+        }
         // The summaries' last seqs were read when the socket was registered:
         // later messages reach it live.
         let upto: Vec<(ConversationId, i64)> =
@@ -157,10 +166,22 @@ impl Hub {
             };
             live.conns.retain(|c| c.id() != conn_id);
             if live.online() {
-                return;
+                // Still here through another socket (or on another node).
+                None
+            } else {
+                live.epoch += 1;
+                Some(live.epoch)
             }
-            live.epoch += 1;
-            let epoch = live.epoch;
+        };
+        let Some(epoch) = epoch else {
+            self.publish_presence().await;
+            return;
+        };
+        {
+            let mut st = self.state();
+            let Some(live) = st.agents.get_mut(&agent) else {
+                return;
+            };
             let convs: Vec<ConversationId> = live.convs.iter().copied().collect();
             for id in convs {
                 if let Some(c) = st.convs.get(&id) {
@@ -178,8 +199,8 @@ impl Hub {
             if !st.agents_online() {
                 st.broadcast_availability();
             }
-            epoch
-        };
+        }
+        self.publish_presence().await;
         self.start_grace(agent, epoch);
     }
 }

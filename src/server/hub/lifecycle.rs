@@ -14,6 +14,10 @@ use crate::server::storage::{VisitorId, VisitorProfile};
 
 impl Hub {
     pub(super) fn start_grace(&self, agent: AgentId, epoch: u64) {
+        if self.clustered() {
+            // Deadlines in the database, kept by every node's sweep (`cluster.rs`).
+            return;
+        }
         let hub = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(hub.0.grace).await;
@@ -23,7 +27,7 @@ impl Hub {
 
     /// After the grace period: an agent still away loses their conversations to the queue.
     async fn grace_expired(&self, agent: AgentId, epoch: u64) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         let (name, convs) = {
             let mut st = self.state();
             let Some(live) = st.agents.get_mut(&agent) else {
@@ -40,7 +44,7 @@ impl Hub {
     /// An agent was disabled or removed: their conversations go back to the
     /// queue at once, and the hub forgets them until they sign in again.
     pub async fn agent_removed(&self, agent: AgentId) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         let Some(live) = self.state().agents.remove(&agent) else {
             return;
         };
@@ -52,7 +56,7 @@ impl Hub {
 
     /// Puts `convs` (taken from agent `name`) back at the head of the queue,
     /// tells their visitors, and hands them out again (lifecycle lock held).
-    async fn requeue(&self, name: &str, convs: BTreeSet<ConversationId>) {
+    pub(super) async fn requeue(&self, name: &str, convs: BTreeSet<ConversationId>) {
         // Oldest first, ahead of conversations that queued later.
         for &id in convs.iter().rev() {
             if let Err(e) = self.storage().requeue(id).await {
@@ -81,7 +85,7 @@ impl Hub {
 
     /// The visitor opened the chat: open a conversation if none is open and an agent is online.
     pub async fn visitor_start(&self, visitor: VisitorId, conn: &Conn) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         let (open, online) = {
             let st = self.state();
             (st.by_visitor.get(&visitor).copied(), st.agents_online())
@@ -210,7 +214,7 @@ impl Hub {
 
     /// The agent ends a conversation; the visitor is told, and capacity frees.
     pub async fn close(&self, agent: &AgentInfo, id: ConversationId, conn: &Conn) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         if !self.serves(agent.id, id) {
             conn.send(&ServerMsg::error(ErrorCode::Forbidden, None))
                 .await;
@@ -253,7 +257,7 @@ impl Hub {
 
     /// An admin changed an agent's name or capacity.
     pub async fn agent_updated(&self, agent: &AgentInfo) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         if let Some(live) = self.state().agents.get_mut(&agent.id) {
             live.name = agent.name.clone();
             live.capacity = agent.capacity;

@@ -101,7 +101,7 @@ impl Hub {
     /// message") unless another of their sockets just did, the message is
     /// stored into it, then the queue is dispatched.
     pub async fn open_and_post(&self, visitor: VisitorId, conn: &Conn, msg: NewMessage) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         let open = self.state().by_visitor.get(&visitor).copied();
         let conversation = match open {
             Some(c) => c,
@@ -122,7 +122,7 @@ impl Hub {
         conversation: ConversationId,
         msg: NewMessage,
     ) -> Submitted {
-        if !self.serves(agent.id, conversation) {
+        if !self.serves_now(agent.id, conversation).await {
             return Submitted::Refused(ServerMsg::error(ErrorCode::Forbidden, Some(msg.id)));
         }
         Submitted::Queued(self.submit(conversation, conn, msg).await)
@@ -152,22 +152,26 @@ impl Hub {
         let seq = message.seq;
         let (author, sent_at) = (message.author, message.sent_at);
         let frame = encode(&ServerMsg::Message { message });
-        let mut st = self.state();
-        if let Some(c) = st.convs.get_mut(&id) {
-            c.last_seq = c.last_seq.max(seq);
-            if let Some(wait) = c.first_wait.note(author, sent_at) {
-                crate::server::metrics::handles()
-                    .first_response
-                    .record(wait);
+        {
+            let mut st = self.state();
+            if let Some(c) = st.convs.get_mut(&id) {
+                if !self.clustered() {
+                    c.last_seq = c.last_seq.max(seq);
+                }
+                if let Some(wait) = c.first_wait.note(author, sent_at) {
+                    crate::server::metrics::handles()
+                        .first_response
+                        .record(wait);
+                }
             }
         }
-        st.to_both_except(id, &frame, except);
+        self.fan_out(id, seq, frame, except);
     }
 
     /// The agent read up to `seq`: remembered, every tab of theirs is
     /// told, and the visitor sees their messages up to it as seen.
     pub async fn read(&self, agent: &AgentInfo, conversation: ConversationId, seq: i64) {
-        if !self.serves(agent.id, conversation) {
+        if !self.serves_now(agent.id, conversation).await {
             return;
         }
         if let Err(e) = self.storage().set_agent_read(conversation, seq).await {

@@ -35,6 +35,7 @@ pub use outbox::{encode, Conn, Drain, Outbound, OUTBOX_BYTES};
 /// Most messages replayed per conversation on resume.
 const REPLAY_LIMIT: i64 = 100_000;
 
+mod cluster;
 mod connections;
 mod first_response;
 mod gauges;
@@ -44,6 +45,7 @@ mod messages;
 mod notes;
 mod profiles;
 mod ratings;
+mod replica;
 mod state;
 mod status;
 #[cfg(test)]
@@ -76,6 +78,8 @@ struct Inner {
     next_conn: AtomicU64,
     /// Visitors not stored yet (see `unstored.rs`).
     unstored: Mutex<unstored::Unstoreds>,
+    /// In a cluster: Redis and the shared decisions (see `cluster.rs`).
+    cluster: Option<cluster::Clustered>,
 }
 
 /// The switchboard; cheap to clone.
@@ -86,6 +90,31 @@ impl Hub {
     /// Builds the hub from what storage holds: queued conversations wait, and
     /// agents who had conversations get their grace period to come back.
     pub async fn load(storage: Storage, grace: Duration) -> StoreResult<Self> {
+        Self::load_with(storage, grace, None).await
+    }
+
+    /// [`Hub::load`] for one node of several (`--redis`): decisions are
+    /// taken under the database's lock, frames for other nodes' sockets go
+    /// over `bus`, and theirs arrive on `incoming`.
+    pub async fn load_clustered(
+        storage: Storage,
+        grace: Duration,
+        bus: crate::server::cluster::Bus,
+        coord: Arc<dyn crate::server::storage::coordination::Coordination>,
+        incoming: tokio::sync::mpsc::UnboundedReceiver<crate::server::cluster::Incoming>,
+    ) -> StoreResult<Self> {
+        let hub =
+            Self::load_with(storage, grace, Some(cluster::Clustered::new(bus, coord))).await?;
+        hub.join(incoming);
+        Ok(hub)
+    }
+
+    async fn load_with(
+        storage: Storage,
+        grace: Duration,
+        cluster: Option<cluster::Clustered>,
+    ) -> StoreResult<Self> {
+        let bus = cluster.as_ref().map(|c| c.bus.clone());
         let hub = Hub(Arc::new(Inner {
             storage: storage.clone(),
             grace,
@@ -94,7 +123,9 @@ impl Hub {
             lifecycle: tokio::sync::Mutex::new(()),
             next_conn: AtomicU64::new(1),
             unstored: Mutex::default(),
+            cluster,
         }));
+        hub.state().bus = bus;
         let agents = storage.list_agents().await?;
         let open = storage.open_conversations().await?;
         let mut away = BTreeSet::new();

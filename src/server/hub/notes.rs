@@ -25,7 +25,7 @@ impl Hub {
     ) {
         // Under the lifecycle lock: a transfer cannot move the
         // conversation between the check and the delivery.
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         if !self.serves(agent.id, conversation) {
             conn.send(&ServerMsg::error(ErrorCode::Forbidden, Some(id)))
                 .await;

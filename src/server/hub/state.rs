@@ -2,7 +2,7 @@
 //! and conversations, visitors' sockets) and which conversations are live,
 //! with the sends that fan a frame out to the right sockets.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
@@ -13,6 +13,7 @@ use super::{encode, Conn};
 use crate::protocol::{
     AgentId, ConversationId, ConversationStatus, ConversationSummary, Party, ServerMsg,
 };
+use crate::server::cluster::{Bus, Event, Presence, Target};
 use crate::server::hours::HoursGate;
 use crate::server::storage::{VisitorId, VisitorProfile};
 
@@ -27,6 +28,8 @@ pub(super) struct AgentLive {
     pub(super) epoch: u64,
     /// Chose "away": keeps their conversations, gets no new ones.
     pub(super) away: bool,
+    /// Has a console open on another node (`--redis`).
+    pub(super) remote: bool,
 }
 
 impl AgentLive {
@@ -39,11 +42,12 @@ impl AgentLive {
             idle_since: Instant::now(),
             epoch: 0,
             away: false,
+            remote: false,
         }
     }
 
     pub(super) fn online(&self) -> bool {
-        !self.conns.is_empty()
+        !self.conns.is_empty() || self.remote
     }
 
     /// Online and not away: may be given new conversations.
@@ -69,6 +73,13 @@ pub(super) struct ConvLive {
     pub(super) typing: TypingPace,
     /// The visitor's first wait for an agent (`kefu_first_response_seconds`).
     pub(super) first_wait: FirstWait,
+    /// In a cluster: stored messages that reached this node before an
+    /// earlier one, held until the gap is filled (`replica.rs`).
+    pub(super) ahead: BTreeMap<i64, (Utf8Bytes, Option<u64>)>,
+    /// In a cluster: the conversation's last seq in the database at the
+    /// last reload, and at the last catch-up (`cluster.rs`).
+    pub(super) stored_seq: i64,
+    pub(super) caught_up_to: i64,
 }
 
 impl ConvLive {
@@ -83,6 +94,9 @@ impl ConvLive {
             profile,
             typing: TypingPace::default(),
             first_wait: FirstWait::default(),
+            ahead: BTreeMap::new(),
+            stored_seq: 0,
+            caught_up_to: 0,
         }
     }
 }
@@ -100,6 +114,10 @@ pub(super) struct State {
     pub(super) returned: HashMap<ConversationId, AgentId>,
     /// Business hours now: closed to new chats, and when the team is back.
     pub(super) hours: HoursGate,
+    /// In a cluster: where frames for other nodes' sockets go.
+    pub(super) bus: Option<Bus>,
+    /// In a cluster: who the other nodes hold.
+    pub(super) remote: Presence,
 }
 
 impl State {
@@ -131,7 +149,8 @@ impl State {
             visitor_label: conv.visitor.label(),
             visitor_number: conv.visitor.0,
             agent_name: agent.map(|a| a.name.clone()),
-            visitor_online: self.visitors.contains_key(&conv.visitor),
+            visitor_online: self.visitors.contains_key(&conv.visitor)
+                || self.remote.visitors.contains(&conv.visitor),
             agent_online: agent.is_some_and(AgentLive::online),
             last_seq: conv.last_seq,
             agent_read_seq: conv.agent_read_seq,
@@ -152,12 +171,41 @@ impl State {
         for conn in self.visitors.get(&visitor).into_iter().flatten() {
             conn.push(frame);
         }
+        self.relay(vec![Target::Visitor(visitor)], None, frame);
     }
 
     pub(super) fn to_agent(&self, agent: AgentId, frame: &Utf8Bytes) {
         for conn in self.agents.get(&agent).into_iter().flat_map(|a| &a.conns) {
             conn.push(frame);
         }
+        self.relay(vec![Target::Agent(agent)], None, frame);
+    }
+
+    /// In a cluster: hands `frame` to the other nodes, for their sockets of `to`.
+    pub(super) fn relay(
+        &self,
+        to: Vec<Target>,
+        conv: Option<(ConversationId, i64)>,
+        frame: &Utf8Bytes,
+    ) {
+        if let Some(bus) = &self.bus {
+            bus.publish(Event::Frame {
+                to,
+                conv: conv.map(|(id, _)| id),
+                seq: conv.map(|(_, seq)| seq),
+                frame: frame.as_str().to_owned(),
+            });
+        }
+    }
+
+    /// Both sides of conversation `id`, as targets of a relayed frame.
+    pub(super) fn parties(&self, id: ConversationId) -> Vec<Target> {
+        let Some(conv) = self.convs.get(&id) else {
+            return Vec::new();
+        };
+        let mut to = vec![Target::Visitor(conv.visitor)];
+        to.extend(conv.agent.map(Target::Agent));
+        to
     }
 
     /// Sends a conversation's event to both sides.
@@ -176,6 +224,7 @@ impl State {
         let Some(conv) = self.convs.get(&id) else {
             return;
         };
+        self.relay(self.parties(id), None, frame);
         let visitor = self.visitors.get(&conv.visitor).into_iter().flatten();
         let agent = conv
             .agent
@@ -225,6 +274,7 @@ impl State {
                 conn.push(&frame);
             }
         }
+        self.relay(vec![Target::Visitors], None, &frame);
     }
 
     /// The available (online, not away) agent with the most free capacity;

@@ -12,7 +12,7 @@ impl Hub {
     /// Coming back hands them queued conversations; visitors hear when
     /// whether anyone takes new chats changes.
     pub async fn set_away(&self, agent: AgentId, away: bool) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         {
             let mut st = self.state();
             let before = st.agents_online();

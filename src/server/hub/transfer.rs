@@ -105,7 +105,7 @@ impl Hub {
         note: Option<String>,
         conn: &Conn,
     ) {
-        let _guard = self.0.lifecycle.lock().await;
+        let _guard = self.decide().await;
         let refuse = |code| ServerMsg::error(code, None);
         let account = match to {
             Some(target) => match self.storage().agent_by_id(target).await {

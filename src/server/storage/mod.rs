@@ -7,6 +7,7 @@
 //! of its own implementing the traits, with its own migrations: [`sqlite`]
 //! (one file, the default) and [`postgres`] (shared by many nodes).
 
+pub mod coordination;
 mod database;
 mod desk;
 mod error;

@@ -20,8 +20,21 @@ pub fn now_ms() -> i64 {
 }
 
 /// A visitor's row id (never sent to browsers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    sqlx::Type,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[sqlx(transparent)]
+#[serde(transparent)]
 pub struct VisitorId(pub i64);
 
 impl VisitorId {

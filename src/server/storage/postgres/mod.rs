@@ -14,6 +14,7 @@ mod accounts;
 mod archive;
 mod canned;
 mod conversations;
+mod coordination;
 mod export;
 mod identities;
 mod messages;
