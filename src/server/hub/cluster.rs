@@ -1,7 +1,6 @@
 //! The hub in a cluster (`--redis`): decisions under the database's lock on
 //! state read afresh, the other nodes' frames delivered here, gaps filled
-//! from the database, presence written to Redis, and grace periods kept as
-//! deadlines in the database, which any live node enforces.
+//! from the database, presence written to Redis (grace periods: `grace.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,23 +9,17 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, MutexGuard, Notify};
 
 use super::{encode, Hub, REPLAY_LIMIT};
-use crate::protocol::{AgentId, ConversationId, Party, ServerMsg};
+use crate::protocol::{AgentId, ConversationId, ServerMsg};
 use crate::server::cluster::{Bus, Event, Incoming, Target};
 use crate::server::storage::coordination::{Coordination, DecisionLock};
-use crate::server::storage::{now_ms, StoreResult};
-
-/// How often each node looks for grace periods to start or end.
-const SWEEP: Duration = Duration::from_secs(1);
-/// Every how many sweeps a node checks every conversation it serves
-/// against the database (a lost publication with nothing after it).
-const CATCH_UP_EVERY: u32 = 3;
+use crate::server::storage::StoreResult;
 
 /// What a clustered hub holds beside its tables.
 pub(crate) struct Clustered {
     pub(super) bus: Bus,
     pub(super) coord: Arc<dyn Coordination>,
     /// Wakes the reloader (other nodes changed the shared state).
-    reload: Notify,
+    pub(super) reload: Notify,
 }
 
 impl Clustered {
@@ -275,7 +268,7 @@ impl Hub {
     /// holds beyond what they were given: up to what was stored at the
     /// previous catch-up (`everything`: up to now, after Redis was away,
     /// with fresh summaries too).
-    async fn catch_up(&self, everything: bool) {
+    pub(super) async fn catch_up(&self, everything: bool) {
         {
             let _local = self.0.lifecycle.lock().await;
             if let Err(e) = self.reload().await {
@@ -321,117 +314,6 @@ impl Hub {
         };
         for (id, upto) in due {
             self.fill(id, Some(upto)).await;
-        }
-    }
-
-    async fn sweeper(self) {
-        let mut tick = tokio::time::interval(SWEEP);
-        let mut n: u32 = 0;
-        loop {
-            tick.tick().await;
-            n = n.wrapping_add(1);
-            self.sweep().await;
-            if n.is_multiple_of(CATCH_UP_EVERY) {
-                self.catch_up(false).await;
-            }
-        }
-    }
-
-    /// Starts the grace period of every agent who serves conversations and
-    /// has no console open on any live node, ends it for those back, and
-    /// requeues the conversations of those whose deadline passed.
-    async fn sweep(&self) {
-        let Some(cluster) = &self.0.cluster else {
-            return;
-        };
-        // Redis away: presence unknown, which is not "nobody online".
-        let Ok(others) = cluster.bus.others().await else {
-            return;
-        };
-        let offline: Vec<AgentId> = {
-            let mut st = self.state();
-            if st.set_remote(others) {
-                cluster.reload.notify_one();
-            }
-            st.agents
-                .iter()
-                .filter(|(_, a)| !a.online() && !a.convs.is_empty())
-                .map(|(id, _)| *id)
-                .collect()
-        };
-        let now = now_ms();
-        let grace = i64::try_from(self.0.grace.as_millis()).unwrap_or(i64::MAX);
-        for agent in offline {
-            match cluster
-                .coord
-                .start_grace(agent, now.saturating_add(grace))
-                .await
-            {
-                Ok(true) => self.tell_agent_gone(agent),
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "starting a grace period failed"),
-            }
-        }
-        let deadlines = match cluster.coord.grace_deadlines().await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading grace periods failed");
-                return;
-            }
-        };
-        let online = |agent: &AgentId| self.state().agents.get(agent).is_some_and(|a| a.online());
-        for (agent, _) in deadlines.iter().filter(|(a, _)| online(a)) {
-            if let Err(e) = cluster.coord.end_grace(*agent).await {
-                tracing::warn!(error = %e, "ending a grace period failed");
-            }
-        }
-        let due: Vec<AgentId> = deadlines
-            .iter()
-            .filter(|(a, deadline)| *deadline <= now && !online(a))
-            .map(|(a, _)| *a)
-            .collect();
-        if due.is_empty() {
-            return;
-        }
-        let _decision = self.decide().await;
-        for agent in due {
-            let taken = {
-                let mut st = self.state();
-                match st.agents.get_mut(&agent) {
-                    Some(live) if live.online() => None,
-                    Some(live) => Some((live.name.clone(), std::mem::take(&mut live.convs))),
-                    None => Some((String::new(), Default::default())),
-                }
-            };
-            if let Some((name, convs)) = taken {
-                if !convs.is_empty() {
-                    self.requeue(&name, convs).await;
-                }
-            }
-            if let Err(e) = cluster.coord.end_grace(agent).await {
-                tracing::warn!(error = %e, "ending a grace period failed");
-            }
-        }
-    }
-
-    /// Tells the visitors `agent` served that they left (their node died).
-    fn tell_agent_gone(&self, agent: AgentId) {
-        let st = self.state();
-        let Some(live) = st.agents.get(&agent) else {
-            return;
-        };
-        for &id in &live.convs {
-            if let Some(c) = st.convs.get(&id) {
-                st.to_visitor(
-                    c.visitor,
-                    &encode(&ServerMsg::Presence {
-                        conversation: id,
-                        party: Party::Agent,
-                        online: false,
-                    }),
-                );
-            }
-            st.announce(id);
         }
     }
 }

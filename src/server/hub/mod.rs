@@ -39,6 +39,7 @@ mod cluster;
 mod connections;
 mod first_response;
 mod gauges;
+mod grace;
 mod hours;
 mod lifecycle;
 mod messages;
