@@ -5,7 +5,11 @@
 //! lost. The test runs its own PostgreSQL server (durable commits) so that
 //! it can crash it without touching any other test's.
 //!
-//! Needs PostgreSQL's server programs (`make unit` installs them).
+//! The same with two nodes (the visitor's and the agent's) and Redis
+//! between them.
+//!
+//! Needs PostgreSQL's server programs and redis-server (`make unit`
+//! installs them).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -15,7 +19,7 @@ use kefu::server::config::{Limits, Security};
 
 mod common;
 use common::client::Client;
-use common::engines::{fresh_postgres, PgServer};
+use common::engines::{fresh_postgres, PgServer, RedisServer};
 use common::{start_with, Setup};
 
 /// Messages sent in each phase: before, during and after the outage.
@@ -65,6 +69,19 @@ fn text(id: &str) -> String {
 
 #[tokio::test]
 async fn a_database_restart_loses_nothing_acknowledged_and_stores_each_resend_once() {
+    outage(None).await;
+}
+
+#[tokio::test]
+async fn with_two_nodes_a_database_restart_loses_nothing_either() {
+    // The visitor on one node, the agent on another, Redis between them.
+    let redis = RedisServer::start();
+    outage(Some(&redis)).await;
+}
+
+/// The visitor chats before, during and after a PostgreSQL crash; with
+/// `redis`, through a second node that holds the agent's socket.
+async fn outage(redis: Option<&RedisServer>) {
     let pg = PgServer::start();
     let db_url = fresh_postgres(&pg.url()).await;
     // A client that resends keeps within no rate limit here: lift them.
@@ -76,13 +93,23 @@ async fn a_database_restart_loses_nothing_acknowledged_and_stores_each_resend_on
         addr_msg_rate: 100_000.0,
         ..security.limits
     };
-    let server = start_with(Setup {
-        db_url: Some(db_url),
-        security,
+    let setup = || Setup {
+        db_url: Some(db_url.clone()),
+        security: security.clone(),
+        redis: redis.map(RedisServer::url),
         ..Setup::default()
-    })
-    .await;
-    let (_, mut agent, chat) = server.agent_with_chat("Ann", 5).await;
+    };
+    let server = start_with(setup()).await;
+    let agents_node = match redis {
+        Some(_) => Some(start_with(setup()).await),
+        None => None,
+    };
+    let (_, mut agent) = agents_node
+        .as_ref()
+        .unwrap_or(&server)
+        .online_agent("Ann", 5)
+        .await;
+    let chat = server.assigned_chat(&mut agent, "Ann").await;
     let (mut visitor, conversation) = (chat.visitor, chat.conversation);
     let mut outcomes = Outcomes::default();
 

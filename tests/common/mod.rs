@@ -3,7 +3,8 @@
 //! a tiny HTTP/1.1 client for pages and server
 //! functions, and agent accounts with sessions; in [`client`], the WebSocket
 //! client, in [`chat`], the chats the tests set up, in [`process`], the
-//! real binary as a child process, and in [`stored`], what the server
+//! real binary as a child process, in [`resilient`], a client that gets
+//! back after its node dies, and in [`stored`], what the server
 //! stored, read straight from its file.
 //!
 //! Each test crate that says `mod common;` uses a part of it.
@@ -13,6 +14,7 @@ pub mod chat;
 pub mod client;
 pub mod engines;
 pub mod process;
+pub mod resilient;
 pub mod stored;
 
 use std::net::{IpAddr, SocketAddr};

@@ -78,7 +78,18 @@ impl Kefu {
         serve: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
-        let addr = free_addr();
+        Self::start_on(free_addr(), dir, db, global, serve, env).await
+    }
+
+    /// [`Kefu::start`] on `addr` (a node started again where its balancer expects it).
+    pub async fn start_on(
+        addr: SocketAddr,
+        dir: &Path,
+        db: &Path,
+        global: &[&str],
+        serve: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let log = dir.join("server.log");
         let out = OpenOptions::new()
             .create(true)
