@@ -136,8 +136,20 @@ struct Waiting {
 }
 
 impl Waiting {
-    /// Reads until quiet, keeping the latest summary.
+    /// Reads until the conversation's summary came (decisions are taken
+    /// one at a time across the nodes: a hundred take a while on a busy
+    /// machine), then until quiet, keeping the latest summary.
     async fn settle(&mut self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.status.is_none() && std::time::Instant::now() < deadline {
+            if let Some(ServerMsg::Conversation { conversation }) =
+                self.client.next_within(Duration::from_millis(500)).await
+            {
+                self.conversation = Some(conversation.id);
+                self.status = Some(conversation.status);
+                self.position = conversation.queue_position;
+            }
+        }
         for frame in drain(&mut self.client, Duration::from_secs(2)).await {
             if let ServerMsg::Conversation { conversation } = frame {
                 self.conversation = Some(conversation.id);
@@ -171,6 +183,8 @@ async fn a_hundred_visitors_on_three_nodes_fill_five_agents_to_capacity_and_wait
     }
     // All at once.
     join_all(waiting.iter_mut().map(|w| w.client.send(&ClientMsg::Start))).await;
+    join_all(waiting.iter_mut().map(|w| w.settle())).await;
+    // Places announced after a visitor's own settle.
     join_all(waiting.iter_mut().map(|w| w.settle())).await;
 
     let check = |waiting: &[Waiting], assigned: usize| {
@@ -228,6 +242,7 @@ async fn a_hundred_visitors_on_three_nodes_fill_five_agents_to_capacity_and_wait
         agent.send(&ClientMsg::Close { conversation: pick }).await;
         closed.insert(pick);
     }
+    join_all(waiting.iter_mut().map(|w| w.settle())).await;
     join_all(waiting.iter_mut().map(|w| w.settle())).await;
     let still: Vec<Waiting> = waiting
         .into_iter()
@@ -295,4 +310,39 @@ async fn messages_sent_while_redis_restarts_arrive_once_it_is_back_none_lost_or_
     let mut expected: Vec<String> = (0..DURING).map(|i| format!("d{i}")).collect();
     expected.push("after".into());
     assert_eq!(got, expected, "every message once, in order");
+}
+
+#[tokio::test]
+async fn an_agent_disabled_on_one_node_loses_their_socket_on_another_and_their_chat_moves_on() {
+    let redis = RedisServer::start();
+    let nodes = nodes(2, &redis).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (ann_id, ann_cookie) = b.signed_in_agent("Ann", false).await;
+    let (mut ann, _) = b.agent(&ann_cookie, vec![]).await;
+    let chat = a.assigned_chat(&mut ann, "Ann").await;
+    let (mut visitor, id) = (chat.visitor, chat.conversation);
+    let (_, mut bob) = a.online_agent("Bob", 5).await;
+
+    // The admin disables Ann through node A; her console is on node B.
+    let (_, admin) = a.signed_in_agent("Boss", true).await;
+    let ann_id = ann_id.0.to_string();
+    let answer = a
+        .call(
+            "update_agent",
+            &[("id", &ann_id), ("capacity", "5"), ("disabled", "on")],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    ann.expect_close().await;
+    // Her chat goes back to the queue and on to Bob, whatever node decides.
+    visitor
+        .expect_message("assigned to Bob", |m| {
+            m.conversation == id && common::chat::is_assigned_to(m, "Bob")
+        })
+        .await;
+    bob.expect_conversation("Ann's chat", |c| {
+        c.id == id && c.status == ConversationStatus::Assigned
+    })
+    .await;
 }

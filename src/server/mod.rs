@@ -149,6 +149,24 @@ impl AppState {
         self.hub
             .set_conversation_limit(config.limits.max_conversations_per_hour);
         self.security = SecurityState::new(config);
+        if self.hub.is_clustered() {
+            // Other nodes' revocations close this node's sockets too.
+            let mut elsewhere = self.hub.revoked_elsewhere();
+            let security = self.security.clone();
+            tokio::spawn(async move {
+                loop {
+                    match elsewhere.recv().await {
+                        Ok(json) => {
+                            if let Ok(what) = serde_json::from_str(&json) {
+                                security.revoke(what);
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
         self
     }
 }

@@ -47,6 +47,12 @@ pub enum Event {
     },
     /// The shared state (conversations, agents, presence) changed: reload it.
     Changed,
+    /// Sessions ended (sign-out, disabled agent, new password): the edge's
+    /// revocation, as it wrote it, for the sockets other nodes hold.
+    Revoked {
+        /// The edge's JSON of what ends.
+        what: String,
+    },
 }
 
 /// The receivers of a relayed frame.

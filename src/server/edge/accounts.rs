@@ -149,7 +149,7 @@ pub async fn change_password(
         .await?
         .ok_or(AppError::Unauthorized)?;
     storage.delete_other_sessions(agent.id, &keep).await?;
-    state.security.revoke(Revoked::OtherSessions {
+    state.revoke(Revoked::OtherSessions {
         agent: agent.id,
         keep,
     });
@@ -189,7 +189,7 @@ pub async fn reset_password(
         .await?
         .ok_or(AppError::NotFound)?;
     storage.delete_agent_sessions(id).await?;
-    state.security.revoke(Revoked::Agent(id));
+    state.revoke(Revoked::Agent(id));
     // Whoever was locked out guessing may sign in with the new password.
     state
         .security

@@ -151,7 +151,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         let hash = secrets::token_hash(&token);
         let state = state();
         state.storage.delete_session(&hash).await?;
-        state.security.revoke(Revoked::Session(hash));
+        state.revoke(Revoked::Session(hash));
     }
     set_cookie(auth::clear_cookie());
     Ok(())
@@ -315,7 +315,7 @@ pub async fn update_agent(
         .ok_or(AppError::NotFound)?;
     if disabled {
         storage.delete_agent_sessions(id).await?;
-        state.security.revoke(Revoked::Agent(id));
+        state.revoke(Revoked::Agent(id));
         state.hub.agent_removed(id).await;
     } else {
         state.hub.agent_updated(&agent.info()).await;
@@ -359,7 +359,7 @@ pub async fn remove_agent(admin: &AgentInfo, id: AgentId) -> Result<(), AppError
     let storage = &state.storage;
     let agent = storage.agent_by_id(id).await?.ok_or(AppError::NotFound)?;
     storage.delete_agent_sessions(id).await?;
-    state.security.revoke(Revoked::Agent(id));
+    state.revoke(Revoked::Agent(id));
     state.hub.agent_removed(id).await;
     if !storage.delete_agent(id).await? {
         return Err(AppError::NotFound);

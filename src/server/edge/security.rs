@@ -23,8 +23,8 @@ use crate::server::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddr(pub IpAddr);
 
-/// Sockets to close at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Sockets to close at once (on every node: [`AppState::revoke`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Revoked {
     /// The session with this token hash signed out or ended.
     Session(Vec<u8>),
@@ -192,6 +192,17 @@ pub fn set_page_headers() {
         if let Ok(value) = HeaderValue::from_str(&csp) {
             response.insert_header(header::CONTENT_SECURITY_POLICY, value);
         }
+    }
+}
+
+impl AppState {
+    /// Closes the sockets `what` names, on this node and, in a cluster, on
+    /// every other (their sessions are gone from the database already).
+    pub fn revoke(&self, what: Revoked) {
+        if let Ok(json) = serde_json::to_string(&what) {
+            self.hub.revoke_elsewhere(json);
+        }
+        self.security.revoke(what);
     }
 }
 

@@ -84,9 +84,27 @@ impl Hub {
         }
     }
 
+    /// In a cluster: tells the other nodes to close the sockets of
+    /// sessions that ended (`what`: the edge's revocation).
+    pub fn revoke_elsewhere(&self, what: String) {
+        if let Some(cluster) = &self.0.cluster {
+            cluster.bus.publish(Event::Revoked { what });
+        }
+    }
+
+    /// Revocations other nodes published (nothing on one node).
+    pub fn revoked_elsewhere(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.0.revoked.subscribe()
+    }
+
     /// Whether this hub is one node of several.
     pub(super) fn clustered(&self) -> bool {
         self.0.cluster.is_some()
+    }
+
+    /// Whether this hub is one node of several (`--redis`).
+    pub fn is_clustered(&self) -> bool {
+        self.clustered()
     }
 
     /// Reads the shared tables again (lifecycle lock held by the caller).
@@ -201,6 +219,9 @@ impl Hub {
                 match item {
                     Incoming::Connected => connected = true,
                     Incoming::Event(Event::Changed) => changed = true,
+                    Incoming::Event(Event::Revoked { what }) => {
+                        let _ = self.0.revoked.send(what);
+                    }
                     Incoming::Event(Event::Frame {
                         to,
                         conv,

@@ -45,10 +45,31 @@ impl Hub {
     /// queue at once, and the hub forgets them until they sign in again.
     pub async fn agent_removed(&self, agent: AgentId) {
         let _guard = self.decide().await;
-        let Some(live) = self.state().agents.remove(&agent) else {
-            return;
+        let (live, convs) = {
+            let mut st = self.state();
+            let live = st.agents.remove(&agent);
+            // Every conversation stored as theirs (in a cluster the reload
+            // under the decision may have dropped a disabled agent already).
+            let convs: BTreeSet<ConversationId> = st
+                .convs
+                .iter()
+                .filter(|(_, c)| c.agent == Some(agent))
+                .map(|(id, _)| *id)
+                .collect();
+            (live, convs)
         };
-        self.requeue(&live.name, live.convs).await;
+        let name = match live {
+            Some(live) => live.name,
+            None if convs.is_empty() => return,
+            None => match self.storage().agent_by_id(agent).await {
+                Ok(row) => row.map(|r| r.name).unwrap_or_default(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading a removed agent's name failed");
+                    String::new()
+                }
+            },
+        };
+        self.requeue(&name, convs).await;
         if !self.state().agents_online() {
             self.state().broadcast_availability();
         }

@@ -81,6 +81,8 @@ struct Inner {
     unstored: Mutex<unstored::Unstoreds>,
     /// In a cluster: Redis and the shared decisions (see `cluster.rs`).
     cluster: Option<cluster::Clustered>,
+    /// Other nodes' revocations, for this node's edge.
+    revoked: tokio::sync::broadcast::Sender<String>,
 }
 
 /// The switchboard; cheap to clone.
@@ -125,6 +127,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             unstored: Mutex::default(),
             cluster,
+            revoked: tokio::sync::broadcast::channel(64).0,
         }));
         hub.state().bus = bus;
         let agents = storage.list_agents().await?;

@@ -146,6 +146,14 @@ impl State {
                 live.away = info.away;
             }
         }
+        // Disabled or deleted: never given a conversation again (their
+        // sockets are closed by the revocation every node hears).
+        let enabled: HashSet<AgentId> = agents
+            .iter()
+            .filter(|a| !a.disabled)
+            .map(|a| a.id)
+            .collect();
+        self.agents.retain(|id, _| enabled.contains(id));
         let remote = &self.remote.agents;
         for (id, live) in self.agents.iter_mut() {
             live.convs = serving.remove(id).unwrap_or_default();
