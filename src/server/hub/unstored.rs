@@ -116,21 +116,23 @@ impl Hub {
         self.unstored().remove(visitor);
     }
 
-    /// Whether `visitor` has a socket open or an open conversation. Waits
+    /// Whether `visitor` has a socket open (on any node) or an open conversation. Waits
     /// for any lifecycle change under way (a close finishing).
     pub async fn visitor_busy(&self, visitor: VisitorId) -> bool {
         let _guard = self.0.lifecycle.lock().await;
         let st = self.state();
-        st.visitors.contains_key(&visitor) || st.by_visitor.contains_key(&visitor)
+        st.visitors.contains_key(&visitor)
+            || st.remote.visitors.contains(&visitor)
+            || st.by_visitor.contains_key(&visitor)
     }
 
-    /// Of these visitors, those with a socket open.
+    /// Of these visitors, those with a socket open (on any node).
     pub fn connected_visitors(&self, visitors: &[VisitorId]) -> Vec<VisitorId> {
         let st = self.state();
         visitors
             .iter()
             .copied()
-            .filter(|v| st.visitors.contains_key(v))
+            .filter(|v| st.visitors.contains_key(v) || st.remote.visitors.contains(v))
             .collect()
     }
 }
