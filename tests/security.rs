@@ -1389,6 +1389,59 @@ async fn session_cookies_are_http_only_lax_and_secure_when_configured() {
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
 
+#[tokio::test]
+async fn behind_a_proxy_the_address_is_the_one_it_appended_not_one_the_client_forged() {
+    let server = start(Security {
+        trust_proxy: true,
+        ..Security::default()
+    })
+    .await;
+    server.add_agent("Ann", false).await;
+    // HAProxy's `option forwardfor` adds its own header line below any the
+    // client sent: the client claims 198.51.100.7, the proxy saw 203.0.113.9.
+    let through_proxy = [
+        ("X-Forwarded-For", "198.51.100.7"),
+        ("X-Forwarded-For", "203.0.113.9"),
+    ];
+    for i in 0..20 {
+        let name = format!("nobody-{i}");
+        let response = server
+            .call_with(
+                None,
+                "sign_in",
+                &[("name", name.as_str()), ("password", "guess")],
+                &through_proxy,
+            )
+            .await;
+        assert!(
+            matches!(response.app_error(), AppError::WrongCredentials),
+            "{response:?}"
+        );
+    }
+    let sign_in_from = |addr: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .call_with(
+                    None,
+                    "sign_in",
+                    &[("name", "Ann"), ("password", PASSWORD)],
+                    &[("X-Forwarded-For", addr)],
+                )
+                .await
+        }
+    };
+    assert!(
+        matches!(
+            sign_in_from("203.0.113.9").await.app_error(),
+            AppError::TooManyAttempts { .. }
+        ),
+        "the address the proxy saw is throttled"
+    );
+    let forged = sign_in_from("198.51.100.7").await;
+    assert_eq!(forged.status, 200, "the forged one is not: {forged:?}");
+}
+
 // ---------------------------------------------------------------------------
 // 9. Log hygiene
 // ---------------------------------------------------------------------------

@@ -96,8 +96,12 @@ fn client_addr(config: &Security, req: &Request) -> ClientAddr {
     let forwarded = config
         .trust_proxy
         .then(|| {
+            // The last header line: a proxy that appends its own line
+            // (HAProxy's `option forwardfor`) leaves the client's above it.
             req.headers()
-                .get("x-forwarded-for")?
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()?
                 .to_str()
                 .ok()?
                 // The rightmost entry is the one our proxy appended; entries
