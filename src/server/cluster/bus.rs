@@ -107,15 +107,18 @@ impl Bus {
         }
     }
 
-    /// Replaces this node's presence and writes it at once.
+    /// Replaces this node's presence. A change of agents is written at once
+    /// (a decision may depend on it); visitors coming and going wait for
+    /// the next heartbeat, so that thousands of visitors connecting do not
+    /// rewrite the whole list each.
     pub async fn set_presence(&self, presence: Presence) {
-        let changed = {
+        let agents_changed = {
             let mut held = self.0.presence.lock().unwrap_or_else(|e| e.into_inner());
-            let changed = *held != presence;
+            let changed = held.agents != presence.agents;
             *held = presence;
             changed
         };
-        if changed {
+        if agents_changed {
             self.write_presence().await;
         }
     }
