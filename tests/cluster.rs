@@ -346,3 +346,42 @@ async fn an_agent_disabled_on_one_node_loses_their_socket_on_another_and_their_c
     })
     .await;
 }
+
+#[tokio::test]
+async fn settings_an_admin_saves_on_one_node_apply_on_the_others() {
+    let redis = RedisServer::start();
+    let nodes = nodes(2, &redis).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (_, admin) = a.signed_in_agent("Boss", true).await;
+    let saved = a
+        .call(
+            "save_site_settings",
+            &[
+                ("color", "#10b981"),
+                ("title", "Help desk"),
+                ("greeting", ""),
+                ("position", "left"),
+                ("offline_text", ""),
+                ("prechat_name", "off"),
+                ("prechat_email", "off"),
+                ("allowed_origins", ""),
+            ],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{saved:?}");
+    // Node B's launcher look follows, without a restart.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let config = b.get("/embed/config").await;
+        if config.body.contains("#10b981") && config.body.contains("left") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B still serves the old look: {}",
+            config.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -150,15 +150,22 @@ impl AppState {
             .set_conversation_limit(config.limits.max_conversations_per_hour);
         self.security = SecurityState::new(config);
         if self.hub.is_clustered() {
-            // Other nodes' revocations close this node's sockets too.
-            let mut elsewhere = self.hub.revoked_elsewhere();
+            // Other nodes' revocations close this node's sockets too, and
+            // their admins' settings apply here.
+            let mut elsewhere = self.hub.elsewhere();
             let security = self.security.clone();
+            let (site, storage) = (self.site.clone(), self.storage.clone());
             tokio::spawn(async move {
                 loop {
                     match elsewhere.recv().await {
-                        Ok(json) => {
+                        Ok(hub::Elsewhere::Revoked(json)) => {
                             if let Ok(what) = serde_json::from_str(&json) {
                                 security.revoke(what);
+                            }
+                        }
+                        Ok(hub::Elsewhere::Settings) => {
+                            if let Err(e) = site.reload(&storage).await {
+                                tracing::error!(error = %e, "reading the site's settings failed");
                             }
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}

@@ -32,6 +32,13 @@ impl Site {
         })
     }
 
+    /// Reads the stored settings again (another node saved them).
+    pub async fn reload(&self, storage: &Storage) -> Result<(), StoreError> {
+        let fresh = Self::load(storage).await?.get();
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+        Ok(())
+    }
+
     /// The settings now.
     pub fn get(&self) -> Arc<SiteSettings> {
         self.current

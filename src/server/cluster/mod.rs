@@ -47,6 +47,8 @@ pub enum Event {
     },
     /// The shared state (conversations, agents, presence) changed: reload it.
     Changed,
+    /// An admin saved the site's settings: read them again.
+    Settings,
     /// Sessions ended (sign-out, disabled agent, new password): the edge's
     /// revocation, as it wrote it, for the sockets other nodes hold.
     Revoked {

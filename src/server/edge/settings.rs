@@ -99,6 +99,7 @@ pub async fn save_site_settings(
         ..parse(form)?
     };
     state.site.save(&state.storage, settings.clone()).await?;
+    state.hub.settings_saved();
     tracing::info!(admin = %agent.name, "site settings saved");
     Ok(settings)
 }
@@ -126,6 +127,7 @@ pub async fn save_business_hours(
         ..(*state.site.get()).clone()
     };
     state.site.save(&state.storage, settings).await?;
+    state.hub.settings_saved();
     state
         .hub
         .set_hours(crate::server::hours::gate(&hours, jiff::Timestamp::now()));

@@ -14,6 +14,15 @@ use crate::server::cluster::{Bus, Event, Incoming, Target};
 use crate::server::storage::coordination::{Coordination, DecisionLock};
 use crate::server::storage::StoreResult;
 
+/// What other nodes ask of this node's edge.
+#[derive(Debug, Clone)]
+pub enum Elsewhere {
+    /// Close the sockets of sessions that ended (the edge's revocation, as JSON).
+    Revoked(String),
+    /// Read the site's settings again.
+    Settings,
+}
+
 /// What a clustered hub holds beside its tables.
 pub(crate) struct Clustered {
     pub(super) bus: Bus,
@@ -92,9 +101,16 @@ impl Hub {
         }
     }
 
-    /// Revocations other nodes published (nothing on one node).
-    pub fn revoked_elsewhere(&self) -> tokio::sync::broadcast::Receiver<String> {
-        self.0.revoked.subscribe()
+    /// In a cluster: tells the other nodes an admin saved the site's settings.
+    pub fn settings_saved(&self) {
+        if let Some(cluster) = &self.0.cluster {
+            cluster.bus.publish(Event::Settings);
+        }
+    }
+
+    /// What other nodes tell this node's edge (nothing on one node).
+    pub fn elsewhere(&self) -> tokio::sync::broadcast::Receiver<Elsewhere> {
+        self.0.elsewhere.subscribe()
     }
 
     /// Whether this hub is one node of several.
@@ -220,7 +236,10 @@ impl Hub {
                     Incoming::Connected => connected = true,
                     Incoming::Event(Event::Changed) => changed = true,
                     Incoming::Event(Event::Revoked { what }) => {
-                        let _ = self.0.revoked.send(what);
+                        let _ = self.0.elsewhere.send(Elsewhere::Revoked(what));
+                    }
+                    Incoming::Event(Event::Settings) => {
+                        let _ = self.0.elsewhere.send(Elsewhere::Settings);
                     }
                     Incoming::Event(Event::Frame {
                         to,

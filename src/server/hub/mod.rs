@@ -56,6 +56,7 @@ mod typing;
 mod unstored;
 mod visits;
 
+pub use cluster::Elsewhere;
 pub use gauges::Gauges;
 pub use messages::Submitted;
 pub use ratings::check_rating;
@@ -81,8 +82,8 @@ struct Inner {
     unstored: Mutex<unstored::Unstoreds>,
     /// In a cluster: Redis and the shared decisions (see `cluster.rs`).
     cluster: Option<cluster::Clustered>,
-    /// Other nodes' revocations, for this node's edge.
-    revoked: tokio::sync::broadcast::Sender<String>,
+    /// What other nodes tell this node's edge.
+    elsewhere: tokio::sync::broadcast::Sender<cluster::Elsewhere>,
 }
 
 /// The switchboard; cheap to clone.
@@ -127,7 +128,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             unstored: Mutex::default(),
             cluster,
-            revoked: tokio::sync::broadcast::channel(64).0,
+            elsewhere: tokio::sync::broadcast::channel(64).0,
         }));
         hub.state().bus = bus;
         let agents = storage.list_agents().await?;
