@@ -547,7 +547,7 @@ pub async fn upgrade_at(
 }
 
 /// A `send` frame.
-fn send(id: &str, conversation: Option<ConversationId>, text: &str, resend: bool) -> ClientMsg {
+pub fn send(id: &str, conversation: Option<ConversationId>, text: &str, resend: bool) -> ClientMsg {
     ClientMsg::Send {
         id: MessageId(id.to_owned()),
         conversation,

@@ -10,16 +10,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use kefu::protocol::{
-    ChatMessage, ClientMsg, ConversationId, MessageId, Resume, ServerMsg, PROTOCOL_VERSION,
-};
+use kefu::protocol::{ChatMessage, ClientMsg, ConversationId, Resume, ServerMsg, PROTOCOL_VERSION};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::MaybeTlsStream;
 
-use super::client::Ws;
+use super::client::{send, Ws};
 
 /// How long a client keeps trying to get back before the test fails.
 const GIVE_UP: Duration = Duration::from_secs(30);
@@ -273,15 +271,5 @@ impl Resilient {
                 _ => return false,
             }
         }
-    }
-}
-
-/// A `send` frame.
-fn send(id: &str, conversation: Option<ConversationId>, text: &str, resend: bool) -> ClientMsg {
-    ClientMsg::Send {
-        id: MessageId(id.to_owned()),
-        conversation,
-        text: text.to_owned(),
-        resend,
     }
 }

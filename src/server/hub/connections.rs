@@ -178,24 +178,11 @@ impl Hub {
             return;
         };
         {
-            let mut st = self.state();
-            let Some(live) = st.agents.get_mut(&agent) else {
+            let st = self.state();
+            if !st.agents.contains_key(&agent) {
                 return;
-            };
-            let convs: Vec<ConversationId> = live.convs.iter().copied().collect();
-            for id in convs {
-                if let Some(c) = st.convs.get(&id) {
-                    st.to_visitor(
-                        c.visitor,
-                        &encode(&ServerMsg::Presence {
-                            conversation: id,
-                            party: Party::Agent,
-                            online: false,
-                        }),
-                    );
-                }
-                st.announce(id);
             }
+            st.agent_left(agent);
             if !st.agents_online() {
                 st.broadcast_availability();
             }

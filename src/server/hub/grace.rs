@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use super::{encode, Hub};
-use crate::protocol::{AgentId, Party, ServerMsg};
+use super::Hub;
+use crate::protocol::AgentId;
 use crate::server::storage::now_ms;
 
 /// How often each node looks for grace periods to start or end.
@@ -109,22 +109,6 @@ impl Hub {
 
     /// Tells the visitors `agent` served that they left (their node died).
     fn tell_agent_gone(&self, agent: AgentId) {
-        let st = self.state();
-        let Some(live) = st.agents.get(&agent) else {
-            return;
-        };
-        for &id in &live.convs {
-            if let Some(c) = st.convs.get(&id) {
-                st.to_visitor(
-                    c.visitor,
-                    &encode(&ServerMsg::Presence {
-                        conversation: id,
-                        party: Party::Agent,
-                        online: false,
-                    }),
-                );
-            }
-            st.announce(id);
-        }
+        self.state().agent_left(agent);
     }
 }

@@ -255,6 +255,27 @@ impl State {
         }
     }
 
+    /// Tells the visitors of every conversation `agent` serves that the
+    /// agent left, and refreshes the summaries.
+    pub(super) fn agent_left(&self, agent: AgentId) {
+        let Some(live) = self.agents.get(&agent) else {
+            return;
+        };
+        for &id in &live.convs {
+            if let Some(c) = self.convs.get(&id) {
+                self.to_visitor(
+                    c.visitor,
+                    &encode(&ServerMsg::Presence {
+                        conversation: id,
+                        party: Party::Agent,
+                        online: false,
+                    }),
+                );
+            }
+            self.announce(id);
+        }
+    }
+
     /// Sends the conversation's fresh summary to both sides.
     pub(super) fn announce(&self, id: ConversationId) {
         if let Some(summary) = self.summary(id) {
