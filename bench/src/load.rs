@@ -4,6 +4,7 @@
 //! was *due*, so a server that falls behind cannot hide it by slowing the
 //! sender down); idle sockets say hello and then only ping.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -154,6 +155,11 @@ pub async fn expect<T>(
 pub struct Recorder {
     phase: AtomicU32,
     latencies_us: Mutex<Vec<u32>>,
+    /// Conversation id → class, when set ([`Recorder::classify`]).
+    classes: OnceLock<HashMap<i64, u8>>,
+    /// The class of each latency, in the order of `latencies_us` (always
+    /// locked after it).
+    classes_seen: Mutex<Vec<u8>>,
     /// Frames received on agent sockets, any kind (to see when traffic has settled).
     pub frames: AtomicU64,
     /// Agent sockets that ended unexpectedly (each is reconnected).
@@ -163,17 +169,32 @@ pub struct Recorder {
 impl Recorder {
     /// Starts recording the messages of phase `id` only.
     pub fn begin(&self, id: u32) {
-        self.latencies_us
+        let mut latencies = self.latencies_us.lock().unwrap_or_else(|e| e.into_inner());
+        latencies.clear();
+        self.classes_seen
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         self.phase.store(id, Ordering::SeqCst);
     }
 
-    /// Stops recording; returns the latencies of the phase, in µs.
-    pub fn finish(&self) -> Vec<u32> {
+    /// Sorts every message from now on by its conversation into a class
+    /// (the cluster scenario: same node or across nodes; an unknown
+    /// conversation is class `u8::MAX`). Once per recorder.
+    pub fn classify(&self, classes: HashMap<i64, u8>) {
+        let _ = self.classes.set(classes);
+    }
+
+    /// Stops recording; returns the latencies of the phase, in µs, and
+    /// (once [`Recorder::classify`] was called) the class of each.
+    pub fn finish_classified(&self) -> (Vec<u32>, Vec<u8>) {
         self.phase.store(0, Ordering::SeqCst);
-        std::mem::take(&mut *self.latencies_us.lock().unwrap_or_else(|e| e.into_inner()))
+        let mut latencies = self.latencies_us.lock().unwrap_or_else(|e| e.into_inner());
+        let mut classes = self.classes_seen.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            std::mem::take(&mut *latencies),
+            std::mem::take(&mut *classes),
+        )
     }
 
     /// Messages recorded so far in the running phase.
@@ -194,10 +215,15 @@ impl Recorder {
         }
         let now = ns_at(Instant::now());
         let us = (now.saturating_sub(due_ns) / 1000).min(u64::from(u32::MAX)) as u32;
-        self.latencies_us
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(us);
+        let mut latencies = self.latencies_us.lock().unwrap_or_else(|e| e.into_inner());
+        latencies.push(us);
+        if let Some(classes) = self.classes.get() {
+            let class = parse_conversation(text).and_then(|c| classes.get(&c).copied());
+            self.classes_seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(class.unwrap_or(u8::MAX));
+        }
     }
 
     /// Waits until agent sockets have received nothing for `quiet`, at most `max`.
@@ -222,6 +248,16 @@ fn parse_mark(text: &str) -> Option<(u32, u64)> {
     let (phase, rest) = rest.split_once(' ')?;
     let end = rest.find('"')?;
     Some((phase.parse().ok()?, rest[..end].parse().ok()?))
+}
+
+/// The conversation id of a kefu `message` frame (`…"conversation":<id>…`).
+fn parse_conversation(text: &str) -> Option<i64> {
+    const KEY: &str = "\"conversation\":";
+    let rest = &text[text.find(KEY)? + KEY.len()..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -676,6 +712,8 @@ mod tests {
         let relay = r#"{"type":"send","data":{"id":"p3-7","text":"b 3 42"}}"#;
         assert_eq!(parse_mark(relay), Some((3, 42)));
         assert_eq!(parse_mark(r#"{"type":"pong"}"#), None);
+        assert_eq!(parse_conversation(kefu), Some(2));
+        assert_eq!(parse_conversation(relay), None);
     }
 
     #[test]

@@ -12,12 +12,16 @@
 //!
 //! kefu runs on SQLite by default; with `--postgres URL` on a database of
 //! its own on that PostgreSQL server, whose CPU is then measured as well.
+//! With `--redis URL --nodes N` it starts N nodes on that database joined
+//! through that Redis, for the `cluster` scenario (cluster.rs).
 
 mod assets;
+mod cluster;
 mod cores;
 mod load;
 mod pg;
 mod procs;
+mod redis;
 mod relay;
 mod report;
 mod run;
@@ -64,6 +68,18 @@ struct Cli {
     /// the parent of the bench's own backend, pg_backend_pid()).
     #[arg(long)]
     postgres_pid: Option<u32>,
+    /// Join kefu's nodes through this Redis server (`redis://HOST:PORT/`),
+    /// as `kefu serve --redis`; its CPU is measured too. Needs --postgres.
+    #[arg(long, requires = "postgres")]
+    redis: Option<String>,
+    /// The Redis server's pid, for its CPU figures (default: `process_id`
+    /// of its `INFO server`).
+    #[arg(long, requires = "redis")]
+    redis_pid: Option<u32>,
+    /// kefu nodes to start on the one database (more than one: with
+    /// --redis, for `--only cluster`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    nodes: u16,
     /// The kefu binary (default: `kefu` next to this one).
     #[arg(long)]
     kefu: Option<PathBuf>,
@@ -127,6 +143,9 @@ enum Scenario {
     Maxrate,
     History,
     Assets,
+    /// Only when named, and alone: the chat over `--nodes` nodes; CPU of
+    /// every process and latency same-node against cross-node.
+    Cluster,
 }
 
 /// Sizes of one run.
@@ -229,6 +248,19 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()> {
+    let cluster = cli.only.contains(&Scenario::Cluster);
+    if cluster && cli.only.len() > 1 {
+        bail!("--only cluster runs alone (its agents and conversations are its own)");
+    }
+    if cluster && cli.url.is_some() {
+        bail!("the cluster scenario starts its own nodes: no --url");
+    }
+    if cli.nodes > 1 && (!cluster || cli.redis.is_none()) {
+        bail!(
+            "--nodes {} is for --only cluster, with --redis (and --postgres)",
+            cli.nodes
+        );
+    }
     let load_before = procs::load_average();
     let fd_limit = procs::open_files_limit();
     println!(
@@ -262,10 +294,25 @@ async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()>
         Some(server) => Some(postgres(server, cli.postgres_pid, pinned).await?),
         None => None,
     };
+    let redis = match &cli.redis {
+        Some(url) => Some(redis_server(url, cli.redis_pid, pinned).await?),
+        None => None,
+    };
+    if cluster || cli.nodes > 1 {
+        println!(
+            "  {} kefu node(s){}",
+            cli.nodes,
+            if redis.is_some() {
+                ", joined through Redis"
+            } else {
+                ""
+            }
+        );
+    }
     let core = pinned.then_some(0);
     let work = std::env::temp_dir().join(format!("kefu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let result = run::run_in(&cli, &plan, core, &work, database.as_ref()).await;
+    let result = run::run_in(&cli, &plan, core, &work, database.as_ref(), redis.as_ref()).await;
     let _ = std::fs::remove_dir_all(&work);
     let postgres_version = database.as_ref().map(|d| d.version.clone());
     if let Some(database) = database {
@@ -289,6 +336,8 @@ async fn run(cli: Cli, mut plan: Plan, cores: usize, pinned: bool) -> Result<()>
         "target": cli.url.clone().unwrap_or_else(|| "own".into()),
         "db": plan.db,
         "postgres_version": postgres_version,
+        "nodes": cli.nodes,
+        "redis_version": redis.as_ref().map(|r| r.version.clone()),
     });
     let jsonl = report::append_jsonl(&cli.out, &run, &records)?;
     println!("results appended to {jsonl}");
@@ -330,6 +379,25 @@ async fn postgres(server: &str, pid: Option<u32>, pinned: bool) -> Result<pg::Da
         println!("  PostgreSQL is not pinned to core 0 (scripts/engines.sh with KEFU_ENGINES_CORE=0 is): it shares the load generator's core");
     }
     Ok(database)
+}
+
+/// Finds the Redis server at `url` (its pid, for its CPU) and says where it runs.
+async fn redis_server(url: &str, pid: Option<u32>, pinned: bool) -> Result<redis::Server> {
+    let server = redis::Server::probe(url, pid).await?;
+    let cores = server.pid.and_then(pg::cores_of);
+    println!(
+        "  Redis {} at {}; {}",
+        server.version,
+        redis::redact(url),
+        match (server.pid, &cores) {
+            (Some(pid), Some(cores)) => format!("pid {pid} on cores {cores}"),
+            _ => "its process not found: no Redis CPU figures (give --redis-pid)".into(),
+        },
+    );
+    if pinned && cores.as_deref().is_some_and(|c| c != "0") {
+        println!("  Redis is not pinned to core 0 (scripts/engines.sh with KEFU_ENGINES_CORE=0 is): it shares the load generator's core");
+    }
+    Ok(server)
 }
 
 fn git_commit() -> Option<String> {

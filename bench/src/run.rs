@@ -1,7 +1,8 @@
 //! The run: starts the relay and kefu (or finds the one at `--url`), signs
 //! the agents in, runs the chosen scenarios against both sides in turn and
 //! prints each result's table as soon as it is known. kefu's database is a
-//! SQLite file in the run's folder, or the PostgreSQL database of `--postgres`.
+//! SQLite file in the run's folder, or the PostgreSQL database of `--postgres`
+//! (shared by `--nodes` kefu processes, for the cluster scenario).
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use super::load::{Flavor, Target};
 use super::report::{self, Curve, Record};
 use super::scenarios::{self, Side};
-use super::{assets, pg, procs, Cli, Plan, Scenario};
+use super::{assets, cluster, pg, procs, redis, Cli, Plan, Scenario};
 
 const PASSWORD: &str = "bench password 1234";
 
@@ -26,19 +27,26 @@ fn exe_dir() -> Result<PathBuf> {
 }
 
 /// Starts the servers, runs the scenarios, and returns every record and the
-/// chart's curves. With `database`, kefu runs on that PostgreSQL database.
+/// chart's curves. With `database`, kefu runs on that PostgreSQL database;
+/// `--nodes` of them, joined through `redis` when given.
 pub async fn run_in(
     cli: &Cli,
     plan: &Plan,
     core: Option<usize>,
     work: &Path,
     database: Option<&pg::Database>,
+    redis: Option<&redis::Server>,
 ) -> Result<(Vec<Record>, Vec<Curve>)> {
-    let wants = |s: Scenario| cli.only.is_empty() || cli.only.contains(&s);
+    // The cluster scenario runs only when asked for, and alone (main.rs).
+    let wants =
+        |s: Scenario| cli.only.contains(&s) || (cli.only.is_empty() && s != Scenario::Cluster);
     let dir = exe_dir()?;
     let kefu_bin = cli.kefu.clone().unwrap_or_else(|| dir.join("kefu"));
     let site = cli.site.clone().unwrap_or_else(|| dir.join("../site"));
-    let agents = (plan.conversations + 2).div_ceil(80).max(2);
+    let mut agents = (plan.conversations + 2).div_ceil(80).max(2);
+    if wants(Scenario::Cluster) {
+        agents = agents.max(cluster::AGENTS);
+    }
     let names: Vec<String> = (0..agents)
         .map(|i| match cli.url {
             Some(_) => format!("bench-{}-{i}", std::process::id()),
@@ -47,7 +55,7 @@ pub async fn run_in(
         .collect();
 
     // The relay.
-    let relay_server = if cli.no_relay {
+    let relay_server = if cli.no_relay || wants(Scenario::Cluster) {
         None
     } else {
         let addr = procs::free_addr()?;
@@ -66,7 +74,7 @@ pub async fn run_in(
     };
 
     // kefu: our own on a fresh database, or the one at --url.
-    let (kefu_server, addr, db, pid) = match &cli.url {
+    let (kefu_servers, addr, db, pid) = match &cli.url {
         Some(url) => {
             let addr: SocketAddr = url
                 .trim_start_matches("http://")
@@ -81,7 +89,7 @@ pub async fn run_in(
                 procs::add_agent(&kefu_bin, db.as_os_str(), name, PASSWORD, 100).await?;
             }
             let sqlite = (plan.db == "sqlite").then_some(db);
-            (None, addr, sqlite, cli.pid)
+            (Vec::new(), addr, sqlite, cli.pid)
         }
         None => {
             if !kefu_bin.exists() {
@@ -98,36 +106,23 @@ pub async fn run_in(
             for name in &names {
                 procs::add_agent(&kefu_bin, &db, name, PASSWORD, 100).await?;
             }
-            let addr = procs::free_addr()?;
-            let args: Vec<OsString> = vec![
-                "--db".into(),
-                db.clone(),
-                "serve".into(),
-                "--addr".into(),
-                addr.to_string().into(),
-                "--grace-secs".into(),
-                "3600".into(),
-            ];
-            let site_root = site.display().to_string();
-            let mut envs: Vec<(&str, &str)> = procs::UNLIMITED.to_vec();
-            envs.extend([
-                ("LEPTOS_SITE_ROOT", site_root.as_str()),
-                ("LEPTOS_OUTPUT_NAME", "kefu"),
-                ("RUST_LOG", "warn"),
-            ]);
-            let mut server = procs::Server::spawn(
-                "kefu",
-                &kefu_bin,
-                &args,
-                &envs,
-                core,
-                addr,
-                work.join("kefu.log"),
-            )?;
-            server.wait_ready(Duration::from_secs(30)).await?;
-            let pid = server.pid();
+            // One node, or several on one database and one Redis.
+            let mut servers = Vec::with_capacity(usize::from(cli.nodes));
+            for i in 0..usize::from(cli.nodes) {
+                let log = match i {
+                    0 => work.join("kefu.log"),
+                    _ => work.join(format!("kefu-node{}.log", i + 1)),
+                };
+                let redis_url = redis.map(|r| r.url.as_str());
+                let server = cluster::spawn_node(&kefu_bin, &db, &site, redis_url, core, log)?;
+                servers.push(server);
+            }
+            for server in servers.iter_mut() {
+                server.wait_ready(Duration::from_secs(30)).await?;
+            }
+            let (addr, pid) = (servers[0].addr, servers[0].pid());
             let sqlite = database.is_none().then(|| PathBuf::from(db));
-            (Some(server), addr, sqlite, Some(pid))
+            (servers, addr, sqlite, Some(pid))
         }
     };
     let mut kefu = Side::new(
@@ -141,6 +136,19 @@ pub async fn run_in(
     );
     kefu.typing = plan.typing;
     kefu.core = core;
+    if !kefu_servers.is_empty() {
+        kefu.cluster = Some(cluster::Nodes {
+            targets: kefu_servers
+                .iter()
+                .map(|s| Target {
+                    flavor: Flavor::Kefu,
+                    addr: s.addr,
+                })
+                .collect(),
+            pids: kefu_servers.iter().map(procs::Server::pid).collect(),
+            redis_pid: redis.and_then(|r| r.pid),
+        });
+    }
     kefu.postgres = match database {
         Some(d) => Some(pg::Probe::of(d).await?),
         None => cli.postgres_pid.map(pg::Probe::of_pid),
@@ -183,12 +191,16 @@ pub async fn run_in(
         r.shutdown();
     }
     if let Err(e) = outcome {
-        if let Some(server) = &kefu_server {
-            eprintln!("kefu's log (last lines):\n{}", server.log_text());
+        for (i, server) in kefu_servers.iter().enumerate() {
+            eprintln!(
+                "kefu's log, node {} (last lines):\n{}",
+                i + 1,
+                server.log_text()
+            );
         }
         return Err(e);
     }
-    drop(kefu_server);
+    drop(kefu_servers);
     drop(relay_server);
     Ok((records, curves))
 }
@@ -204,6 +216,10 @@ async fn scenarios_all(
     records: &mut Vec<Record>,
     curves: &mut Vec<Curve>,
 ) -> Result<()> {
+    if wants(Scenario::Cluster) {
+        records.push(cluster::run(plan, names, kefu).await?);
+        return Ok(());
+    }
     let show = |title: &str, rs: &[Record], cols: &[(&str, &str)]| {
         let refs: Vec<&Record> = rs.iter().collect();
         let title = format!("{title} [db: {}]", plan.db);

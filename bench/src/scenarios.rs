@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::load::{self, Flavor, Phase, Recorder, Target, VisitorStats};
 use super::report::{Latency, Record};
-use super::{cores, pg, procs};
+use super::{cluster, cores, pg, procs};
 
 /// p99 above this fails a load step.
 pub const P99_LIMIT_MS: f64 = 100.0;
@@ -54,6 +54,12 @@ pub struct Side {
     next_phase: u32,
     /// `typing` frames per second each visitor sends in chat phases (0: none).
     pub typing: f64,
+    /// Several kefu nodes (the cluster scenario): agent and visitor sockets
+    /// spread over them instead of all on `target`.
+    pub cluster: Option<cluster::Nodes>,
+    /// Each conversation opened, in visitor order: its id, its agent, and
+    /// the node (index in `cluster`) its visitor's socket is on.
+    pub opened: Vec<(Option<i64>, Option<String>, usize)>,
 }
 
 impl Side {
@@ -74,6 +80,16 @@ impl Side {
             conversations: 0,
             next_phase: 1,
             typing: 0.0,
+            cluster: None,
+            opened: Vec::new(),
+        }
+    }
+
+    /// The node of agent `i` (or of visitor `i`, `visitor`) and its target.
+    fn node_of(&self, i: usize, visitor: bool) -> (usize, Target) {
+        match &self.cluster {
+            Some(nodes) => nodes.place(i, visitor),
+            None => (0, self.target),
         }
     }
 
@@ -100,13 +116,13 @@ impl Side {
 
     /// Connects the agents (kefu: one socket per signed-in agent; relay: as many keys).
     pub async fn connect_agents(&mut self, keys: &[String]) -> Result<()> {
-        for key in keys {
+        for (i, key) in keys.iter().enumerate() {
             let cookie = self.cookies.get(key).cloned();
             if self.target.flavor == Flavor::Kefu && cookie.is_none() {
                 bail!("no session cookie for agent {key}");
             }
             let task = load::spawn_agent(
-                self.target,
+                self.node_of(i, false).1,
                 key.clone(),
                 cookie,
                 self.recorder.clone(),
@@ -125,11 +141,14 @@ impl Side {
         for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
             let batch = chunk.iter().map(|i| {
                 let key = keys[i % keys.len()].clone();
-                let target = self.target;
-                async move { load::open_conversation(target, &key).await }
+                let (node, target) = self.node_of(*i, true);
+                async move { (node, load::open_conversation(target, &key).await) }
             });
-            for visitor in futures::future::join_all(batch).await {
-                opened.push(visitor.context("opening a conversation")?);
+            for (node, visitor) in futures::future::join_all(batch).await {
+                let visitor = visitor.context("opening a conversation")?;
+                self.opened
+                    .push((visitor.conversation, visitor.agent.clone(), node));
+                opened.push(visitor);
             }
         }
         for (i, visitor) in opened.into_iter().enumerate() {
@@ -309,7 +328,9 @@ pub async fn phase(side: &mut Side, scenario: &str, rate: f64, duration: Duratio
     let core1 = cores::times(side.core);
     let wall = wall0.elapsed().as_secs_f64();
     side.phases.send_replace(None);
-    let mut lats = side.recorder.finish();
+    let (mut lats, classes) = side.recorder.finish_classified();
+    // Before the sort below: `classes` is in arrival order.
+    cluster::set_by_class(&mut r, &lats, &classes);
     let delivered = lats.len() as f64;
     let lat = Latency::of_us(&mut lats);
     r.set("scheduled", scheduled as f64);
