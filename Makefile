@@ -75,12 +75,18 @@ screenshot: setup-test build
 # Load, latency, memory and asset-size benchmarks of the release build against
 # a bare relay (bench/README.md; the harness is the workspace member bench/),
 # on SQLite; then chat and maxrate again with kefu on PostgreSQL (a throw-away
-# server with durable commits, on the servers' core). BENCH_ARGS=--full for
-# the goal-sized runs.
+# server with durable commits, on the servers' core), and the cluster scenario
+# on that server and a throw-away Redis, with one node and with three (CPU per
+# message of every process, same-node against cross-node latency).
+# BENCH_ARGS=--full for the goal-sized runs.
 bench: setup-engines build
 	LEPTOS_OUTPUT_NAME=kefu cargo build --release -p kefu-bench
 	ulimit -n 1048576 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	echo "bench: open-files limit $$(ulimit -n)"; \
 	./target/release/kefu-bench --out bench/results $(BENCH_ARGS) && \
 	KEFU_ENGINES_DURABLE=1 KEFU_ENGINES_CORE=0 scripts/engines.sh run -- bash -c \
-	  './target/release/kefu-bench --postgres "$$KEFU_TEST_POSTGRES" --out bench/results $(BENCH_ARGS) --only chat,maxrate --no-relay'
+	  './target/release/kefu-bench --postgres "$$KEFU_TEST_POSTGRES" --out bench/results $(BENCH_ARGS) --only chat,maxrate --no-relay && \
+	   for nodes in 1 3; do \
+	     ./target/release/kefu-bench --postgres "$$KEFU_TEST_POSTGRES" --redis "$$KEFU_TEST_REDIS" --nodes $$nodes \
+	       --out bench/results $(BENCH_ARGS) --only cluster || exit 1; \
+	   done'
