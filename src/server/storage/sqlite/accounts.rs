@@ -180,7 +180,7 @@ impl Accounts for Sqlite {
     }
 
     async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("DELETE FROM sessions WHERE agent_id = ?")
             .bind(id)
             .execute(&mut *tx)

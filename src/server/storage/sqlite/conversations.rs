@@ -93,7 +93,7 @@ impl Conversations for Sqlite {
     }
 
     async fn assign(&self, id: ConversationId, agent: AgentId) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE conversations SET agent_id = ?, status = 'assigned' WHERE id = ?")
             .bind(agent)
             .bind(id)

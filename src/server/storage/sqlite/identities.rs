@@ -49,7 +49,7 @@ impl Identities for Sqlite {
 
     async fn rotate_identity_secret(&self, fresh: &str) -> StoreResult<()> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE identity_secrets SET retired_at = ? WHERE retired_at IS NULL")
             .bind(now)
             .execute(&mut *tx)
@@ -105,7 +105,7 @@ impl Identities for Sqlite {
     }
 
     async fn add_visitor_token(&self, visitor: VisitorId, token_hash: &[u8]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?, ?, ?)",
         )

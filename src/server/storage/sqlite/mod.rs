@@ -1,5 +1,10 @@
 //! The SQLite backend: one file in WAL mode, one group-commit writer for
 //! chat messages, and WAL checkpoints off the write path.
+//!
+//! Every transaction that writes begins `IMMEDIATE`: a deferred one that
+//! reads first cannot take the write lock once another connection wrote
+//! (SQLITE_BUSY at once, whatever the busy timeout), which failed an
+//! admin's webhook registration while the webhook task was deriving events.
 
 mod accounts;
 mod archive;

@@ -113,7 +113,7 @@ impl Retention for Sqlite {
         client: Option<&ClientFacts>,
         page: Option<&PageViewRow>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let added = sqlx::query(
             "INSERT INTO visitors (id, token_hash, created_at) VALUES (?, ?, ?)
              ON CONFLICT DO NOTHING",

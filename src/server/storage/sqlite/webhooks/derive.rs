@@ -67,7 +67,7 @@ pub(super) async fn derive(
     let budget = budget as i64;
     // Written between two of the writer's batches, never in its place.
     let _writer_waits = gate.lock().await;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let cursor = |name: &'static str| {
         sqlx::query_scalar::<_, i64>("SELECT position FROM webhook_cursors WHERE name = ?")
             .bind(name)

@@ -30,7 +30,7 @@ impl Webhooks for Sqlite {
         now: i64,
     ) -> StoreResult<WebhookInfo> {
         let events: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE enabled = 1")
             .fetch_one(&mut *tx)
             .await?;
@@ -72,7 +72,7 @@ impl Webhooks for Sqlite {
     }
 
     async fn delete_webhook(&self, id: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?")
             .bind(id)
             .execute(&mut *tx)

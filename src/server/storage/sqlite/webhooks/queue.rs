@@ -76,7 +76,7 @@ pub(super) async fn record(
         return Ok(());
     }
     let _writer_waits = gate.lock().await;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for o in outcomes {
         let status = match (&o.error, o.retry_at) {
             (None, _) => DeliveryStatus::Delivered,
@@ -127,7 +127,7 @@ pub(super) async fn prune(
     forget_before: i64,
 ) -> sqlx::Result<()> {
     let _writer_waits = gate.lock().await;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "UPDATE webhook_deliveries SET status = 'failed', last_error = COALESCE(last_error, 'expired')
          WHERE created_at < ? AND status = 'pending'",
