@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use kefu::protocol::{ClientMsg, ConversationId, ConversationStatus, ServerMsg};
-use kefu::server::config::{Limits, Security};
 
 mod common;
 use common::chat::messages;
@@ -27,14 +26,7 @@ async fn nodes(n: usize, redis: &RedisServer) -> Vec<Server> {
         .expect("KEFU_TEST_POSTGRES (a PostgreSQL server's URL): run through scripts/engines.sh");
     let url = fresh_postgres(&server).await;
     // Bursts of pipelined messages: no rate limit in the way.
-    let mut security = Security::default();
-    security.limits = Limits {
-        msg_burst: 100_000,
-        msg_rate: 100_000.0,
-        addr_msg_burst: 100_000,
-        addr_msg_rate: 100_000.0,
-        ..security.limits
-    };
+    let security = common::unlimited_messages();
     let mut nodes = Vec::new();
     for _ in 0..n {
         nodes.push(

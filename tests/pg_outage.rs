@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use kefu::protocol::{Author, ErrorCode, ServerMsg};
-use kefu::server::config::{Limits, Security};
 
 mod common;
 use common::client::Client;
@@ -85,14 +84,7 @@ async fn outage(redis: Option<&RedisServer>) {
     let pg = PgServer::start();
     let db_url = fresh_postgres(&pg.url()).await;
     // A client that resends keeps within no rate limit here: lift them.
-    let mut security = Security::default();
-    security.limits = Limits {
-        msg_burst: 100_000,
-        msg_rate: 100_000.0,
-        addr_msg_burst: 100_000,
-        addr_msg_rate: 100_000.0,
-        ..security.limits
-    };
+    let security = common::unlimited_messages();
     let setup = || Setup {
         db_url: Some(db_url.clone()),
         security: security.clone(),

@@ -25,7 +25,7 @@ use axum::serve::ListenerExt;
 use kefu::error::AppError;
 use kefu::protocol::AgentId;
 use kefu::routes::router;
-use kefu::server::config::Security;
+use kefu::server::config::{Limits, Security};
 use kefu::server::edge::assets::AssetNames;
 use kefu::server::edge::auth;
 use kefu::server::storage::sqlite;
@@ -102,6 +102,22 @@ impl Default for Setup {
             db_url: None,
             redis: None,
         }
+    }
+}
+
+/// The default settings with no message rate in the way: for bursts of
+/// pipelined messages and clients that resend.
+pub fn unlimited_messages() -> Security {
+    let security = Security::default();
+    Security {
+        limits: Limits {
+            msg_burst: 100_000,
+            msg_rate: 100_000.0,
+            addr_msg_burst: 100_000,
+            addr_msg_rate: 100_000.0,
+            ..security.limits
+        },
+        ..security
     }
 }
 

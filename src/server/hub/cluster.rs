@@ -145,8 +145,11 @@ impl Hub {
     /// were read again (a decision of another node may not have reached
     /// this one yet).
     pub(super) async fn serves_now(&self, agent: AgentId, id: ConversationId) -> bool {
-        if self.serves(agent, id) || !self.clustered() {
-            return self.serves(agent, id);
+        if self.serves(agent, id) {
+            return true;
+        }
+        if !self.clustered() {
+            return false;
         }
         let _local = self.0.lifecycle.lock().await;
         if let Err(e) = self.reload().await {
@@ -178,7 +181,7 @@ impl Hub {
                 st.to_both_except(id, &frame, except);
                 return;
             }
-            st.relay(st.parties(id), Some((id, seq)), &frame);
+            st.relay(|st| st.parties(id), Some((id, seq)), &frame);
             st.deliver_in_order(id, seq, frame, except, &[])
         };
         if gap {

@@ -17,6 +17,13 @@ use crate::server::storage::{AgentRow, ConversationRow};
 impl State {
     /// This node's sockets for `to`, and for both sides of `conv` when given.
     pub(super) fn local_conns(&self, to: &[Target], conv: Option<ConversationId>) -> Vec<Conn> {
+        if to.is_empty() {
+            // A conversation's own two sides: their sockets are distinct,
+            // nothing to deduplicate (the path of every stored message).
+            return conv
+                .map(|id| self.conv_sockets(id).cloned().collect())
+                .unwrap_or_default();
+        }
         let mut targets: Vec<Target> = to.to_vec();
         if let Some(id) = conv {
             targets.extend(self.parties(id));

@@ -149,8 +149,7 @@ impl State {
             visitor_label: conv.visitor.label(),
             visitor_number: conv.visitor.0,
             agent_name: agent.map(|a| a.name.clone()),
-            visitor_online: self.visitors.contains_key(&conv.visitor)
-                || self.remote.visitors.contains(&conv.visitor),
+            visitor_online: self.visitor_connected(conv.visitor),
             agent_online: agent.is_some_and(AgentLive::online),
             last_seq: conv.last_seq,
             agent_read_seq: conv.agent_read_seq,
@@ -167,30 +166,36 @@ impl State {
         })
     }
 
+    /// Whether `visitor` has a socket open, here or (in a cluster) on another node.
+    pub(super) fn visitor_connected(&self, visitor: VisitorId) -> bool {
+        self.visitors.contains_key(&visitor) || self.remote.visitors.contains(&visitor)
+    }
+
     pub(super) fn to_visitor(&self, visitor: VisitorId, frame: &Utf8Bytes) {
         for conn in self.visitors.get(&visitor).into_iter().flatten() {
             conn.push(frame);
         }
-        self.relay(vec![Target::Visitor(visitor)], None, frame);
+        self.relay(|_| vec![Target::Visitor(visitor)], None, frame);
     }
 
     pub(super) fn to_agent(&self, agent: AgentId, frame: &Utf8Bytes) {
         for conn in self.agents.get(&agent).into_iter().flat_map(|a| &a.conns) {
             conn.push(frame);
         }
-        self.relay(vec![Target::Agent(agent)], None, frame);
+        self.relay(|_| vec![Target::Agent(agent)], None, frame);
     }
 
-    /// In a cluster: hands `frame` to the other nodes, for their sockets of `to`.
+    /// In a cluster: hands `frame` to the other nodes, for their sockets of
+    /// `to` (asked only then: on one node a send allocates nothing more).
     pub(super) fn relay(
         &self,
-        to: Vec<Target>,
+        to: impl FnOnce(&Self) -> Vec<Target>,
         conv: Option<(ConversationId, i64)>,
         frame: &Utf8Bytes,
     ) {
         if let Some(bus) = &self.bus {
             bus.publish(Event::Frame {
-                to,
+                to: to(self),
                 conv: conv.map(|(id, _)| id),
                 seq: conv.map(|(_, seq)| seq),
                 frame: frame.as_str().to_owned(),
@@ -221,21 +226,31 @@ impl State {
         frame: &Utf8Bytes,
         except: Option<u64>,
     ) {
-        let Some(conv) = self.convs.get(&id) else {
+        if !self.convs.contains_key(&id) {
             return;
-        };
-        self.relay(self.parties(id), None, frame);
-        let visitor = self.visitors.get(&conv.visitor).into_iter().flatten();
-        let agent = conv
-            .agent
-            .and_then(|a| self.agents.get(&a))
-            .into_iter()
-            .flat_map(|a| &a.conns);
-        for conn in visitor.chain(agent) {
+        }
+        self.relay(|st| st.parties(id), None, frame);
+        for conn in self.conv_sockets(id) {
             if Some(conn.id()) != except {
                 conn.push(frame);
             }
         }
+    }
+
+    /// This node's sockets of both sides of conversation `id` (distinct:
+    /// a socket is a visitor's or an agent's).
+    pub(super) fn conv_sockets(&self, id: ConversationId) -> impl Iterator<Item = &Conn> + '_ {
+        let conv = self.convs.get(&id);
+        let visitor = conv
+            .and_then(|c| self.visitors.get(&c.visitor))
+            .into_iter()
+            .flatten();
+        let agent = conv
+            .and_then(|c| c.agent)
+            .and_then(|a| self.agents.get(&a))
+            .into_iter()
+            .flat_map(|a| &a.conns);
+        visitor.chain(agent)
     }
 
     /// Tells the agent serving `visitor`'s open conversation, if any, that
@@ -295,7 +310,7 @@ impl State {
                 conn.push(&frame);
             }
         }
-        self.relay(vec![Target::Visitors], None, &frame);
+        self.relay(|_| vec![Target::Visitors], None, &frame);
     }
 
     /// The available (online, not away) agent with the most free capacity;

@@ -121,9 +121,7 @@ impl Hub {
     pub async fn visitor_busy(&self, visitor: VisitorId) -> bool {
         let _guard = self.0.lifecycle.lock().await;
         let st = self.state();
-        st.visitors.contains_key(&visitor)
-            || st.remote.visitors.contains(&visitor)
-            || st.by_visitor.contains_key(&visitor)
+        st.visitor_connected(visitor) || st.by_visitor.contains_key(&visitor)
     }
 
     /// Of these visitors, those with a socket open (on any node).
@@ -132,7 +130,7 @@ impl Hub {
         visitors
             .iter()
             .copied()
-            .filter(|v| st.visitors.contains_key(v) || st.remote.visitors.contains(v))
+            .filter(|v| st.visitor_connected(*v))
             .collect()
     }
 }
