@@ -64,7 +64,13 @@ impl State {
         to: &[Target],
     ) -> bool {
         let Some(conv) = self.convs.get_mut(&id) else {
-            // Not known here yet (a reload is on its way): its sockets have it.
+            // Not known here yet (a reload is on its way): its sockets have
+            // it, and the reload starts the conversation after it.
+            let pushed = self.early.entry(id).or_default();
+            if seq <= *pushed {
+                return false;
+            }
+            *pushed = seq;
             for conn in self.local_conns(to, None) {
                 if Some(conn.id()) != except {
                     conn.push(&frame);
@@ -113,8 +119,12 @@ impl State {
         self.queue.clear();
         let mut serving: HashMap<AgentId, BTreeSet<ConversationId>> = HashMap::new();
         for row in rows {
+            let early = self.early.remove(&row.id);
             let conv = self.convs.entry(row.id).or_insert_with(|| ConvLive {
-                last_seq: row.last_seq,
+                // What this node's sockets were given before it knew the
+                // conversation (the database may have read less than that,
+                // or more: the next catch-up fills up to what it read).
+                last_seq: early.unwrap_or(row.last_seq),
                 caught_up_to: row.last_seq,
                 first_wait: if row.last_seq > 0 {
                     FirstWait::Done
@@ -135,6 +145,11 @@ impl State {
                 }
                 None => self.queue.push_back(row.id),
             }
+        }
+        // Entries of conversations closed before this node knew them are
+        // never taken: keep the map from growing without end.
+        if self.early.len() > 10_000 {
+            self.early.clear();
         }
         if let Some(others) = others {
             self.remote = others;

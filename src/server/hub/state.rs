@@ -118,6 +118,9 @@ pub(super) struct State {
     pub(super) bus: Option<Bus>,
     /// In a cluster: who the other nodes hold.
     pub(super) remote: Presence,
+    /// In a cluster: the highest seq pushed to this node's sockets of a
+    /// conversation the replica did not know yet (`replica.rs`).
+    pub(super) early: HashMap<ConversationId, i64>,
 }
 
 impl State {
