@@ -71,8 +71,8 @@ async fn a_visitor_on_one_node_and_their_agent_on_another_chat_both_ways_in_seq_
             .say_in(id, &format!("a{i}"), &format!("from the agent {i}"))
             .await;
     }
-    let heard_by_agent = drain(&mut agent, Duration::from_secs(3)).await;
-    let heard_by_visitor = drain(&mut visitor, Duration::from_secs(3)).await;
+    let heard_by_agent = drain(&mut agent, Duration::from_secs(5)).await;
+    let heard_by_visitor = drain(&mut visitor, Duration::from_secs(5)).await;
 
     for (who, frames, own, other) in [
         ("agent", &heard_by_agent, "a", "v"),

@@ -152,7 +152,7 @@ async fn assigned_visitor(addr: SocketAddr, who: &str) -> (Resilient, Conversati
     visitor.send(&ClientMsg::Start).await;
     let mut id = None;
     visitor
-        .pump_until(Duration::from_secs(10), |v| {
+        .pump_until(Duration::from_secs(30), |v| {
             v.frames.iter().any(|f| {
                 matches!(f, ServerMsg::Conversation { conversation }
                     if conversation.status == ConversationStatus::Assigned)
@@ -274,7 +274,7 @@ async fn the_agents_node_dies_and_the_agent_comes_back_on_another_within_the_gra
     first.say("after-one", None, "still there?").await;
     second.say("after-two", None, "hello?").await;
     agent
-        .pump_until(Duration::from_secs(10), |a| {
+        .pump_until(Duration::from_secs(30), |a| {
             a.messages
                 .iter()
                 .filter(|m| m.id.0.starts_with("after-"))
@@ -332,7 +332,7 @@ async fn when_the_agents_node_dies_and_the_grace_period_ends_their_chats_go_to_a
         })
         .await;
     assert!(requeues(&visitor, id) == 1, "requeued once");
-    bob.pump_until(Duration::from_secs(5), |b| {
+    bob.pump_until(Duration::from_secs(30), |b| {
         b.frames.iter().any(|f| {
             matches!(f, ServerMsg::Conversation { conversation }
                 if conversation.id == id && conversation.status == ConversationStatus::Assigned)
@@ -340,7 +340,7 @@ async fn when_the_agents_node_dies_and_the_grace_period_ends_their_chats_go_to_a
     })
     .await;
     visitor.say("to-bob", None, "are you there?").await;
-    bob.pump_until(Duration::from_secs(10), |b| {
+    bob.pump_until(Duration::from_secs(30), |b| {
         b.messages.iter().any(|m| m.id.0 == "to-bob")
     })
     .await;
