@@ -65,6 +65,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# The visitor's bundle rebuilds the standard library for size (scripts/widget-bundle.sh).
+if ! rustup component list --installed | grep -qx rust-src; then
+  say "rustup component add rust-src"
+  rustup component add rust-src
+fi
 if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
   say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (takes 15-20 minutes on 2 cores)"
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
