@@ -19,8 +19,10 @@
 #      though larger raw) and without the producers/target-features
 #      sections; memory is fresh, hence zero-filled. The glue script loses
 #      its comments and indentation (cargo-leptos minifies its own);
-#   3. the files go to the site as widget.<hash>.js/.wasm, and their hashes
-#      to the hash file (widget.js: / widget.wasm:), read by the server.
+#   3. the files go to the site as widget.<hash>.js/.wasm, with the
+#      widget's part of style/main.css as widget.<hash>.css, and their
+#      hashes to the hash file (widget.js: / widget.wasm: / widget.css:),
+#      read by the server.
 # The optimised output is kept per input wasm, so an unchanged widget skips
 # step 2 on the next build.
 # Usage: scripts/widget-bundle.sh   (env: CARGO_TARGET_DIR, LEPTOS_SITE_ROOT;
@@ -75,12 +77,23 @@ if [[ ! -f $out/widget.wasm ]]; then
   fi
 fi
 
+# The widget's stylesheet: style/main.css down to its marker line (the
+# console's rules below it are half of the file), without comment lines
+# and indentation.
+marker="/* end of the widget's stylesheet"
+grep -qF "$marker" style/main.css || { echo "widget-bundle: style/main.css lacks the line starting $marker" >&2; exit 1; }
+awk -v marker="$marker" 'index($0, marker) == 1 { exit }
+     /^[ \t]*\/\*.*\*\/[ \t]*$/ { next }
+     { sub(/^[ \t]+/, ""); if ($0 != "") print }' style/main.css > "$out/widget.css"
+
 js_hash=$(hash "$out/widget.js")
 wasm_hash=$(hash "$out/widget.wasm")
+css_hash=$(hash "$out/widget.css")
 rm -f "$pkg"/widget.*
 cp "$out/widget.js" "$pkg/widget.$js_hash.js"
 cp "$out/widget.wasm" "$pkg/widget.$wasm_hash.wasm"
+cp "$out/widget.css" "$pkg/widget.$css_hash.css"
 grep -v '^widget\.' "$hash_file" > "$hash_file.new" || true
-printf 'widget.js: %s\nwidget.wasm: %s\n' "$js_hash" "$wasm_hash" >> "$hash_file.new"
+printf 'widget.js: %s\nwidget.wasm: %s\nwidget.css: %s\n' "$js_hash" "$wasm_hash" "$css_hash" >> "$hash_file.new"
 mv "$hash_file.new" "$hash_file"
 echo "widget-bundle: $pkg/widget.$js_hash.js, widget.$wasm_hash.wasm ($(stat -c %s "$pkg/widget.$wasm_hash.wasm") bytes)"

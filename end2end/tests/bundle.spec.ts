@@ -1,5 +1,5 @@
 // The /widget page (what customers' sites frame) runs on the visitor's own
-// bundle: it never downloads the console's code, its files are cached as
+// bundle: it never downloads the console's code or styles, its files are cached as
 // immutable under hashed names, and the chat works on it end to end,
 // history included (the bundle's own client for the widget's server calls).
 import { test, expect, signIn, say, newPage, messages, hydrated } from "./fixtures";
@@ -22,13 +22,16 @@ test("the widget page loads only the visitor's bundle, chats, and reloads its hi
   const ext = (p: string) => p.slice(p.lastIndexOf("."));
   const paths = loaded.map((l) => l.path).sort((a, b) => ext(a).localeCompare(ext(b)));
   expect(paths).toEqual([
-    expect.stringMatching(/^\/pkg\/kefu\.[\w-]+\.css$/),
+    // the widget's part of the stylesheet (scripts/widget-bundle.sh), not kefu.<hash>.css
+    expect.stringMatching(/^\/pkg\/widget\.[\w-]+\.css$/),
     expect.stringMatching(/^\/pkg\/widget\.[\w-]+\.js$/),
     expect.stringMatching(/^\/pkg\/widget\.[\w-]+\.wasm$/),
   ]);
   for (const l of loaded) expect(l.cache, l.path).toBe("public, max-age=31536000, immutable");
 
   await visitor.page.getByTestId("widget-launcher").click();
+  // Styled by that sheet: the panel's header in the default brand colour.
+  await expect(visitor.page.locator(".widget-panel > header")).toHaveCSS("background-color", "rgb(37, 99, 235)");
   await expect(messages(visitor.page, "system")).toHaveText(["Ann will serve you"]);
   await say(visitor.page, "from the widget page");
   await expect(messages(agent.page, "visitor")).toHaveText(["from the widget page"]);

@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use crate::widget::Widget;
 
 /// The `/widget` document (server side): the same `<html lang>`, headers
-/// (CSP with this response's nonce), stylesheet and title as the other
-/// pages, and a module script that loads the visitor's bundle and hydrates
-/// the body, [`WidgetRoot`].
+/// (CSP with this response's nonce) and title as the other pages, the
+/// widget's part of the stylesheet, and a module script that loads the
+/// visitor's bundle and hydrates the body, [`WidgetRoot`].
 #[cfg(feature = "ssr")]
 pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
     use crate::i18n::Lang;
@@ -33,7 +33,7 @@ pub fn widget_shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="modulepreload" href=js crossorigin="anonymous" />
                 <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
                 <script type="module" nonce=nonce>{boot}</script>
-                <link rel="stylesheet" id="kefu" href=assets.url(&assets.style) />
+                <link rel="stylesheet" id="kefu" href=assets.url(&assets.widget_style) />
                 <title>"kefu"</title>
             </head>
             <body>

@@ -41,6 +41,9 @@ pub struct AssetNames {
     pub widget_js: String,
     /// The visitor's bundle's wasm (or the full app's, as above).
     pub widget_wasm: String,
+    /// The `/widget` page's stylesheet: the widget's part of the full one
+    /// (`widget.<hash>.css`), or the full one when the build made none.
+    pub widget_style: String,
     /// Whether the names carry hashes (and may be cached forever).
     pub hashed: bool,
 }
@@ -53,7 +56,8 @@ impl AssetNames {
 
     /// The names the hash file's `text` gives (cargo-leptos' `js: <hash>`,
     /// `wasm: <hash>`, `css: <hash>` lines, and `widget.js: <hash>`,
-    /// `widget.wasm: <hash>` from `scripts/widget-bundle.sh`).
+    /// `widget.wasm: <hash>`, `widget.css: <hash>` from
+    /// `scripts/widget-bundle.sh`).
     pub fn parse(options: &LeptosOptions, text: &str) -> Self {
         let hash_of = |key: &str| {
             text.lines()
@@ -76,9 +80,15 @@ impl AssetNames {
             ),
             _ => (app_js.clone(), app_wasm.clone()),
         };
+        let style = name(out, "css", "css");
+        let widget_style = match hash_of("widget.css") {
+            Some(_) => name("widget", "widget.css", "css"),
+            None => style.clone(),
+        };
         Self {
             pkg_path: format!("/{}", options.site_pkg_dir),
-            style: name(out, "css", "css"),
+            style,
+            widget_style,
             app_js,
             app_wasm,
             widget_js,
@@ -116,6 +126,7 @@ impl AssetNames {
                 &self.style,
                 &self.widget_js,
                 &self.widget_wasm,
+                &self.widget_style,
             ]
             .iter()
             .any(|n| n.as_str() == name)
@@ -189,14 +200,17 @@ mod tests {
 
     #[test]
     fn the_hash_file_names_both_bundles() {
-        let text = "js: AAA\nwasm: BBB\ncss: CCC\nwidget.js: DDD\nwidget.wasm: EEE\n";
+        let text =
+            "js: AAA\nwasm: BBB\ncss: CCC\nwidget.js: DDD\nwidget.wasm: EEE\nwidget.css: FFF\n";
         let names = AssetNames::parse(&options(), text);
         assert_eq!(names.app_js, "kefu.AAA.js");
         assert_eq!(names.app_wasm, "kefu.BBB.wasm");
         assert_eq!(names.style, "kefu.CCC.css");
         assert_eq!(names.widget_js, "widget.DDD.js");
         assert_eq!(names.widget_wasm, "widget.EEE.wasm");
+        assert_eq!(names.widget_style, "widget.FFF.css");
         assert!(names.is_hashed("widget.EEE.wasm"));
+        assert!(names.is_hashed("widget.FFF.css"));
         assert!(!names.is_hashed("favicon.ico"));
     }
 
@@ -205,5 +219,6 @@ mod tests {
         let names = AssetNames::parse(&options(), "js: AAA\nwasm: BBB\ncss: CCC\n");
         assert_eq!(names.widget_js, "kefu.AAA.js");
         assert_eq!(names.widget_wasm, "kefu.BBB.wasm");
+        assert_eq!(names.widget_style, "kefu.CCC.css");
     }
 }
