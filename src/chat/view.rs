@@ -175,13 +175,21 @@ pub fn MessageList(
         }
         last
     });
+    // Where the list was at the last scroll event. Only the reader moving
+    // up unsticks it: a message added between a scroll to the bottom and
+    // that scroll's event (browsers send it a frame later) leaves the list
+    // short of the bottom without anyone having scrolled.
+    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
-            let bottom = at_bottom(&el);
-            stuck.set(bottom);
-            if bottom {
+            let top = el.scroll_top();
+            if at_bottom(&el) {
+                stuck.set(true);
                 pill.set(false);
+            } else if top < last_top.get_value() {
+                stuck.set(false);
             }
+            last_top.set_value(top);
         }
     };
     let load_earlier = move |_| {
